@@ -1,0 +1,32 @@
+/**
+ * What every Linksys WRT AC board shares, Armada 385 and Armada XP alike: the dual-firmware slots,
+ * the serial console, the uImage addresses, the s_env boot counter.
+ * Sources: shared/reference/wrt-ac-boards.md, keys in its §0.
+ */
+import type { BootCounter, KernelSlot, SerialConsole, UBootVariables } from './board.js';
+
+/** `run nandboot` boots slot 1, `run altnandboot` slot 2 [OW-UP]. */
+export const stockSlotBootCommands = { 1: 'run nandboot', 2: 'run altnandboot' } as const;
+
+/** kernel1/kernel2 and the variable holding each slot's read size. */
+export function dualKernelSlots(variables: UBootVariables): readonly [KernelSlot, KernelSlot] {
+  return [
+    { slot: 1, partition: 'kernel1', readSizeVariable: variables.priKernSize },
+    { slot: 2, partition: 'kernel2', readSizeVariable: variables.altKernSize },
+  ];
+}
+
+/** UART0 at 115200 8N1 [L-DTS `stdout-path = "serial0:115200n8"`]. */
+export const uart0: SerialConsole = { device: 'ttyS0', baud: 115200 };
+
+/** OpenWrt and McDebian load legacy uImages at 0x8000; the zImage is position independent [OW-IMG; DEB-K]. */
+export const armUImage = { loadAddress: 0x0000_8000, entryAddress: 0x0000_8000 } as const;
+
+/** What QEMU cannot show for any router board. */
+export const routerUnverified = [
+  'whether the stock Marvell U-Boot hands a multi-file uImage\'s initramfs to the kernel (ATAG_INITRD2)',
+  'the NAND controller, the switch and Wi-Fi (QEMU stands in only for the boot chain)',
+] as const;
+
+/** One 12-byte record per 2048-byte page in s_env [OW-RBC]. */
+export const sEnvBootCounter: BootCounter = { partition: 's_env', recordStride: 2048 };
