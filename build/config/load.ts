@@ -1,0 +1,168 @@
+/**
+ * Loads mcdebian.yaml: YAML with source positions, the strict schema, then what the schema cannot
+ * check (the board exists, overlays exist, key files exist and hold public keys). Every problem is
+ * collected and reported at once, each with file, line, field path and fix.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { Board } from '../../board/board.js';
+import { boardIds, boards } from '../../board/index.js';
+import { UserError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import { ConfigError, describeIssue, formatPath, lineOf, type ConfigIssue, type FieldPath } from './issues.js';
+import { configSchema, type ConfigFile } from './schema.js';
+
+/** One public key from a file the config names. */
+export interface AuthorizedKey {
+  /** Absolute path of the file. */
+  file: string;
+  /** The key line, e.g. `ssh-ed25519 AAAA... comment`. */
+  key: string;
+}
+
+/** A user with the keys read from their files. */
+export interface ResolvedUser {
+  name: string;
+  authorizedKeys: AuthorizedKey[];
+}
+
+/** The config ready for planning: defaults filled, board resolved, key files read. */
+export interface Config extends Omit<ConfigFile, 'board' | 'users'> {
+  board: Board;
+  users: ResolvedUser[];
+  /** Absolute path of mcdebian.yaml, when one was given. */
+  file?: string;
+  /** Directory relative paths in the config are resolved against. */
+  dir: string;
+}
+
+export interface LoadConfigOptions {
+  /** Path of mcdebian.yaml; without one, every field takes its default. */
+  file?: string;
+  /** `--board`, which must agree with the file's `board` when both are given. */
+  board?: string;
+  /** Directory for relative paths when there is no file. */
+  cwd?: string;
+  /** Names of the overlays that exist. */
+  overlayNames?: readonly string[];
+}
+
+interface Source {
+  name: string;
+  doc?: Document;
+  counter: LineCounter;
+}
+
+/** Reads, validates and resolves the config; throws ConfigError listing every problem. */
+export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
+  const file = options.file === undefined ? undefined : resolve(options.cwd ?? process.cwd(), options.file);
+  const source: Source = { name: options.file ?? '(defaults)', counter: new LineCounter() };
+  const raw = file === undefined ? {} : await parseYaml(file, source);
+  const issues: ConfigIssue[] = [];
+  const at = (path: FieldPath, message: string) => issues.push({ path: formatPath(path), line: lineFor(source, path), message });
+  const rawBoard = (raw as { board?: unknown }).board;
+  const board = resolveBoard(typeof rawBoard === 'string' ? rawBoard : undefined, options.board, at);
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      issues.push(...describeIssue(issue, configSchema).map((described) => ({ ...described, line: lineFor(source, issue.path, issue) })));
+    }
+    throw new ConfigError(source.name, sortByLine(issues));
+  }
+  const dir = file === undefined ? resolve(options.cwd ?? process.cwd()) : dirname(file);
+  checkOverlays(Object.keys(parsed.data.overlays), options.overlayNames ?? [], source, issues);
+  const users = await Promise.all(parsed.data.users.map((user, index) => readUserKeys(user, index, dir, at)));
+  if (issues.length > 0 || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
+  return { ...parsed.data, board, users, file, dir };
+}
+
+function sortByLine(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.toSorted((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+}
+
+async function parseYaml(file: string, source: Source): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read config file ${source.name}: ${code === 'ENOENT' ? 'no such file' : String(error)}`, {
+      hint: 'check the path given with -c/--config',
+    });
+  }
+  source.doc = parseDocument(text, { lineCounter: source.counter, prettyErrors: true, uniqueKeys: true });
+  if (source.doc.errors.length > 0) {
+    throw new ConfigError(source.name, source.doc.errors.map((error) => ({
+      path: '',
+      line: error.linePos?.[0].line,
+      message: `YAML syntax: ${error.message.split('\n')[0]}`,
+    })));
+  }
+  const value: unknown = source.doc.toJS() ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(source.name, [{ path: '', line: 1, message: 'the file must be a YAML mapping of keys such as board:, hostname:' }]);
+  }
+  return value;
+}
+
+function lineFor(source: Source, path: FieldPath, issue?: { code: string; keys?: string[] }): number | undefined {
+  if (!source.doc) return undefined;
+  const key = issue?.code === 'unrecognized_keys' ? issue.keys?.[0] : undefined;
+  return lineOf(source.doc, source.counter, path, key) ?? lineOf(source.doc, source.counter, path.slice(0, -1), String(path.at(-1)));
+}
+
+function resolveBoard(fromFile: string | undefined, fromFlag: string | undefined, at: (path: FieldPath, message: string) => void): Board | undefined {
+  if (fromFile !== undefined && fromFlag !== undefined && fromFile !== fromFlag) {
+    at(['board'], `is "${fromFile}" but --board says "${fromFlag}": make them agree or drop one`);
+    return undefined;
+  }
+  const id = fromFlag ?? fromFile;
+  if (id === undefined) {
+    at(['board'], `is required: pass --board ID or set board: in the file (one of ${boardIds.join(', ')})`);
+    return undefined;
+  }
+  const board = boards.find((candidate) => candidate.id === id);
+  if (!board) at(['board'], `unknown board "${id}"${didYouMean(id, boardIds)}; choose one of ${boardIds.join(', ')}`);
+  return board;
+}
+
+function checkOverlays(names: string[], known: readonly string[], source: Source, issues: ConfigIssue[]): void {
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    const available = known.length > 0 ? known.join(', ') : 'none yet';
+    issues.push({
+      path: `overlays.${name}`,
+      line: source.doc ? lineOf(source.doc, source.counter, ['overlays'], name) : undefined,
+      message: `no overlay named "${name}"${didYouMean(name, known)}; available: ${available}`,
+    });
+  }
+}
+
+const PUBLIC_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
+
+async function readUserKeys(
+  user: { name: string; authorizedKeys: string[] },
+  index: number,
+  dir: string,
+  at: (path: FieldPath, message: string) => void,
+): Promise<ResolvedUser> {
+  const keys: AuthorizedKey[] = [];
+  for (const [keyIndex, relative] of user.authorizedKeys.entries()) {
+    const path: FieldPath = ['users', index, 'authorizedKeys', keyIndex];
+    const file = resolve(dir, relative);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      at(path, `key file ${relative} not found (looked for ${file}); create it with ssh-keygen -t ed25519 or fix the path`);
+      continue;
+    }
+    const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    if (text.includes('PRIVATE KEY')) at(path, `${relative} is a private key; name the public key file (.pub) instead`);
+    else if (lines.length === 0) at(path, `${relative} holds no public key`);
+    else if (lines.some((line) => !PUBLIC_KEY.test(line))) at(path, `${relative} has a line that is not an OpenSSH public key`);
+    else keys.push(...lines.map((key) => ({ file, key })));
+  }
+  return { name: user.name, authorizedKeys: keys };
+}

@@ -1,0 +1,78 @@
+/**
+ * The schema of mcdebian.yaml. Every object is strict, so an unknown key is an error (with a
+ * "did you mean" from the loader); every refinement carries the message a user needs to fix it.
+ */
+import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+import { parseSize } from './size.js';
+
+/** RFC 1123 host name: labels of letters, digits and inner hyphens, each 1..63, total <= 253. */
+const hostname = z.string().refine(
+  (name) => name.length <= 253 && name.split('.').every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label)),
+  { message: 'must be a host name: letters, digits and inner hyphens, at most 63 characters per label' },
+);
+
+const ipv4 = z.string().refine((text) => isIPv4(text), { message: 'must be an IPv4 address such as 192.168.1.1' });
+
+const ipv4Cidr = z.string().refine(
+  (text) => {
+    const [address, prefix, ...rest] = text.split('/');
+    return rest.length === 0 && isIPv4(address ?? '') && /^\d{1,2}$/.test(prefix ?? '') && Number(prefix) <= 32;
+  },
+  { message: 'must be an IPv4 address with a prefix length, such as 192.168.1.1/24' },
+);
+
+/** Debian package names (Debian Policy 5.6.1), optionally with an architecture qualifier. */
+const debianPackage = z.string().regex(/^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$/, {
+  message: 'must be a Debian package name: lower-case letters, digits, + - . (Debian Policy 5.6.1)',
+});
+
+const mirrorUrl = z.string().refine((text) => /^https?:\/\/[^/\s]+(\/\S*)?$/.test(text), {
+  message: 'must be an http:// or https:// URL of a Debian archive',
+});
+
+const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be a size such as 2GiB, 512MiB or a byte count' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const user = z.strictObject({
+  name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name: lower-case letters, digits, _ and -' }),
+  /** Files holding OpenSSH public keys, relative to mcdebian.yaml. */
+  authorizedKeys: z.array(z.string().min(1)).min(1, { message: 'needs at least one public key file' }),
+});
+
+const wan = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('dhcp') }),
+  z.strictObject({ mode: z.literal('static'), address: ipv4Cidr, gateway: ipv4 }),
+]);
+
+const network = z.strictObject({
+  /** Router boards: the br0 address over lan1..lan4. */
+  lan: z.strictObject({ address: ipv4Cidr.default('192.168.1.1/24') }).default({ address: '192.168.1.1/24' }),
+  /** Router boards: the wan port. */
+  wan: wan.default({ mode: 'dhcp' }),
+  /** Resolvers when not learnt by DHCP. */
+  dns: z.array(ipv4).default([]),
+});
+
+export const configSchema = z.strictObject({
+  board: z.string().optional(),
+  suite: z.string().regex(/^[a-z]+$/, { message: 'must be a Debian suite name such as trixie' }).default('trixie'),
+  mirror: mirrorUrl.optional(),
+  securityMirror: mirrorUrl.optional(),
+  packages: z.array(debianPackage).default([]),
+  hostname: hostname.default('mcdebian'),
+  users: z.array(user).default([]),
+  network: network.default({ lan: { address: '192.168.1.1/24' }, wan: { mode: 'dhcp' }, dns: [] }),
+  overlays: z.record(z.string(), z.unknown()).default({}),
+  image: z.strictObject({ usbSize: size.default(2 * 1024 ** 3) }).default({ usbSize: 2 * 1024 ** 3 }),
+  output: z.string().min(1).default('out'),
+});
+
+/** mcdebian.yaml as written, with defaults filled in. */
+export type ConfigFile = z.output<typeof configSchema>;

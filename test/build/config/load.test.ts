@@ -1,0 +1,86 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { ConfigError } from '../../../build/config/issues.js';
+import { loadConfig } from '../../../build/config/load.js';
+import { UserError } from '../../../build/core/errors.js';
+import { makeTempDir, writeFiles } from '../../helpers/temp-dir.js';
+
+const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1bW1veS1rZXktZm9yLXRlc3RzLW9ubHktMDAwMDAw admin@test';
+
+async function configIn(t: Parameters<typeof makeTempDir>[0], yaml: string, extra: Record<string, string> = {}) {
+  const dir = await makeTempDir(t);
+  await writeFiles(dir, { 'mcdebian.yaml': yaml, 'keys/admin.pub': `${PUBLIC_KEY}\n`, ...extra });
+  return join(dir, 'mcdebian.yaml');
+}
+
+test('a complete config loads with its key files read and defaults filled in', async (t) => {
+  const file = await configIn(t, [
+    'board: wrt1200ac',
+    'hostname: gw1.example.net',
+    'packages: [htop, tcpdump]',
+    'users:',
+    '  - name: root',
+    '    authorizedKeys: [keys/admin.pub]',
+    'network:',
+    '  lan: { address: 10.0.0.1/24 }',
+    'image: { usbSize: 4GiB }',
+  ].join('\n'));
+  const config = await loadConfig({ file });
+  t.is(config.board.id, 'wrt1200ac');
+  t.is(config.suite, 'trixie');
+  t.is(config.hostname, 'gw1.example.net');
+  t.deepEqual(config.packages, ['htop', 'tcpdump']);
+  t.is(config.users[0]?.authorizedKeys[0]?.key, PUBLIC_KEY);
+  t.is(config.network.lan.address, '10.0.0.1/24');
+  t.deepEqual(config.network.wan, { mode: 'dhcp' });
+  t.is(config.image.usbSize, 4 * 1024 ** 3);
+  t.is(config.output, 'out');
+});
+
+test('without a file, --board alone gives the defaults', async (t) => {
+  const config = await loadConfig({ board: 'qemu-armhf', cwd: '/tmp' });
+  t.is(config.board.id, 'qemu-armhf');
+  t.is(config.hostname, 'mcdebian');
+  t.is(config.image.usbSize, 2 * 1024 ** 3);
+  t.is(config.network.lan.address, '192.168.1.1/24');
+});
+
+const rejects = test.macro({
+  async exec(t, yaml: string, expected: RegExp, options: { board?: string; extra?: Record<string, string> } = {}) {
+    const file = await configIn(t, yaml, options.extra);
+    const error = await t.throwsAsync(loadConfig({ file, board: options.board }), { instanceOf: ConfigError });
+    t.regex(error.message, expected);
+  },
+  title: (given) => `a config with ${given} is rejected, naming file, line, field and fix`,
+});
+
+test('broken YAML', rejects, 'board: wrt1200ac\nhostname: [unclosed\n', /mcdebian\.yaml:\d+: \(top level\): YAML syntax/);
+test('a duplicate key', rejects, 'board: wrt1200ac\nboard: wrt3200acm\n', /mcdebian\.yaml:2: .*YAML syntax: Map keys must be unique/);
+test('an unknown key', rejects, 'board: wrt1200ac\nhostnme: gw1\n',
+  /mcdebian\.yaml:2: hostnme: unknown key "hostnme" \(did you mean "hostname"\?\); allowed here: board, suite/);
+test('an unknown nested key', rejects, 'board: wrt1200ac\nnetwork:\n  lan:\n    adress: 10.0.0.1/24\n',
+  /mcdebian\.yaml:4: network\.lan\.adress: unknown key "adress" \(did you mean "address"\?\)/);
+test('a wrong type', rejects, 'board: wrt1200ac\npackages: htop\n', /mcdebian\.yaml:2: packages: must be a list, not string/);
+test('a wrong type in a list', rejects, 'board: wrt1200ac\npackages:\n  - htop\n  - 42\n', /mcdebian\.yaml:4: packages\[1\]: must be a string, not number/);
+test('an unknown board', rejects, 'board: wrt1200\n', /mcdebian\.yaml:1: board: unknown board "wrt1200" \(did you mean "wrt1200ac"\?\); choose one of/);
+test('a board that disagrees with --board', rejects, 'board: wrt1200ac\n', /board: is "wrt1200ac" but --board says "wrt3200acm"/, { board: 'wrt3200acm' });
+test('no board at all', rejects, 'hostname: gw1\n', /board: is required: pass --board ID or set board:/);
+test('a missing key file', rejects, 'board: wrt1200ac\nusers:\n  - name: root\n    authorizedKeys: [keys/missing.pub]\n',
+  /mcdebian\.yaml:4: users\[0\]\.authorizedKeys\[0\]: key file keys\/missing\.pub not found .*ssh-keygen/);
+test('a private key where a public key belongs', rejects, 'board: wrt1200ac\nusers:\n  - name: root\n    authorizedKeys: [keys/id]\n',
+  /keys\/id is a private key; name the public key file/, { extra: { 'keys/id': '-----BEGIN OPENSSH PRIVATE KEY-----\nxx\n' } });
+test('a bad host name', rejects, 'board: wrt1200ac\nhostname: -bad_name\n', /mcdebian\.yaml:2: hostname: must be a host name/);
+test('a bad LAN address', rejects, 'board: wrt1200ac\nnetwork:\n  lan: { address: 192.168.1.300/24 }\n',
+  /mcdebian\.yaml:3: network\.lan\.address: must be an IPv4 address with a prefix length/);
+test('a static wan without a gateway', rejects, 'board: wrt1200ac\nnetwork:\n  wan: { mode: static, address: 203.0.113.2/24 }\n',
+  /network\.wan\.gateway: is required/);
+test('a bad package name', rejects, 'board: wrt1200ac\npackages: ["Bad Package"]\n', /packages\[0\]: must be a Debian package name/);
+test('a bad image size', rejects, 'board: wrt1200ac\nimage: { usbSize: lots }\n', /image\.usbSize: must be a size such as 2GiB/);
+test('an unknown overlay', rejects, 'board: wrt1200ac\noverlays:\n  callhom: {}\n', /mcdebian\.yaml:3: overlays\.callhom: no overlay named "callhom"/);
+test('a top level that is not a mapping', rejects, '- board\n', /the file must be a YAML mapping/);
+test('every problem at once', rejects, 'board: nope\nhostnme: x\nsuite: 7\n', /:1: board: unknown board[\s\S]*:2: hostnme[\s\S]*:3: suite/);
+
+test('a config file that does not exist is a UserError naming it', async (t) => {
+  const error = await t.throwsAsync(loadConfig({ file: '/nonexistent/mcdebian.yaml' }), { instanceOf: UserError });
+  t.regex(error.message, /cannot read config file \/nonexistent\/mcdebian\.yaml: no such file/);
+});
