@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Board } from '../../board/board.js';
-import { boardIds, boards } from '../../board/index.js';
+import { boardIds, boards, getBoard } from '../../board/index.js';
 import { UserError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import { ConfigError, describeIssue, formatPath, lineOf, type ConfigIssue, type FieldPath } from './issues.js';
@@ -117,7 +117,8 @@ function resolveBoard(fromFile: string | undefined, fromFlag: string | undefined
     at(['board'], `is "${fromFile}" but --board says "${fromFlag}": make them agree or drop one`);
     return undefined;
   }
-  const id = fromFlag ?? fromFile;
+  if (fromFlag !== undefined) return getBoard(fromFlag); // a bad flag is not a config problem
+  const id = fromFile;
   if (id === undefined) {
     at(['board'], `is required: pass --board ID or set board: in the file (one of ${boardIds.join(', ')})`);
     return undefined;

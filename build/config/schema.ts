@@ -70,7 +70,8 @@ export const configSchema = z.strictObject({
   users: z.array(user).default([]),
   network: network.default({ lan: { address: '192.168.1.1/24' }, wan: { mode: 'dhcp' }, dns: [] }),
   overlays: z.record(z.string(), z.unknown()).default({}),
-  image: z.strictObject({ usbSize: size.default(2 * 1024 ** 3) }).default({ usbSize: 2 * 1024 ** 3 }),
+  /** Size of usb.img (armhf boards) or disk.img (x86-64). */
+  image: z.strictObject({ size: size.default(2 * 1024 ** 3) }).default({ size: 2 * 1024 ** 3 }),
   output: z.string().min(1).default('out'),
 });
 

@@ -15,6 +15,8 @@ export interface RunOptions {
   debianPackage?: string;
   /** Kill the command after this many milliseconds. */
   timeoutMs?: number;
+  /** Exit codes besides 0 that are not failures (dpkg-query exits 1 when a package is absent). */
+  acceptExitCodes?: readonly number[];
 }
 
 export interface RunResult {
@@ -38,7 +40,8 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
       hint: options.debianPackage ? `install the Debian package ${options.debianPackage}: apt-get install ${options.debianPackage}` : undefined,
     });
   }
-  if (result.failed) {
+  const accepted = result.exitCode !== undefined && options.acceptExitCodes?.includes(result.exitCode);
+  if (result.failed && !accepted) {
     throw new CommandError({ argv, exitCode: result.exitCode, signal: result.signal, stderr: String(result.stderr) });
   }
   return { stdout: String(result.stdout), stderr: String(result.stderr) };

@@ -23,7 +23,7 @@ test('a complete config loads with its key files read and defaults filled in', a
     '    authorizedKeys: [keys/admin.pub]',
     'network:',
     '  lan: { address: 10.0.0.1/24 }',
-    'image: { usbSize: 4GiB }',
+    'image: { size: 4GiB }',
   ].join('\n'));
   const config = await loadConfig({ file });
   t.is(config.board.id, 'wrt1200ac');
@@ -33,7 +33,7 @@ test('a complete config loads with its key files read and defaults filled in', a
   t.is(config.users[0]?.authorizedKeys[0]?.key, PUBLIC_KEY);
   t.is(config.network.lan.address, '10.0.0.1/24');
   t.deepEqual(config.network.wan, { mode: 'dhcp' });
-  t.is(config.image.usbSize, 4 * 1024 ** 3);
+  t.is(config.image.size, 4 * 1024 ** 3);
   t.is(config.output, 'out');
 });
 
@@ -41,7 +41,7 @@ test('without a file, --board alone gives the defaults', async (t) => {
   const config = await loadConfig({ board: 'qemu-armhf', cwd: '/tmp' });
   t.is(config.board.id, 'qemu-armhf');
   t.is(config.hostname, 'mcdebian');
-  t.is(config.image.usbSize, 2 * 1024 ** 3);
+  t.is(config.image.size, 2 * 1024 ** 3);
   t.is(config.network.lan.address, '192.168.1.1/24');
 });
 
@@ -75,7 +75,7 @@ test('a bad LAN address', rejects, 'board: wrt1200ac\nnetwork:\n  lan: { address
 test('a static wan without a gateway', rejects, 'board: wrt1200ac\nnetwork:\n  wan: { mode: static, address: 203.0.113.2/24 }\n',
   /network\.wan\.gateway: is required/);
 test('a bad package name', rejects, 'board: wrt1200ac\npackages: ["Bad Package"]\n', /packages\[0\]: must be a Debian package name/);
-test('a bad image size', rejects, 'board: wrt1200ac\nimage: { usbSize: lots }\n', /image\.usbSize: must be a size such as 2GiB/);
+test('a bad image size', rejects, 'board: wrt1200ac\nimage: { size: lots }\n', /image\.size: must be a size such as 2GiB/);
 test('an unknown overlay', rejects, 'board: wrt1200ac\noverlays:\n  callhom: {}\n', /mcdebian\.yaml:3: overlays\.callhom: no overlay named "callhom"/);
 test('a top level that is not a mapping', rejects, '- board\n', /the file must be a YAML mapping/);
 test('every problem at once', rejects, 'board: nope\nhostnme: x\nsuite: 7\n', /:1: board: unknown board[\s\S]*:2: hostnme[\s\S]*:3: suite/);

@@ -1,0 +1,52 @@
+/**
+ * `mcdebian plan --board ID [-c FILE] [--json] [--offline]`: the verified build plan, printed.
+ * Reads the config, the host's mirrors and tool versions and the Debian kernel package's sizes;
+ * writes nothing to disk. Exits 1 when the build could not succeed (blob larger than the slot).
+ */
+import { loadConfig } from '../config/load.js';
+import { cacheRoot } from '../core/paths.js';
+import { readToolVersions } from '../core/tool-versions.js';
+import { lookupKernelFacts } from '../kernel-facts.js';
+import { resolveMirrors } from '../mirrors.js';
+import { planBuild, STAGE_TOOLS, type Plan } from '../pipeline.js';
+import type { Bootstrapper } from '../../rootfs/bootstrap.js';
+import { overlayNames } from '../../overlays/index.js';
+import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { formatPlan } from './plan-text.js';
+
+export interface PlanCommandOptions {
+  board?: string;
+  config?: string;
+  json: boolean;
+  offline: boolean;
+  bootstrapper: Bootstrapper;
+}
+
+/** Everything `plan` and `build` resolve before planning. */
+export async function resolvePlan(context: CommandContext, options: Omit<PlanCommandOptions, 'json'>): Promise<Plan> {
+  const config = await loadConfig({ file: options.config, board: options.board, cwd: context.cwd, overlayNames });
+  const mirrors = await resolveMirrors(config, { aptRoot: context.env.MCDEBIAN_APT_ROOT });
+  context.logger.debug(`mirror ${mirrors.mirror} from ${mirrors.source}`);
+  const [toolVersions, kernel] = await Promise.all([
+    readToolVersions([...STAGE_TOOLS.base, ...STAGE_TOOLS.images]),
+    lookupKernelFacts(config.board, { mirror: mirrors.mirror, suite: config.suite, offline: options.offline }),
+  ]);
+  if (kernel.lookup === 'failed') context.logger.warn(`kernel package sizes unknown: ${kernel.reason}`);
+  return planBuild({
+    config,
+    mirror: mirrors.mirror,
+    securityMirror: mirrors.securityMirror,
+    mirrorSource: mirrors.source,
+    bootstrapper: options.bootstrapper,
+    toolVersions,
+    kernel,
+    cacheDir: cacheRoot(context.env),
+  });
+}
+
+export async function runPlan(context: CommandContext, options: PlanCommandOptions): Promise<ExitCode> {
+  const plan = await resolvePlan(context, options);
+  if (options.json) writeJson(context, plan);
+  else context.stdout.write(formatPlan(plan));
+  return plan.budget.status === 'exceeds-partition' ? 1 : 0;
+}

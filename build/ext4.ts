@@ -1,0 +1,39 @@
+/**
+ * The root filesystem as ext4, made from a directory by mke2fs -d: no loop device, no mount.
+ * Fixed UUID, label and directory hash seed so that the same inputs give the same image.
+ * Writes rootfs.ext4.
+ */
+
+export interface Ext4Spec {
+  /** Directory whose contents become the filesystem. */
+  source: string;
+  output: string;
+  sizeBytes: number;
+  label: string;
+  uuid: string;
+  hashSeed: string;
+  /**
+   * Leave out the 64bit feature: U-Boot's ext4load needs that (reference §5, VC test/readme.md),
+   * which keeps the second boot method (kernel loaded from the stick) open on the routers.
+   */
+  ubootReadable: boolean;
+}
+
+/** The label the initramfs looks for when it overrules the stock `root=`. */
+export const ROOT_LABEL = 'mcdebian-root';
+
+export function mke2fsArgs(spec: Ext4Spec): string[] {
+  return [
+    'mke2fs',
+    '-t', 'ext4',
+    '-F',
+    '-q',
+    '-L', spec.label,
+    '-U', spec.uuid,
+    '-E', `hash_seed=${spec.hashSeed},root_owner=0:0`,
+    ...(spec.ubootReadable ? ['-O', '^64bit'] : []),
+    '-d', spec.source,
+    spec.output,
+    `${Math.floor(spec.sizeBytes / 1024)}k`,
+  ];
+}

@@ -1,0 +1,223 @@
+/**
+ * Reads facts about Debian's kernel package straight from a mirror, writing nothing to disk:
+ * which versioned image package a meta package (`linux-image-armmp`) depends on, the size of
+ * its zImage and the DTBs a board needs. Of the ~56 MB .deb only the first few MB are
+ * downloaded: its data.tar holds boot/ and usr/lib/linux-image-<version>/ before the modules.
+ */
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream } from 'node:stream/web';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { UserError } from '../build/core/errors.js';
+import { scanDebData, type DebEntry } from './deb-data.js';
+
+/** One paragraph of a Packages index: field name as written to value, continuation lines joined by newlines. */
+export type Stanza = Record<string, string>;
+
+/** What to look up, and where. */
+export interface FetchKernelPackageOptions {
+  /** Archive root, e.g. readHostMirrors().mirror. */
+  mirror: string;
+  /** `trixie`, `sid`, ... */
+  suite: string;
+  /** Debian architecture, `armhf`. */
+  arch: string;
+  /** The meta package that tracks the current kernel, `linux-image-armmp`. */
+  metaPackage: string;
+  /** DTB file names to read, matched by basename (`armada-385-linksys-caiman.dtb`). */
+  dtbFiles: string[];
+  /** Limit for each download, in milliseconds; 60 s by default. */
+  timeoutMs?: number;
+  /** Replaces the global fetch, for tests. */
+  fetchImpl?: typeof fetch;
+}
+
+/** A file read from the kernel package. */
+export interface PackagedFile {
+  /** Where the package installs it, `/boot/vmlinuz-6.12.107+deb13-armmp`. */
+  path: string;
+  /** Size in bytes. */
+  size: number;
+}
+
+/** Facts about the kernel package the meta package currently points at. */
+export interface KernelPackageInfo {
+  metaPackage: string;
+  /** The versioned image package, `linux-image-6.12.107+deb13-armmp`. */
+  package: string;
+  /** Its Debian version, `6.12.107-1`. */
+  version: string;
+  /** Its path under the mirror, `pool/main/l/linux/...deb`. */
+  filename: string;
+  /** Size of the .deb according to the index. */
+  debSize: number;
+  /** The kernel image, `/boot/vmlinuz-*` (a zImage on armhf). */
+  zImage: PackagedFile;
+  /** The wanted DTBs that were found, by basename, with their contents. */
+  dtbs: Record<string, PackagedFile & { data: Buffer }>;
+  /** The wanted DTBs the package does not hold. */
+  missingDtbs: string[];
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+const MIRROR_HINT = 'check `mirror:` in mcdebian.yaml and the network; `--offline` skips this lookup';
+
+/** Parses a Packages index, keeping the stanzas whose Package field passes `keep`. Pure. */
+export function parsePackagesIndex(text: string, keep: (name: string) => boolean = () => true): Map<string, Stanza[]> {
+  const collector = new StanzaCollector(keep);
+  for (const line of text.split('\n')) collector.push(line);
+  collector.push('');
+  return collector.stanzas;
+}
+
+/** Collects stanzas line by line, so that a 60 MB index never has to be held as one string. */
+class StanzaCollector {
+  readonly stanzas = new Map<string, Stanza[]>();
+  private current: Stanza = {};
+  private field: string | undefined;
+  private skipping = false;
+
+  constructor(private readonly keep: (name: string) => boolean) {}
+
+  push(line: string): void {
+    if (line.trim() === '') return this.endStanza();
+    if (this.skipping) return;
+    if (/^\s/.test(line)) {
+      if (this.field !== undefined) this.current[this.field] += `\n${line.trim()}`;
+      return;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) return;
+    this.field = line.slice(0, colon);
+    this.current[this.field] = line.slice(colon + 1).trim();
+    // Package comes first in every stanza of a Packages file; the rest of an unwanted one is not kept.
+    if (this.field === 'Package' && !this.keep(this.current[this.field] ?? '')) this.skipping = true;
+  }
+
+  private endStanza(): void {
+    const name = this.current.Package;
+    if (name !== undefined && !this.skipping) this.stanzas.set(name, [...(this.stanzas.get(name) ?? []), this.current]);
+    this.current = {};
+    this.field = undefined;
+    this.skipping = false;
+  }
+}
+
+/** Looks up the kernel the meta package depends on and reads its zImage size and DTBs from the mirror. */
+export async function fetchKernelPackageInfo(options: FetchKernelPackageOptions): Promise<KernelPackageInfo> {
+  const http = { fetchImpl: options.fetchImpl ?? fetch, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+  const mirror = options.mirror.replace(/\/+$/, '');
+  const indexUrl = `${mirror}/dists/${options.suite}/main/binary-${options.arch}/Packages.gz`;
+  const keep = (name: string): boolean => name === options.metaPackage || name.startsWith('linux-image-');
+  const stanzas = await download(indexUrl, http, (body) => collectStanzas(body, keep));
+  const image = findImageStanza(stanzas, options.metaPackage, indexUrl);
+  const debUrl = `${mirror}/${image.Filename}`;
+  const scan = new KernelDebScan(options.dtbFiles);
+  await download(debUrl, http, (body) => scanDebData(body, (entry) => scan.visit(entry)));
+  if (scan.zImage === undefined) throw new UserError(`${debUrl} holds no boot/vmlinuz-*`, { hint: `check that ${options.metaPackage} is a kernel image package` });
+  return {
+    metaPackage: options.metaPackage,
+    package: image.Package,
+    version: image.Version,
+    filename: image.Filename,
+    debSize: Number(image.Size),
+    zImage: scan.zImage,
+    dtbs: scan.dtbs,
+    missingDtbs: options.dtbFiles.filter((name) => !(name in scan.dtbs)),
+  };
+}
+
+async function collectStanzas(body: Readable, keep: (name: string) => boolean): Promise<Map<string, Stanza[]>> {
+  const collector = new StanzaCollector(keep);
+  await pipeline(body, createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for await (const chunk of chunks) {
+      const lines = (rest + decoder.write(chunk)).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) collector.push(line);
+    }
+    collector.push(rest + decoder.end());
+    collector.push('');
+  });
+  return collector.stanzas;
+}
+
+type ImageStanza = Stanza & { Package: string; Version: string; Filename: string; Size: string };
+
+/** The stanza of the versioned package named in the meta package's Depends (`linux-image-X (= V)`). */
+function findImageStanza(stanzas: Map<string, Stanza[]>, metaPackage: string, indexUrl: string): ImageStanza {
+  const meta = stanzas.get(metaPackage)?.[0];
+  if (meta === undefined) {
+    throw new UserError(`package ${metaPackage} is not in ${indexUrl}`, { hint: 'check the suite, the architecture and the kernel package the board names' });
+  }
+  const relations = (meta.Depends ?? '').split(',').map((relation) => relation.split('|')[0]?.trim() ?? '');
+  const relation = relations.find((r) => r.startsWith('linux-image-')) ?? '';
+  const [, name = '', version] = /^(\S+)(?:\s*\(\s*=\s*([^)\s]+)\s*\))?/.exec(relation) ?? [];
+  const image = stanzas.get(name)?.find((stanza) => version === undefined || stanza.Version === version);
+  if (image?.Package === undefined || image.Version === undefined || image.Filename === undefined || image.Size === undefined) {
+    throw new UserError(`${metaPackage} depends on "${relation}", which has no usable stanza in ${indexUrl}`, { hint: MIRROR_HINT });
+  }
+  return image as ImageStanza;
+}
+
+/** Gathers, entry by entry, what the kernel .deb's data.tar holds for us. */
+class KernelDebScan {
+  zImage: PackagedFile | undefined;
+  readonly dtbs: KernelPackageInfo['dtbs'] = {};
+  private sawDtbDir = false;
+
+  constructor(private readonly wanted: readonly string[]) {}
+
+  /** Takes one entry; true once nothing more of interest can follow. */
+  async visit(entry: DebEntry): Promise<boolean> {
+    const { name, size = 0, type } = entry.header;
+    const path = `/${name.replace(/^\.?\//, '')}`;
+    const inDtbDir = /^\/usr\/lib\/linux-image-[^/]+\//.test(path);
+    // dpkg-deb sorts entries (boot/, usr/lib/linux-image-*/, usr/lib/modules/): past the DTB folder there are only modules.
+    if (this.sawDtbDir && !inDtbDir) return this.zImage !== undefined;
+    this.sawDtbDir ||= inDtbDir;
+    const file = basename(path);
+    if (type === 'file' && /^\/boot\/vmlinuz-/.test(path)) this.zImage = { path, size };
+    else if (type === 'file' && this.wanted.includes(file) && !(file in this.dtbs)) this.dtbs[file] = { path, size, data: await readEntry(entry) };
+    return this.zImage !== undefined && this.wanted.every((wanted) => wanted in this.dtbs);
+  }
+}
+
+async function readEntry(entry: DebEntry): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+interface HttpOptions {
+  fetchImpl: typeof fetch;
+  timeoutMs: number;
+}
+
+/** GETs `url` and hands the body to `consume`; the connection is closed when consume returns, early or not. */
+async function download<T>(url: string, http: HttpOptions, consume: (body: Readable) => Promise<T>): Promise<T> {
+  const done = new AbortController();
+  const timeout = AbortSignal.timeout(http.timeoutMs);
+  try {
+    const response = await http.fetchImpl(url, { signal: AbortSignal.any([done.signal, timeout]) });
+    if (!response.ok || response.body === null) {
+      throw new UserError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`.trim(), { hint: MIRROR_HINT });
+    }
+    return await consume(Readable.fromWeb(response.body as ReadableStream<Uint8Array>));
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const reason = timeout.aborted ? `no complete answer within ${http.timeoutMs / 1000} s` : describeError(error);
+    throw new UserError(`cannot download ${url}: ${reason}`, { hint: MIRROR_HINT, cause: error });
+  } finally {
+    done.abort();
+  }
+}
+
+/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND) is in its cause. */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+}

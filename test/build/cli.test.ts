@@ -1,0 +1,43 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { makeTempDir, writeFiles } from '../helpers/temp-dir.js';
+
+const exits = test.macro({
+  async exec(t, args: string[], expected: { code: number; stderr?: RegExp; stdout?: RegExp; files?: Record<string, string> }) {
+    const dir = await makeTempDir(t);
+    if (expected.files) await writeFiles(dir, expected.files);
+    const result = await runCli(args, { cwd: dir, env: { XDG_CACHE_HOME: join(dir, 'cache') } });
+    t.is(result.exitCode, expected.code, `stderr: ${result.stderr}`);
+    if (expected.stderr) t.regex(result.stderr, expected.stderr);
+    if (expected.stdout) t.regex(result.stdout, expected.stdout);
+    if (expected.code !== 70) t.notRegex(result.stderr, /internal error|\n\s+at /, 'no stack trace for an expected error');
+  },
+  title: (given, args: string[]) => `mcdebian ${args.join(' ')} ${given}`,
+});
+
+test('exits 2 with the usage when called with nothing', exits, [], { code: 2, stderr: /Usage: mcdebian <command>/ });
+test('prints the usage and exits 0', exits, ['--help'], { code: 0, stdout: /Commands:\n\s+boards/ });
+test('prints the version', exits, ['--version'], { code: 0, stdout: /^\d+\.\d+\.\d+$/ });
+test('exits 2 for an unknown command, suggesting the nearest', exits, ['plna'], { code: 2, stderr: /error: unknown command "plna" \(did you mean "plan"\?\)\nhint: mcdebian --help/ });
+test('exits 2 for an unknown flag, with the command\'s usage', exits, ['boards', '--jsn'], { code: 2, stderr: /error: boards: Unknown option '--jsn'[\s\S]*hint: usage: mcdebian boards \[--json\]/ });
+test('exits 2 for a flag missing its value', exits, ['plan', '--board'], { code: 2, stderr: /error: plan: Option '-b, --board <value>' argument missing/ });
+test('exits 2 for a stray positional argument', exits, ['boards', 'extra'], { code: 2, stderr: /Unexpected argument 'extra'/ });
+test('exits 2 when plan is given neither board nor config', exits, ['plan'], { code: 2, stderr: /plan needs --board ID or -c FILE/ });
+test('exits 2 for an unknown bootstrapper', exits, ['plan', '--board', 'wrt1200ac', '--bootstrapper', 'cdebootstrap', '--offline'], { code: 2, stderr: /--bootstrapper must be one of mmdebstrap, debootstrap/ });
+test('exits 1 for an unknown board, suggesting the nearest', exits, ['plan', '--board', 'wrt1900ac', '--offline'], { code: 1, stderr: /error: unknown board "wrt1900ac" \(did you mean "wrt1900ac-v1", "wrt1900ac-v2" or "wrt1900acs"\?\)/ });
+test('exits 1 for an unknown board in doctor', exits, ['doctor', '--board', 'wrt32x'], { code: 1, stderr: /unknown board "wrt32x"[\s\S]*hint: choose one of: wrt1200ac/ });
+test('exits 1 for a missing config file', exits, ['plan', '-c', 'nope.yaml', '--offline'], { code: 1, stderr: /cannot read config file nope\.yaml: no such file/ });
+test('exits 1 for a broken config, naming file, line and field', exits, ['plan', '-c', 'mcdebian.yaml', '--offline'], {
+  code: 1,
+  files: { 'mcdebian.yaml': 'board: wrt1200ac\nhostname: ok\nnetwrok: {}\n' },
+  stderr: /mcdebian\.yaml:3: netwrok: unknown key "netwrok" \(did you mean "network"\?\)/,
+});
+test('exits 1 for YAML that does not parse', exits, ['plan', '-c', 'mcdebian.yaml', '--offline'], {
+  code: 1,
+  files: { 'mcdebian.yaml': 'board: [wrt1200ac\n' },
+  stderr: /mcdebian\.yaml:\d+: \(top level\): YAML syntax/,
+});
+test('lists the boards', exits, ['boards'], { code: 0, stdout: /^BOARD\s+NAME[\s\S]*wrt1900ac-v1\s+Linksys WRT1900AC v1\s+armhf[\s\S]*4 MiB\s+pri_kern_size\s+kernel1 40 MiB/ });
+test('plans offline with the budget unknown', exits, ['plan', '--board', 'wrt1200ac', '--offline'], { code: 0, stdout: /UNKNOWN: blob size unknown: zImage \(--offline\)/ });
+test('shows a command\'s usage with --help', exits, ['doctor', '--help'], { code: 0, stdout: /^Usage: mcdebian doctor/ });
