@@ -1,7 +1,8 @@
 /**
  * What the plan knows about the kernel blob before building it: the zImage and DTB sizes read
  * from the real Debian kernel package on the mirror (when reachable and not --offline), and the
- * initramfs, which exists only after a build, as a labelled estimate. Reads board.kernel, board.dtb.
+ * initramfs, which exists only after a build, as a labelled estimate. The x86 board has no
+ * blob, but the lookup still names the kernel release the image will carry. Reads board.kernel, board.dtb.
  */
 import type { Board } from '../board/board.js';
 import { fetchKernelPackageInfo } from '../rootfs/debian-archive.js';
@@ -17,7 +18,7 @@ export const INITRAMFS_ESTIMATE_BYTES = 4 * 1024 * 1024;
 
 export interface KernelFacts {
   /** How the sizes were found. */
-  lookup: 'archive' | 'offline' | 'failed' | 'not-applicable';
+  lookup: 'archive' | 'offline' | 'failed';
   /** Why the lookup failed or was skipped. */
   reason?: string;
   /** The versioned kernel package, e.g. linux-image-6.12.107+deb13-armmp. */
@@ -39,7 +40,6 @@ export interface KernelFactsOptions {
 
 /** Looks up the sizes that decide the flash budget. Never throws for an unreachable mirror. */
 export async function lookupKernelFacts(board: Board, options: KernelFactsOptions): Promise<KernelFacts> {
-  if (board.bootMethod === 'uefi') return { lookup: 'not-applicable', parts: [] };
   const initramfs: BlobPart = { name: 'initramfs', bytes: INITRAMFS_ESTIMATE_BYTES, source: 'estimate', note: 'estimated; measured by the first build' };
   const dtbFromPackage = board.dtb?.source === 'debian-kernel' ? board.dtb.file : undefined;
   if (options.offline) {

@@ -8,7 +8,7 @@ const group = (n: number): string => n.toLocaleString('en-US');
 export function formatPlan(plan: Plan): string {
   const kernel = plan.kernel.package
     ? `${plan.kernel.package} ${plan.kernel.version} (from the mirror)`
-    : `${plan.kernel.lookup === 'not-applicable' ? 'not looked up' : `unknown: ${plan.kernel.reason}`}`;
+    : `unknown: ${plan.kernel.reason}`;
   const lines = [
     `Plan for ${plan.board} (${plan.arch}), Debian ${plan.suite}, bootstrapped with ${plan.bootstrapper}`,
     `Mirror:   ${plan.mirror} (from ${plan.mirrorSource})`,
@@ -21,7 +21,7 @@ export function formatPlan(plan: Plan): string {
     `Packages (${plan.packages.length}): ${plan.packages.join(' ')}`,
     '',
     'Outputs:',
-    ...plan.outputs.map((output) => `  ${output.path}  ${output.description}`),
+    ...plan.outputs.map((output) => `  ${output.path.padEnd(Math.max(...plan.outputs.map((o) => o.path.length)))}  ${output.description}`),
     '',
     'Cache keys:',
     ...Object.entries(plan.cacheKeys).map(([stage, key]) => `  ${stage.padEnd(7)}${key}`),

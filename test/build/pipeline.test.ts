@@ -1,0 +1,103 @@
+import test from 'ava';
+import { loadConfig, type Config } from '../../build/config/load.js';
+import type { KernelFacts } from '../../build/kernel-facts.js';
+import { planBuild, type PlanInputs } from '../../build/pipeline.js';
+
+const kernel: KernelFacts = { lookup: 'offline', reason: '--offline', parts: [] };
+
+async function inputs(board: string, change: Partial<Config> = {}, extra: Partial<PlanInputs> = {}): Promise<PlanInputs> {
+  const config = await loadConfig({ board, cwd: '/srv/builds' });
+  return {
+    config: { ...config, ...change },
+    mirror: 'http://mirror.example/debian',
+    securityMirror: 'http://mirror.example/debian-security',
+    mirrorSource: 'test',
+    bootstrapper: 'mmdebstrap',
+    toolVersions: { mmdebstrap: '1.5.7-1', e2fsprogs: '1.47.2-3' },
+    kernel,
+    cacheDir: '/var/cache/mcdebian',
+    ...extra,
+  };
+}
+
+test('the same inputs give the same plan and cache keys', async (t) => {
+  t.deepEqual(planBuild(await inputs('wrt1200ac')), planBuild(await inputs('wrt1200ac')));
+});
+
+test('changing only the hostname keeps the base key and changes the layer and image keys', async (t) => {
+  const before = planBuild(await inputs('wrt1200ac'));
+  const after = planBuild(await inputs('wrt1200ac', { hostname: 'gw2' }));
+  t.is(after.cacheKeys.base, before.cacheKeys.base);
+  t.not(after.cacheKeys.layer, before.cacheKeys.layer);
+  t.not(after.cacheKeys.images, before.cacheKeys.images);
+});
+
+test('changing only an overlay\'s config keeps the base key', async (t) => {
+  const before = planBuild(await inputs('wrt1200ac'));
+  const after = planBuild(await inputs('wrt1200ac', { overlays: { callhome: { host: 'hq.example' } } }));
+  t.is(after.cacheKeys.base, before.cacheKeys.base);
+  t.not(after.cacheKeys.layer, before.cacheKeys.layer);
+});
+
+test('an extra package, another mirror or a new mmdebstrap changes the base key', async (t) => {
+  const base = planBuild(await inputs('wrt1200ac')).cacheKeys.base;
+  t.not(planBuild(await inputs('wrt1200ac', { packages: ['htop'] })).cacheKeys.base, base);
+  t.not(planBuild(await inputs('wrt1200ac', {}, { mirror: 'http://other.example/debian' })).cacheKeys.base, base);
+  t.not(planBuild(await inputs('wrt1200ac', {}, { toolVersions: { mmdebstrap: '1.5.8-1' } })).cacheKeys.base, base);
+});
+
+test('the three Armada 385 boards with the same layout share a base but not a layer', async (t) => {
+  const caiman = planBuild(await inputs('wrt1200ac'));
+  const shelby = planBuild(await inputs('wrt1900acs'));
+  t.is(caiman.cacheKeys.base, shelby.cacheKeys.base);
+  t.not(caiman.cacheKeys.layer, shelby.cacheKeys.layer);
+});
+
+const stepsOf = test.macro({
+  async exec(t, board: string, expected: string[]) {
+    t.deepEqual(planBuild(await inputs(board)).steps.map((step) => step.id), expected);
+  },
+  title: (_given, board: string) => `${board} plans its steps in order`,
+});
+
+const ROUTER_STEPS = ['bootstrap', 'configure', 'assemble', 'kernel-blob', 'rootfs-tar', 'rootfs-ext4', 'usb-image', 'manifest'];
+test(stepsOf, 'wrt3200acm', ROUTER_STEPS);
+test(stepsOf, 'qemu-armhf', ROUTER_STEPS);
+test(stepsOf, 'x86-64', ['bootstrap', 'configure', 'assemble', 'esp', 'rootfs-tar', 'rootfs-ext4', 'disk-image', 'manifest']);
+
+test('the QEMU stand-in dumps the virt DTB before making its uImage', async (t) => {
+  const blob = planBuild(await inputs('qemu-armhf')).steps.find((step) => step.id === 'kernel-blob')!;
+  t.is(blob.commands[0]?.argv[0], 'qemu-system-arm');
+  t.is(blob.commands[1]?.argv[0], 'mkimage');
+});
+
+test('debootstrap as the bootstrapper runs its second stage in the target', async (t) => {
+  const plan = planBuild(await inputs('wrt1200ac', {}, { bootstrapper: 'debootstrap' }));
+  const argvs = plan.steps[0]!.commands.map((command) => command.argv);
+  t.is(argvs[0]?.[0], 'debootstrap');
+  t.true(argvs[0]?.includes('--foreign'));
+  t.deepEqual(argvs[1]?.slice(-2), ['/debootstrap/debootstrap', '--second-stage']);
+});
+
+test('outputs go to <output>/<board> beside the config', async (t) => {
+  const plan = planBuild(await inputs('wrt1200ac'));
+  t.deepEqual(plan.outputs.map((output) => output.path), [
+    '/srv/builds/out/wrt1200ac/kernel.uimg', '/srv/builds/out/wrt1200ac/rootfs.tar', '/srv/builds/out/wrt1200ac/rootfs.ext4',
+    '/srv/builds/out/wrt1200ac/usb.img', '/srv/builds/out/wrt1200ac/manifest.json', '/srv/builds/out/wrt1200ac/build.log',
+  ]);
+});
+
+test('filesystem UUIDs are fixed by the inputs', async (t) => {
+  const uuidOf = async (hostname: string) => {
+    const plan = planBuild(await inputs('wrt1200ac', { hostname }));
+    const argv = plan.steps.find((step) => step.id === 'rootfs-ext4')!.commands[0]!.argv;
+    return argv[argv.indexOf('-U') + 1];
+  };
+  t.is(await uuidOf('a'), await uuidOf('a'));
+  t.not(await uuidOf('a'), await uuidOf('b'));
+  t.regex((await uuidOf('a'))!, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+test('a config without SSH keys is warned about', async (t) => {
+  t.true(planBuild(await inputs('wrt1200ac')).warnings.some((warning) => /no user has an SSH key/.test(warning)));
+});
