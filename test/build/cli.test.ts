@@ -41,3 +41,16 @@ test('exits 1 for YAML that does not parse', exits, ['plan', '-c', 'mcdebian.yam
 test('lists the boards', exits, ['boards'], { code: 0, stdout: /^BOARD\s+NAME[\s\S]*wrt1900ac-v1\s+Linksys WRT1900AC v1\s+armhf[\s\S]*4 MiB\s+pri_kern_size\s+kernel1 40 MiB/ });
 test('plans offline with the budget unknown', exits, ['plan', '--board', 'wrt1200ac', '--offline'], { code: 0, stdout: /UNKNOWN: blob size unknown: zImage \(--offline\)/ });
 test('shows a command\'s usage with --help', exits, ['doctor', '--help'], { code: 0, stdout: /^Usage: mcdebian doctor/ });
+
+test('boards --json is valid JSON carrying each board\'s partition table and U-Boot names', async (t) => {
+  const { boards } = await import('../../board/index.js');
+  const result = await runCli(['boards', '--json']);
+  t.is(result.exitCode, 0);
+  const listed = JSON.parse(result.stdout) as { id: string; nand?: unknown; ubootEnv?: { variables: { priKernSize: string } } }[];
+  t.deepEqual(listed.map((board) => board.id), boards.map((board) => board.id));
+  for (const board of boards) {
+    const entry = listed.find((candidate) => candidate.id === board.id)!;
+    t.deepEqual(entry.nand, board.nand === undefined ? undefined : JSON.parse(JSON.stringify(board.nand)), board.id);
+  }
+  t.is(listed.find((board) => board.id === 'wrt1900ac-v1')?.ubootEnv?.variables.priKernSize, 'pri_kern_size');
+});
