@@ -2,17 +2,19 @@
 /**
  * The mcdebian command line: parses argv, runs the command, and is the only place that prints
  * final errors and sets the exit code. Exit codes: 0 success, 1 failure the user can fix
- * (config, missing tool, a build that cannot fit), 2 usage error, 70 internal error (a bug).
+ * (config, missing tool, a build that cannot fit), 2 usage error, 70 internal error (a bug),
+ * 130 interrupted (Ctrl-C).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UserError } from './core/errors.js';
+import { InterruptedError, UserError } from './core/errors.js';
 import { createStreamLogger } from './core/log.js';
 import { didYouMean } from './core/suggest.js';
 import { commands, UsageError } from './commands/index.js';
 
 const EXIT_USAGE = 2;
 const EXIT_INTERNAL = 70;
+const EXIT_INTERRUPTED = 130;
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
@@ -63,6 +65,7 @@ function report(error: unknown): number {
     process.stderr.write(`error: ${error.message}\n`);
     if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
     if (debugEnabled && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (error instanceof InterruptedError) return EXIT_INTERRUPTED;
     return error instanceof UsageError ? EXIT_USAGE : 1;
   }
   process.stderr.write(`internal error (a bug in McDebian, please report it):\n${error instanceof Error ? error.stack : String(error)}\n`);

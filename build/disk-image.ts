@@ -3,7 +3,10 @@
  * loader EFI/BOOT/BOOTX64.EFI, kernel and initramfs beside it) and the ext4 root. The ESP is
  * filled with mtools, so no loop device and no mount. Reads config.image.size; writes disk.img.
  */
-import { PARTITION_START } from './usb-image.js';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Step, StepCommand } from './core/step.js';
+import { ddArgs, PARTITION_START, sfdiskArgs, truncateArgs } from './usb-image.js';
 
 export const ESP_SIZE = 256 * 1024 * 1024;
 const SECTOR = 512;
@@ -51,4 +54,82 @@ export function mkfsFatArgs(options: { output: string; volumeId: string }): stri
 export function mcopyArgs(options: { image: string; sourceDir: string }): string[] {
   const top = ['EFI', 'loader', 'mcdebian'].map((name) => `${options.sourceDir}/${name}`);
   return ['mcopy', '-s', '-p', '-m', '-i', options.image, ...top, '::/'];
+}
+
+/** The systemd-boot loader entry: the kernel and initramfs beside it on the ESP, root by UUID. */
+export function loaderEntry(options: { rootUuid: string; console: string }): string {
+  return [
+    'title McDebian',
+    'linux /mcdebian/vmlinuz',
+    'initrd /mcdebian/initrd.img',
+    `options root=UUID=${options.rootUuid} ro console=tty0 console=${options.console}`,
+    '',
+  ].join('\n');
+}
+
+export interface EspOptions {
+  rootfs: string;
+  /** The ESP tree to fill, <work>/esp. */
+  dir: string;
+  rootUuid: string;
+  console: string;
+}
+
+/** Fills the ESP tree: systemd-boot as the removable-media loader, one entry, kernel and initramfs. */
+export function espStep(options: EspOptions, plannedRelease: string): Step {
+  const files = ['EFI/BOOT/BOOTX64.EFI', 'loader/loader.conf', 'loader/entries/mcdebian.conf', 'mcdebian/vmlinuz', 'mcdebian/initrd.img'];
+  return {
+    id: 'esp',
+    title: 'Fill the EFI system partition',
+    commands: [],
+    writes: files.map((name) => join(options.dir, name)),
+    notes: [`systemd-boot from /usr/lib/systemd/boot/efi/systemd-bootx64.efi; kernel and initramfs ${plannedRelease}; root=UUID=${options.rootUuid}`],
+    run: async (ctx) => {
+      const release = ctx.state.kernelRelease;
+      if (!release) throw new Error('esp: the assemble step found no kernel release');
+      await rm(options.dir, { recursive: true, force: true });
+      for (const sub of ['EFI/BOOT', 'loader/entries', 'mcdebian']) await mkdir(join(options.dir, sub), { recursive: true });
+      await copyFile(join(options.rootfs, 'usr/lib/systemd/boot/efi/systemd-bootx64.efi'), join(options.dir, 'EFI/BOOT/BOOTX64.EFI'));
+      await copyFile(join(options.rootfs, `boot/vmlinuz-${release}`), join(options.dir, 'mcdebian/vmlinuz'));
+      await copyFile(join(options.rootfs, `boot/initrd.img-${release}`), join(options.dir, 'mcdebian/initrd.img'));
+      await writeFile(join(options.dir, 'loader/loader.conf'), 'default mcdebian.conf\ntimeout 0\n');
+      await writeFile(join(options.dir, 'loader/entries/mcdebian.conf'), loaderEntry(options));
+      const epoch = ctx.state.sourceDateEpoch;
+      if (epoch !== undefined) await ctx.exec(['find', options.dir, '-exec', 'touch', `--date=@${epoch}`, '{}', '+']);
+    },
+  };
+}
+
+export interface DiskImageOptions extends GptSpec {
+  espDir: string;
+  espImage: string;
+  ext4: string;
+  output: string;
+}
+
+export function diskImageCommands(options: DiskImageOptions): StepCommand[] {
+  return [
+    { argv: mkfsFatArgs({ output: options.espImage, volumeId: options.espGuid.slice(0, 8) }) },
+    { argv: mcopyArgs({ image: options.espImage, sourceDir: options.espDir }) },
+    { argv: truncateArgs(options.output, options.sizeBytes) },
+    { argv: sfdiskArgs(options.output), stdin: gptPartitionScript(options) },
+    { argv: ddArgs({ input: options.espImage, output: options.output, offset: PARTITION_START }) },
+    { argv: ddArgs({ input: options.ext4, output: options.output, offset: ROOT_OFFSET }) },
+  ];
+}
+
+export function diskImageStep(options: DiskImageOptions, final: { ext4: string; output: string; key: string; sizeText: string }): Step {
+  return {
+    id: 'disk-image',
+    title: 'Make the GPT disk.img',
+    commands: diskImageCommands({ ...options, ext4: final.ext4, output: final.output }),
+    writes: [options.espImage, final.output],
+    cacheKey: final.key,
+    notes: [`sparse, ${final.sizeText}; boots under UEFI (OVMF)`],
+    run: async (ctx) => {
+      await rm(options.espImage, { force: true });
+      const env = ctx.state.sourceDateEpoch === undefined ? undefined : { SOURCE_DATE_EPOCH: String(ctx.state.sourceDateEpoch) };
+      for (const command of diskImageCommands(options)) await ctx.exec(command.argv, { stdin: command.stdin, env });
+    },
+  };
 }

@@ -3,6 +3,7 @@
  * Fixed UUID, label and directory hash seed so that the same inputs give the same image.
  * Writes rootfs.ext4.
  */
+import type { Step } from './core/step.js';
 
 export interface Ext4Spec {
   /** Directory whose contents become the filesystem. */
@@ -36,4 +37,23 @@ export function mke2fsArgs(spec: Ext4Spec): string[] {
     spec.output,
     `${Math.floor(spec.sizeBytes / 1024)}k`,
   ];
+}
+
+/** mke2fs stamps the superblock with this time instead of now, so the image is reproducible. */
+export function ext4Env(sourceDateEpoch: number | undefined): Record<string, string> {
+  return sourceDateEpoch === undefined ? {} : { E2FSPROGS_FAKE_TIME: String(sourceDateEpoch) };
+}
+
+export function ext4Step(spec: Ext4Spec, options: { finalOutput: string; key: string }): Step {
+  return {
+    id: 'rootfs-ext4',
+    title: 'Make rootfs.ext4',
+    commands: [{ argv: mke2fsArgs({ ...spec, output: options.finalOutput }) }],
+    writes: [options.finalOutput],
+    cacheKey: options.key,
+    notes: [`label ${spec.label}, UUID ${spec.uuid}; no loop device, no mount`],
+    run: async (ctx) => {
+      await ctx.exec(mke2fsArgs(spec), { env: ext4Env(ctx.state.sourceDateEpoch), debianPackage: 'e2fsprogs' });
+    },
+  };
 }

@@ -44,6 +44,7 @@ export function prerequisitesFor(board: Board, options: { bootstrapper: Bootstra
     const emulator = board.arch === 'armhf' ? 'qemu-arm' : 'qemu-x86_64';
     list.push(
       { name: `${emulator}-static`, kind: 'program', debianPackage: 'qemu-user-static', purpose: `runs ${board.arch} programs in the target during the build`, need: 'required' },
+      { name: 'arch-test', kind: 'program', debianPackage: 'arch-test', purpose: 'lets mmdebstrap check that foreign binaries run', need: 'required' },
       { name: emulator, kind: 'binfmt', debianPackage: 'qemu-user-static', alsoInstall: ['binfmt-support'], purpose: `binfmt_misc entry that lets the kernel run ${board.arch} binaries`, need: 'required' },
     );
   }
@@ -54,6 +55,7 @@ export function prerequisitesFor(board: Board, options: { bootstrapper: Bootstra
       { name: 'mkfs.fat', kind: 'program', debianPackage: 'dosfstools', purpose: 'makes the EFI system partition', need: 'required' },
       { name: 'mcopy', kind: 'program', debianPackage: 'mtools', purpose: 'fills the EFI system partition without mounting it', need: 'required' },
       { name: 'qemu-system-x86_64', kind: 'program', debianPackage: 'qemu-system-x86', purpose: 'mcdebian boot', need: 'optional' },
+      { name: 'qemu-img', kind: 'program', debianPackage: 'qemu-utils', purpose: 'copy-on-write overlay for mcdebian boot', need: 'optional' },
       { name: '/usr/share/OVMF/OVMF_CODE_4M.fd', kind: 'file', debianPackage: 'ovmf', purpose: 'UEFI firmware for mcdebian boot', need: 'optional' },
     );
   }
@@ -61,6 +63,9 @@ export function prerequisitesFor(board: Board, options: { bootstrapper: Bootstra
     list.push(
       { name: 'qemu-system-arm', kind: 'program', debianPackage: 'qemu-system-arm', purpose: 'dumps the virt DTB; mcdebian boot', need: 'required' },
       { name: '/usr/lib/u-boot/qemu_arm/u-boot.bin', kind: 'file', debianPackage: 'u-boot-qemu', purpose: 'the U-Boot that boots the uImage in mcdebian boot', need: 'optional' },
+      { name: 'qemu-img', kind: 'program', debianPackage: 'qemu-utils', purpose: 'copy-on-write overlay for mcdebian boot', need: 'optional' },
+      { name: 'mkfs.fat', kind: 'program', debianPackage: 'dosfstools', purpose: 'the kernel slot disk of mcdebian boot', need: 'optional' },
+      { name: 'mcopy', kind: 'program', debianPackage: 'mtools', purpose: 'fills the kernel slot disk without mounting it', need: 'optional' },
     );
   }
   return list;

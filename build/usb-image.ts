@@ -3,6 +3,7 @@
  * rootfs.ext4 written into it. Sparse, and made with sfdisk and dd on a plain file: no loop
  * device, no mount. Reads config.image.size; writes usb.img.
  */
+import type { Step } from './core/step.js';
 
 /** First partition starts at 1 MiB, as fdisk and sfdisk align by default. */
 export const PARTITION_START = 1024 * 1024;
@@ -29,4 +30,38 @@ export function sfdiskArgs(image: string): string[] {
 export function ddArgs(options: { input: string; output: string; offset: number }): string[] {
   if (options.offset % PARTITION_START !== 0) throw new Error(`dd offset ${options.offset} is not MiB-aligned`);
   return ['dd', `if=${options.input}`, `of=${options.output}`, 'bs=1M', `seek=${options.offset / PARTITION_START}`, 'conv=notrunc,sparse', 'status=none'];
+}
+
+/** Creates a sparse file of the image's size (coreutils truncate). */
+export function truncateArgs(path: string, sizeBytes: number): string[] {
+  return ['truncate', '--size', String(sizeBytes), path];
+}
+
+export interface UsbImageOptions {
+  sizeBytes: number;
+  diskId: string;
+  ext4: string;
+  output: string;
+}
+
+function usbImageCommands(options: UsbImageOptions) {
+  return [
+    { argv: truncateArgs(options.output, options.sizeBytes) },
+    { argv: sfdiskArgs(options.output), stdin: usbPartitionScript(options) },
+    { argv: ddArgs({ input: options.ext4, output: options.output, offset: PARTITION_START }) },
+  ];
+}
+
+export function usbImageStep(options: UsbImageOptions, final: { ext4: string; output: string; key: string; sizeText: string }): Step {
+  return {
+    id: 'usb-image',
+    title: 'Make the USB stick image usb.img',
+    commands: usbImageCommands({ ...options, ext4: final.ext4, output: final.output }),
+    writes: [final.output],
+    cacheKey: final.key,
+    notes: [`sparse, ${final.sizeText}, MBR, one ext4 partition at 1 MiB`],
+    run: async (ctx) => {
+      for (const command of usbImageCommands(options)) await ctx.exec(command.argv, { stdin: command.stdin });
+    },
+  };
 }

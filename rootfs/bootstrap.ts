@@ -1,8 +1,14 @@
 /**
  * Bootstraps the base root filesystem: mmdebstrap by default, debootstrap (--foreign, then its
  * second stage under QEMU user emulation) as the alternative. Reads the suite, architecture,
- * mirrors and package set; writes the base tarball in the stage cache.
+ * mirrors and package set; writes the base tarball and its metadata into the stage cache.
  */
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { BuildContext } from '../build/core/context.js';
+import { UserError } from '../build/core/errors.js';
+import { exists, partialPath, publish, readJson, writeJsonAtomically } from '../build/core/stage-cache.js';
+import type { Step } from '../build/core/step.js';
 
 export type Bootstrapper = 'mmdebstrap' | 'debootstrap';
 
@@ -13,7 +19,16 @@ export interface BootstrapSpec {
   arch: string;
   mirror: string;
   securityMirror?: string;
+  /** Also install from <suite>-updates and <suite>-security while bootstrapping. */
+  withUpdates: boolean;
   packages: readonly string[];
+}
+
+/** What the cache keeps beside the base tarball. */
+export interface BaseMeta {
+  key: string;
+  sourceDateEpoch: number;
+  spec: BootstrapSpec;
 }
 
 /** The apt source lines of the image: the suite, its updates and its security updates. */
@@ -21,6 +36,11 @@ export function aptSourceLines(spec: Pick<BootstrapSpec, 'suite' | 'mirror' | 's
   const lines = [`deb ${spec.mirror} ${spec.suite} main`, `deb ${spec.mirror} ${spec.suite}-updates main`];
   if (spec.securityMirror) lines.push(`deb ${spec.securityMirror} ${spec.suite}-security main`);
   return lines;
+}
+
+/** The sources the bootstrap installs from. */
+function bootstrapSources(spec: BootstrapSpec): string[] {
+  return spec.withUpdates ? aptSourceLines(spec) : [`deb ${spec.mirror} ${spec.suite} main`];
 }
 
 /** mmdebstrap writing a sorted, reproducible tarball (SOURCE_DATE_EPOCH comes from the environment). */
@@ -35,14 +55,65 @@ export function mmdebstrapArgs(spec: BootstrapSpec, output: string): string[] {
     '--aptopt=Acquire::Retries "3"',
     spec.suite,
     output,
-    ...aptSourceLines(spec),
+    ...bootstrapSources(spec),
   ];
 }
 
-/** debootstrap's first stage; the second runs inside the target under qemu-user. */
-export function debootstrapArgs(spec: BootstrapSpec, target: string): string[][] {
+/** debootstrap's first stage, its second inside the target under qemu-user, then a sorted tarball. */
+export function debootstrapArgs(spec: BootstrapSpec, target: string, output: string): string[][] {
   return [
     ['debootstrap', '--foreign', '--variant=minbase', `--arch=${spec.arch}`, `--include=${spec.packages.join(',')}`, spec.suite, target, spec.mirror],
     ['chroot', target, '/debootstrap/debootstrap', '--second-stage'],
+    ['tar', '--create', '--file', output, '--directory', target, '--sort=name', '--numeric-owner', '--xattrs', '--xattrs-include=*', '.'],
   ];
+}
+
+export interface BootstrapPaths {
+  output: string;
+  meta: string;
+}
+
+/** The bootstrap step; when the base is cached it only reads the cached metadata, and says so. */
+export function bootstrapStep(spec: BootstrapSpec, paths: BootstrapPaths, options: { key: string; cached: boolean }): Step {
+  const commands = spec.bootstrapper === 'mmdebstrap'
+    ? [mmdebstrapArgs(spec, paths.output)]
+    : debootstrapArgs(spec, `${paths.output}.d`, paths.output);
+  return {
+    id: 'bootstrap',
+    title: `Bootstrap Debian ${spec.suite} ${spec.arch} with ${spec.bootstrapper}`,
+    commands: options.cached ? [] : commands.map((argv) => ({ argv })),
+    writes: [paths.output, paths.meta],
+    cacheKey: options.key,
+    cached: options.cached,
+    notes: [`${spec.packages.length} packages${spec.withUpdates ? '' : `; without ${spec.suite}-updates and -security at build time`}; reused while the key is unchanged`],
+    run: async (ctx) => {
+      if (options.cached) {
+        const meta = await readJson<BaseMeta>(paths.meta);
+        if (!meta) throw new UserError(`the cached base ${paths.output} has no readable metadata`, { hint: 'run mcdebian clean and build again' });
+        ctx.state.sourceDateEpoch = meta.sourceDateEpoch;
+        ctx.logger.info(`reusing the base ${options.key.slice(0, 12)}`);
+        return;
+      }
+      await runBootstrap(ctx, spec, paths, options.key);
+    },
+  };
+}
+
+async function runBootstrap(ctx: BuildContext, spec: BootstrapSpec, paths: BootstrapPaths, key: string): Promise<void> {
+  const sourceDateEpoch = Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000));
+  const partial = partialPath(paths.output);
+  await mkdir(dirname(partial), { recursive: true });
+  ctx.defer(() => rm(partial, { force: true }), `remove ${partial}`);
+  const env = { SOURCE_DATE_EPOCH: String(sourceDateEpoch) };
+  if (spec.bootstrapper === 'mmdebstrap') {
+    await ctx.exec(mmdebstrapArgs(spec, partial), { env, debianPackage: 'mmdebstrap' });
+  } else {
+    const target = `${partial}.d`;
+    ctx.defer(() => rm(target, { recursive: true, force: true }), `remove ${target}`);
+    for (const argv of debootstrapArgs(spec, target, partial)) await ctx.exec(argv, { env, debianPackage: 'debootstrap' });
+  }
+  if (!(await exists(partial))) throw new Error(`${spec.bootstrapper} exited 0 but wrote no ${partial}`);
+  await publish(partial, paths.output);
+  await writeJsonAtomically(paths.meta, { key, sourceDateEpoch, spec } satisfies BaseMeta);
+  ctx.state.sourceDateEpoch = sourceDateEpoch;
 }

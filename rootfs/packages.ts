@@ -12,6 +12,7 @@ const COMMON = [
   'systemd-sysv',
   'udev',
   'systemd-timesyncd', // the WRT boards have no RTC crystal [L-DTS rtc "No crystal"], so time comes from NTP
+  'systemd-resolved', // /etc/resolv.conf from the DNS servers networkd learns
   'openssh-server',
   'iproute2',
   'nftables',

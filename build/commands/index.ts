@@ -6,6 +6,9 @@ import type { ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors.js';
 import type { Bootstrapper } from '../../rootfs/bootstrap.js';
 import { runBoards } from './boards.js';
+import { runBoot } from './boot.js';
+import { runBuild } from './build.js';
+import { runClean } from './clean.js';
 import type { CommandContext, ExitCode } from './context.js';
 import { runDoctor } from './doctor.js';
 import { runPlan } from './plan.js';
@@ -64,6 +67,41 @@ export const commands: Record<string, Command> = {
         bootstrapper: bootstrapper(values),
       });
     },
+  },
+  build: {
+    summary: 'build the image: root filesystem, kernel blob, rootfs.tar/.ext4, usb.img or disk.img, manifest',
+    usage: 'mcdebian build --board ID [-c FILE] [--explain] [--json] [--offline] [--bootstrapper mmdebstrap|debootstrap]',
+    options: { board, config: { type: 'string', short: 'c' }, explain: { type: 'boolean' }, json, offline: { type: 'boolean' }, bootstrapper: { type: 'string' }, debug },
+    run: (context, values) => {
+      if (values.board === undefined && values.config === undefined) {
+        throw new UsageError('build needs --board ID or -c FILE', 'mcdebian boards lists the board ids');
+      }
+      return runBuild(context, {
+        board: values.board as string | undefined,
+        config: values.config as string | undefined,
+        explain: values.explain === true,
+        json: values.json === true,
+        offline: values.offline === true,
+        bootstrapper: bootstrapper(values),
+      });
+    },
+  },
+  boot: {
+    summary: 'boot the built image under QEMU, console attached (qemu-armhf, x86-64)',
+    usage: 'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N]',
+    options: { board, config: { type: 'string', short: 'c' }, 'ssh-port': { type: 'string' }, debug },
+    run: (context, values) => {
+      const port = Number(values['ssh-port'] ?? 2222);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--ssh-port must be a TCP port number, not "${values['ssh-port']}"`);
+      if (values.board === undefined && values.config === undefined) throw new UsageError('boot needs --board ID or -c FILE');
+      return runBoot(context, { board: values.board as string | undefined, config: values.config as string | undefined, sshPort: port });
+    },
+  },
+  clean: {
+    summary: 'empty the stage cache',
+    usage: 'mcdebian clean',
+    options: { debug },
+    run: (context) => runClean(context),
   },
   doctor: {
     summary: 'check the host prerequisites and print the apt-get line for what is missing',

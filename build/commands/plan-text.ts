@@ -1,7 +1,8 @@
 /** The plan as people read it: steps with their commands, packages, outputs, cache keys, budget. */
 import { quoteArgv } from '../core/errors.js';
 import type { FlashBudget } from '../budget.js';
-import type { Plan, PlannedStep } from '../pipeline.js';
+import type { StepDescription } from '../core/step.js';
+import type { Plan } from '../pipeline.js';
 
 const group = (n: number): string => n.toLocaleString('en-US');
 
@@ -32,7 +33,7 @@ export function formatPlan(plan: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-function formatStep(step: PlannedStep, n: number): string[] {
+function formatStep(step: StepDescription, n: number): string[] {
   const lines = [`  ${n}. ${step.id}: ${step.title}${step.cacheKey ? `  [cache ${step.cacheKey.slice(0, 12)}]` : ''}`];
   for (const command of step.commands) {
     lines.push(`       $ ${quoteArgv(command.argv)}`);

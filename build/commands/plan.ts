@@ -5,12 +5,14 @@
  */
 import { loadConfig } from '../config/load.js';
 import { cacheRoot } from '../core/paths.js';
+import { isStageCached } from '../core/stage-cache.js';
 import { readToolVersions } from '../core/tool-versions.js';
 import { lookupKernelFacts } from '../kernel-facts.js';
 import { resolveMirrors } from '../mirrors.js';
 import { planBuild, STAGE_TOOLS, type Plan } from '../pipeline.js';
 import type { Bootstrapper } from '../../rootfs/bootstrap.js';
 import { overlayNames } from '../../overlays/index.js';
+import { hashLayerSources } from '../../rootfs/configure.js';
 import { writeJson, type CommandContext, type ExitCode } from './context.js';
 import { formatPlan } from './plan-text.js';
 
@@ -41,6 +43,8 @@ export async function resolvePlan(context: CommandContext, options: Omit<PlanCom
     toolVersions,
     kernel,
     cacheDir: cacheRoot(context.env),
+    layerSourcesHash: await hashLayerSources(),
+    isCached: (stage, key) => isStageCached(cacheRoot(context.env), stage, key),
   });
 }
 

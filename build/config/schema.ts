@@ -65,6 +65,11 @@ export const configSchema = z.strictObject({
   suite: z.string().regex(/^[a-z]+$/, { message: 'must be a Debian suite name such as trixie' }).default('trixie'),
   mirror: mirrorUrl.optional(),
   securityMirror: mirrorUrl.optional(),
+  /**
+   * Install from <suite>-updates and <suite>-security while building. The image's apt sources list
+   * them either way; turn this off only for a mirror that carries the suite alone.
+   */
+  buildWithUpdates: z.boolean().default(true),
   packages: z.array(debianPackage).default([]),
   hostname: hostname.default('mcdebian'),
   users: z.array(user).default([]),

@@ -68,3 +68,11 @@ export class CommandError extends UserError {
 export function quoteArgv(argv: readonly string[]): string {
   return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
+
+/** The build was interrupted (Ctrl-C, SIGTERM); exit code 130 like a shell. */
+export class InterruptedError extends UserError {
+  constructor(signal: string) {
+    super(`interrupted by ${signal}; cleanup done, nothing partial was kept`);
+    this.name = 'InterruptedError';
+  }
+}

@@ -17,6 +17,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Exit codes besides 0 that are not failures (dpkg-query exits 1 when a package is absent). */
   acceptExitCodes?: readonly number[];
+  /** Data for the command's stdin. */
+  stdin?: string;
 }
 
 export interface RunResult {
@@ -32,7 +34,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
     env: options.env,
     cwd: options.cwd,
     reject: false,
-    stdin: 'ignore',
+    ...(options.stdin === undefined ? { stdin: 'ignore' as const } : { input: options.stdin }),
     timeout: options.timeoutMs,
   });
   if ((result as { code?: string }).code === 'ENOENT') {

@@ -16,12 +16,15 @@ async function inputs(board: string, change: Partial<Config> = {}, extra: Partia
     toolVersions: { mmdebstrap: '1.5.7-1', e2fsprogs: '1.47.2-3' },
     kernel,
     cacheDir: '/var/cache/mcdebian',
+    layerSourcesHash: 'sources-v1',
     ...extra,
   };
 }
 
+const asData = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
 test('the same inputs give the same plan and cache keys', async (t) => {
-  t.deepEqual(planBuild(await inputs('wrt1200ac')), planBuild(await inputs('wrt1200ac')));
+  t.deepEqual(asData(planBuild(await inputs('wrt1200ac'))), asData(planBuild(await inputs('wrt1200ac'))));
 });
 
 test('changing only the hostname keeps the base key and changes the layer and image keys', async (t) => {
@@ -87,15 +90,16 @@ test('outputs go to <output>/<board> beside the config', async (t) => {
   ]);
 });
 
-test('filesystem UUIDs are fixed by the inputs', async (t) => {
-  const uuidOf = async (hostname: string) => {
-    const plan = planBuild(await inputs('wrt1200ac', { hostname }));
+test('the root UUID is fixed by the base and the board, and survives a hostname change', async (t) => {
+  const uuidOf = async (board: string, change: Partial<Config> = {}) => {
+    const plan = planBuild(await inputs(board, change));
     const argv = plan.steps.find((step) => step.id === 'rootfs-ext4')!.commands[0]!.argv;
     return argv[argv.indexOf('-U') + 1];
   };
-  t.is(await uuidOf('a'), await uuidOf('a'));
-  t.not(await uuidOf('a'), await uuidOf('b'));
-  t.regex((await uuidOf('a'))!, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  t.is(await uuidOf('wrt1200ac'), await uuidOf('wrt1200ac', { hostname: 'other' }));
+  t.not(await uuidOf('wrt1200ac'), await uuidOf('wrt1200ac', { packages: ['htop'] }));
+  t.not(await uuidOf('wrt1200ac'), await uuidOf('wrt1900acs'));
+  t.regex((await uuidOf('wrt1200ac'))!, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 });
 
 test('a config without SSH keys is warned about', async (t) => {

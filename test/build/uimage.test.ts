@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { getBoard } from '../../board/index.js';
 import { multiImageSize } from '../../build/budget.js';
 import { runCommand } from '../../build/core/exec.js';
-import { dumpDtbArgs, mkimageArgs, uimageParts } from '../../build/uimage.js';
+import { dumpDtbArgs } from '../../build/qemu.js';
+import { mkimageArgs, uimageParts } from '../../build/uimage.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { testWithTools } from '../helpers/tools.js';
 
@@ -32,7 +33,7 @@ test('image names are cut to the 31 bytes mkimage keeps', (t) => {
 });
 
 test('the virt DTB comes from QEMU with the machine options mcdebian boot uses', (t) => {
-  t.deepEqual(dumpDtbArgs('/w/virt.dtb'), ['qemu-system-arm', '-M', 'virt,highmem=off,dumpdtb=/w/virt.dtb', '-m', '1024', '-nographic']);
+  t.deepEqual(dumpDtbArgs('/w/virt.dtb'), ['qemu-system-arm', '-M', 'virt,highmem=off,dumpdtb=/w/virt.dtb', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-nographic']);
 });
 
 testWithTools({ mkimage: 'u-boot-tools' }, 'real mkimage makes a multi-file image of exactly the size the budget computes', async (t) => {

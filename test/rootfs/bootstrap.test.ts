@@ -9,6 +9,7 @@ const spec = {
   arch: 'armhf',
   mirror: 'http://mirror.example/debian',
   securityMirror: 'http://mirror.example/debian-security',
+  withUpdates: true,
   packages: ['systemd', 'udev'],
 };
 

@@ -1,0 +1,103 @@
+/**
+ * Assembles the root filesystem in the work directory: the cached base, the configuration
+ * layer on top, then the in-target work with the target's own tools (under qemu-user for
+ * armhf): users, unit enablement, no baked SSH host keys or machine id, the initramfs. Sets
+ * every timestamp newer than SOURCE_DATE_EPOCH back to it. Reads the plan's paths and users;
+ * writes <work>/rootfs and the kernel release and initramfs size into the build state.
+ */
+import { readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BuildContext } from './core/context.js';
+import { UserError } from './core/errors.js';
+import type { BuildPaths } from './core/paths.js';
+import type { Step } from './core/step.js';
+
+export interface AssembleOptions {
+  paths: BuildPaths;
+  /** Units to enable with systemctl in the target. */
+  units: readonly string[];
+  /** Users other than root, created in the target. */
+  users: readonly string[];
+  /** The kernel release known at plan time, for the description. */
+  plannedRelease: string;
+}
+
+/** The in-target commands, in order (a pure function of the options and the kernel release). */
+export function inTargetCommands(options: Omit<AssembleOptions, 'paths' | 'plannedRelease'>, rootfs: string, release: string): string[][] {
+  return [
+    ...options.users.map((user) => ['chroot', rootfs, 'useradd', '--create-home', '--user-group', '--shell', '/bin/bash', user]),
+    ...options.users.map((user) => ['chroot', rootfs, 'chown', '-R', `${user}:${user}`, `/home/${user}/.ssh`]),
+    ['chroot', rootfs, 'usermod', '--lock', 'root'],
+    ['chroot', rootfs, 'systemctl', 'enable', ...options.units],
+    ['chroot', rootfs, 'update-initramfs', '-c', '-k', release],
+  ];
+}
+
+export function assembleStep(options: AssembleOptions): Step {
+  const { paths } = options;
+  return {
+    id: 'assemble',
+    title: 'Assemble the root filesystem and run the in-target work',
+    commands: [
+      { argv: ['tar', '--extract', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--file', paths.base, '--directory', paths.rootfs] },
+      { argv: ['cp', '--archive', `${paths.layer}/.`, `${paths.rootfs}/`] },
+      ...inTargetCommands(options, paths.rootfs, options.plannedRelease).map((argv) => ({ argv })),
+    ],
+    writes: [paths.rootfs],
+    notes: ['removes the SSH host keys and sets /etc/machine-id to "uninitialized": both are made on first boot', 'timestamps newer than SOURCE_DATE_EPOCH are set back to it'],
+    run: (ctx) => assemble(ctx, options),
+  };
+}
+
+async function assemble(ctx: BuildContext, options: AssembleOptions): Promise<void> {
+  const { rootfs, base, layer } = options.paths;
+  await rm(rootfs, { recursive: true, force: true });
+  await mkdir(rootfs, { recursive: true });
+  ctx.defer(() => rm(rootfs, { recursive: true, force: true }), `remove ${rootfs}`);
+  await ctx.exec(['tar', '--extract', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--file', base, '--directory', rootfs]);
+  await ctx.exec(['cp', '--archive', `${layer}/.`, `${rootfs}/`]);
+  await forgetMachineIdentity(rootfs);
+  const release = await kernelRelease(rootfs);
+  ctx.state.kernelRelease = release;
+  for (const argv of inTargetCommands(options, rootfs, release)) await ctx.exec(argv);
+  await checkRootLocked(rootfs);
+  ctx.state.initramfsBytes = (await stat(join(rootfs, 'boot', `initrd.img-${release}`))).size;
+  const epoch = ctx.state.sourceDateEpoch;
+  if (epoch !== undefined) {
+    await ctx.exec(['find', rootfs, '-xdev', '-newermt', `@${epoch}`, '-exec', 'touch', '--no-dereference', `--date=@${epoch}`, '{}', '+']);
+  }
+}
+
+/**
+ * No two devices may share SSH host keys or a machine id: both are made on first boot.
+ * "uninitialized" marks the first boot (machine-id(5)), which is what runs Debian's
+ * sshd-keygen.service (ConditionFirstBoot=yes); an empty file would not.
+ */
+async function forgetMachineIdentity(rootfs: string): Promise<void> {
+  const sshDir = join(rootfs, 'etc', 'ssh');
+  for (const name of await readdir(sshDir).catch(() => [] as string[])) {
+    if (name.startsWith('ssh_host_')) await rm(join(sshDir, name), { force: true });
+  }
+  await writeFile(join(rootfs, 'etc', 'machine-id'), 'uninitialized\n');
+  await rm(join(rootfs, 'var', 'lib', 'dbus', 'machine-id'), { force: true });
+}
+
+/** The single kernel under /usr/lib/modules (trixie is merged-/usr). */
+async function kernelRelease(rootfs: string): Promise<string> {
+  const releases = await readdir(join(rootfs, 'usr', 'lib', 'modules')).catch(() => [] as string[]);
+  if (releases.length !== 1) {
+    throw new UserError(`expected one kernel in the root filesystem, found ${releases.length} (${releases.join(', ') || 'none'})`, {
+      hint: 'the base package set must hold exactly one linux-image package',
+    });
+  }
+  return releases[0]!;
+}
+
+/** Checks what `usermod --lock root` did: root has no usable password, login is by SSH key only. */
+async function checkRootLocked(rootfs: string): Promise<void> {
+  const shadow = await readFile(join(rootfs, 'etc', 'shadow'), 'utf8');
+  const hash = shadow.split('\n').find((line) => line.startsWith('root:'))?.split(':')[1];
+  if (hash === undefined || !(hash.startsWith('!') || hash.startsWith('*'))) {
+    throw new Error(`root's password is not locked after usermod --lock (shadow field "${hash}")`);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * `mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N]`: boots the built image
+ * under QEMU with the console on this terminal; exits with the guest. The guest's SSH server is
+ * forwarded to 127.0.0.1:<ssh-port>. Reads out/<board>/; writes only a temporary directory.
+ */
+import { copyFile, mkdtemp, rm, writeFile, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Board } from '../../board/board.js';
+import { armBootArgs, overlayArgs, OVMF_VARS, scriptImageArgs, slotDiskCommands, ubootBootScript, x86BootArgs } from '../boot.js';
+import { loadConfig } from '../config/load.js';
+import { UserError } from '../core/errors.js';
+import { runCommand } from '../core/exec.js';
+import type { CommandContext, ExitCode } from './context.js';
+
+export interface BootOptions {
+  board?: string;
+  config?: string;
+  sshPort: number;
+}
+
+/** The artifacts each bootable board needs. */
+function neededArtifacts(board: Board): string[] {
+  if (board.bootMethod === 'qemu-uimage') return ['kernel.uimg', 'usb.img'];
+  if (board.bootMethod === 'uefi') return ['disk.img'];
+  throw new UserError(`${board.id} is real hardware; mcdebian boot runs qemu-armhf and x86-64`, { hint: 'flash it instead (mcdebian flash), or boot qemu-armhf, its stand-in' });
+}
+
+export async function runBoot(context: CommandContext, options: BootOptions): Promise<ExitCode> {
+  const config = await loadConfig({ file: options.config, board: options.board, cwd: context.cwd });
+  const board = config.board;
+  const out = join(config.dir, config.output, board.id);
+  for (const name of neededArtifacts(board)) {
+    await access(join(out, name)).catch(() => {
+      throw new UserError(`no ${name} in ${out}`, { hint: `build it first: mcdebian build --board ${board.id}${options.config ? ` -c ${options.config}` : ''}` });
+    });
+  }
+  const temp = await mkdtemp(join(tmpdir(), 'mcdebian-boot-'));
+  try {
+    const argv = board.bootMethod === 'uefi' ? await prepareX86(out, temp, options.sshPort) : await prepareArm(board, out, temp, options.sshPort);
+    context.logger.info(`booting ${board.id} under QEMU (TCG); SSH is forwarded to 127.0.0.1:${options.sshPort}; quit with Ctrl-A X`);
+    context.logger.debug(argv.join(' '));
+    const [file, ...args] = argv;
+    const result = await execa(file!, args, { stdio: 'inherit', reject: false });
+    if ((result as { code?: string }).code === 'ENOENT') throw new UserError(`${file} not found`, { hint: 'mcdebian doctor --board ' + board.id });
+    return result.exitCode ?? 1;
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+async function prepareArm(board: Board, out: string, temp: string, sshPort: number): Promise<string[]> {
+  await writeFile(join(temp, 'boot.txt'), ubootBootScript(board));
+  const script = join(temp, 'boot.scr.uimg');
+  await runCommand(scriptImageArgs(join(temp, 'boot.txt'), script), { debianPackage: 'u-boot-tools' });
+  const slotDisk = join(temp, 'slot.img');
+  for (const command of slotDiskCommands({ fat: join(temp, 'slot.fat'), disk: slotDisk, files: [script, join(out, 'kernel.uimg')] })) {
+    await runCommand(command.argv, { stdin: command.stdin });
+  }
+  const overlay = join(temp, 'usb.qcow2');
+  await runCommand(overlayArgs(join(out, 'usb.img'), overlay), { debianPackage: 'qemu-utils' });
+  return armBootArgs({ overlay, slotDisk, sshPort });
+}
+
+async function prepareX86(out: string, temp: string, sshPort: number): Promise<string[]> {
+  const overlay = join(temp, 'disk.qcow2');
+  await runCommand(overlayArgs(join(out, 'disk.img'), overlay), { debianPackage: 'qemu-utils' });
+  const vars = join(temp, 'OVMF_VARS.fd');
+  await copyFile(OVMF_VARS, vars).catch(() => {
+    throw new UserError(`${OVMF_VARS} not found`, { hint: 'apt-get install ovmf' });
+  });
+  return x86BootArgs({ overlay, vars, sshPort });
+}

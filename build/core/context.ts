@@ -1,0 +1,113 @@
+/**
+ * What a running build hands its steps: the logger, command execution that records every
+ * command and its output in build.log, LIFO cleanup, the cancellation signal, and the state
+ * steps pass on (the SOURCE_DATE_EPOCH of the base, the kernel release found in it).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { execa } from 'execa';
+import { CommandError, quoteArgv, UserError } from './errors.js';
+import type { Logger } from './log.js';
+
+export interface ExecOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Debian package providing argv[0], named when it is missing. */
+  debianPackage?: string;
+}
+
+export interface BuildState {
+  /** Timestamp every artifact carries, from the base's bootstrap. */
+  sourceDateEpoch?: number;
+  /** `uname -r` of the kernel installed in the root filesystem. */
+  kernelRelease?: string;
+  /** Size of the initramfs the build made. */
+  initramfsBytes?: number;
+  /** The flash budget computed from the real blob's parts (budget.ts's FlashBudget). */
+  budget?: unknown;
+}
+
+export interface BuildContext {
+  logger: Logger;
+  signal: AbortSignal;
+  state: BuildState;
+  /** Runs a command, logging it and its output to build.log; throws CommandError on failure. */
+  exec(argv: readonly string[], options?: ExecOptions): Promise<{ stdout: string }>;
+  /** Registers a cleanup; cleanups run last-in-first-out after the steps, even on failure. */
+  defer(cleanup: () => Promise<void> | void, what: string): void;
+  /** Appends a line to build.log. */
+  log(line: string): void;
+}
+
+export interface ContextHandle {
+  context: BuildContext;
+  /** Runs the registered cleanups; returns the errors they raised (never throws). */
+  cleanup(): Promise<Error[]>;
+  /** Closes build.log. */
+  close(): Promise<void>;
+}
+
+/** Hints for failures whose cause the stderr tail shows. */
+function hintFor(stderr: string): string | undefined {
+  if (/No space left on device/i.test(stderr)) return 'the disk is full: free space where the cache (XDG_CACHE_HOME) and the output directory live (df -h)';
+  if (/exec format error|cannot execute binary file/i.test(stderr)) return 'foreign binaries do not run: register qemu-user-static with binfmt_misc (mcdebian doctor)';
+  if (/Unable to locate package|has no installation candidate/.test(stderr)) return 'check the package names in packages: of mcdebian.yaml (apt-cache policy NAME)';
+  return undefined;
+}
+
+export function createBuildContext(options: { logger: Logger; logFile: string; signal: AbortSignal }): ContextHandle {
+  const logStream: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
+  const cleanups: { cleanup: () => Promise<void> | void; what: string }[] = [];
+  const log = (line: string) => logStream.write(`${line}\n`);
+  const context: BuildContext = {
+    logger: options.logger,
+    signal: options.signal,
+    state: {},
+    log,
+    defer: (cleanup, what) => cleanups.push({ cleanup, what }),
+    async exec(argv, execOptions = {}) {
+      const [file, ...args] = argv;
+      if (file === undefined) throw new Error('exec: empty argv');
+      log(`$ ${quoteArgv(argv)}`);
+      const started = Date.now();
+      const child = execa(file, args, {
+        ...(execOptions.stdin === undefined ? { stdin: 'ignore' as const } : { input: execOptions.stdin }),
+        env: execOptions.env,
+        cwd: execOptions.cwd,
+        reject: false,
+        all: true,
+        cancelSignal: options.signal,
+        forceKillAfterDelay: 5000,
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      child.all?.on('data', (chunk: Buffer) => logStream.write(chunk));
+      const result = await child;
+      log(`# exit ${result.exitCode ?? result.signal ?? '?'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      if ((result as { code?: string }).code === 'ENOENT') {
+        throw new UserError(`${file} not found`, { hint: execOptions.debianPackage ? `apt-get install ${execOptions.debianPackage}` : 'mcdebian doctor lists what is missing' });
+      }
+      if (options.signal.aborted) throw new UserError('interrupted', { cause: options.signal.reason });
+      if (result.failed) {
+        const stderr = String(result.stderr);
+        throw new CommandError({ argv, exitCode: result.exitCode, signal: result.signal, stderr }, { hint: hintFor(stderr) });
+      }
+      return { stdout: String(result.stdout) };
+    },
+  };
+  return {
+    context,
+    async cleanup() {
+      const errors: Error[] = [];
+      for (const { cleanup, what } of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch (error) {
+          errors.push(new Error(`cleanup "${what}" failed: ${(error as Error).message}`));
+        }
+      }
+      cleanups.length = 0;
+      return errors;
+    },
+    close: () => new Promise((resolve) => logStream.end(resolve)),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * manifest.json: the inputs and their hash, every artifact's size and sha256, the packages
+ * installed in the image (from its dpkg status), and the flash budget from the real sizes.
+ * Then the staging directory replaces out/<board> in one rename. Reads the build state and the
+ * assembled rootfs; writes manifest.json and publishes the output directory.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { writeJsonAtomically } from './core/stage-cache.js';
+import type { Step } from './core/step.js';
+
+export interface InstalledPackage {
+  name: string;
+  version: string;
+  architecture: string;
+}
+
+export interface Artifact {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Manifest {
+  board: string;
+  sourceDateEpoch?: number;
+  kernelRelease?: string;
+  /** What the build was made from; `hash` is the sha256 of the rest of `inputs`. */
+  inputs: Record<string, unknown> & { hash: string };
+  artifacts: Artifact[];
+  packages: InstalledPackage[];
+  budget?: unknown;
+}
+
+/** The installed packages in a dpkg status file, sorted by name. */
+export function parseDpkgStatus(text: string): InstalledPackage[] {
+  const packages: InstalledPackage[] = [];
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(stanza)?.[1]?.trim();
+    if (!/^Status: install ok installed$/m.test(stanza)) continue;
+    const name = field('Package');
+    const version = field('Version');
+    if (name && version) packages.push({ name, version, architecture: field('Architecture') ?? 'unknown' });
+  }
+  return packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/** Every regular file in `dir` but the log and the manifest, with size and sha256. */
+export async function listArtifacts(dir: string): Promise<Artifact[]> {
+  const names = (await readdir(dir)).filter((name) => name !== 'build.log' && name !== 'manifest.json').sort();
+  return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(dir, name))).size, sha256: await sha256File(join(dir, name)) })));
+}
+
+export interface ManifestOptions {
+  board: string;
+  rootfs: string;
+  staging: string;
+  out: string;
+  inputs: Record<string, unknown> & { hash: string };
+}
+
+export function manifestStep(options: ManifestOptions): Step {
+  return {
+    id: 'manifest',
+    title: 'Write manifest.json and publish the output directory',
+    commands: [],
+    writes: [join(options.out, 'manifest.json'), join(options.out, 'build.log')],
+    notes: ['inputs and their hash, each artifact\'s size and sha256, installed packages, the flash budget',
+      `artifacts are made in ${options.staging} and replace ${options.out} in one rename when all are complete`],
+    run: async (ctx) => {
+      const manifest: Manifest = {
+        board: options.board,
+        sourceDateEpoch: ctx.state.sourceDateEpoch,
+        kernelRelease: ctx.state.kernelRelease,
+        inputs: options.inputs,
+        artifacts: await listArtifacts(options.staging),
+        packages: parseDpkgStatus(await readFile(join(options.rootfs, 'var/lib/dpkg/status'), 'utf8')),
+        budget: ctx.state.budget,
+      };
+      await writeJsonAtomically(join(options.staging, 'manifest.json'), manifest);
+      ctx.log(`## publishing ${options.staging} as ${options.out}`);
+      const old = `${options.out}.old-${process.pid}`;
+      await rename(options.out, old).catch(() => undefined);
+      await rename(options.staging, options.out);
+      await rm(old, { recursive: true, force: true });
+    },
+  };
+}
