@@ -26,7 +26,6 @@ export interface AssembleOptions {
 export function inTargetCommands(options: Omit<AssembleOptions, 'paths' | 'plannedRelease'>, rootfs: string, release: string): string[][] {
   return [
     ...options.users.map((user) => ['chroot', rootfs, 'useradd', '--create-home', '--user-group', '--shell', '/bin/bash', user]),
-    ...options.users.map((user) => ['chroot', rootfs, 'chown', '-R', `${user}:${user}`, `/home/${user}/.ssh`]),
     ['chroot', rootfs, 'usermod', '--lock', 'root'],
     ['chroot', rootfs, 'systemctl', 'enable', ...options.units],
     ['chroot', rootfs, 'update-initramfs', '-c', '-k', release],

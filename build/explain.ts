@@ -30,11 +30,17 @@ export function changedFields(before: unknown, after: unknown): string[] {
 
 /** One line per stage: reused, or rebuilt and why. */
 export function explainStages(previous: StageInputs | undefined, current: StageInputs, cached: Record<keyof StageInputs, boolean>): string[] {
+  let earlierChanged = false;
   return (['base', 'layer', 'images'] as const).map((stage) => {
     if (cached[stage]) return `${stage}: reused from the cache (inputs unchanged)`;
     if (!previous) return `${stage}: built (no earlier build of this board is recorded)`;
+    // the layer's inputs name the base's key, the images' the layer's: those show as earlierChanged
     const changes = changedFields(previous[stage], current[stage]).filter((line) => !line.startsWith('base:') && !line.startsWith('layer:'));
-    if (changes.length === 0) return `${stage}: rebuilt because an earlier stage changed`;
-    return `${stage}: rebuilt because ${changes.join('; ')}`;
+    const line = changes.length > 0 ? `${stage}: rebuilt because ${changes.join('; ')}`
+      : earlierChanged ? `${stage}: rebuilt because an earlier stage changed`
+      : stage === 'images' ? 'images: made afresh (images are not cached)'
+      : `${stage}: rebuilt because its cache entry is missing (inputs unchanged)`;
+    earlierChanged ||= changes.length > 0 || stage !== 'images';
+    return line;
   });
 }

@@ -40,7 +40,8 @@ export function parseDpkgStatus(text: string): InstalledPackage[] {
   const packages: InstalledPackage[] = [];
   for (const stanza of text.split(/\n\s*\n/)) {
     const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(stanza)?.[1]?.trim();
-    if (!/^Status: install ok installed$/m.test(stanza)) continue;
+    // "install ok installed", or "hold ok installed" for a package held with apt-mark
+    if (!/^Status: \S+ ok installed$/m.test(stanza)) continue;
     const name = field('Package');
     const version = field('Version');
     if (name && version) packages.push({ name, version, architecture: field('Architecture') ?? 'unknown' });

@@ -117,12 +117,19 @@ function renderInitramfs(input: BaseConfigInput): LayerFile[] {
   ];
 }
 
+/**
+ * Root's keys go to /root/.ssh (and /root stays 0700, as Debian makes it: the layer's directory
+ * modes replace the base's). Other users' keys go to /etc/ssh/authorized_keys/<name>, which
+ * sshd-mcdebian.conf names, so that useradd still creates their homes from /etc/skel.
+ */
 function renderUsers(input: BaseConfigInput): LayerFile[] {
-  return input.users.flatMap((user) => {
-    const home = user.name === 'root' ? '/root' : `/home/${user.name}`;
-    const keys = user.authorizedKeys.map((key) => key.key).join('\n');
-    return [{ path: `${home}/.ssh`, mode: 0o700 }, file(`${home}/.ssh/authorized_keys`, `${keys}\n`, 0o600)];
-  });
+  const keysOf = (user: BaseConfigInput['users'][number]) => `${user.authorizedKeys.map((key) => key.key).join('\n')}\n`;
+  const files: LayerFile[] = [{ path: '/root', mode: 0o700 }];
+  for (const user of input.users) {
+    if (user.name === 'root') files.push({ path: '/root/.ssh', mode: 0o700 }, file('/root/.ssh/authorized_keys', keysOf(user), 0o600));
+    else files.push(file(`/etc/ssh/authorized_keys/${user.name}`, keysOf(user), 0o644));
+  }
+  return files;
 }
 
 function renderFwEnv(board: Board): LayerFile[] {

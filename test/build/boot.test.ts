@@ -1,0 +1,73 @@
+import test from 'ava';
+import { getBoard } from '../../board/index.js';
+import { armBootArgs, overlayArgs, scriptImageArgs, slotDiskCommands, ubootBootScript, x86BootArgs } from '../../build/boot.js';
+
+const QEMU_STOCK_COMMAND_LINE =
+  'console=ttyAMA0,115200 root=/dev/mtdblock5 ro rootdelay=1 rootfstype=jffs2 earlyprintk ' +
+  'mtdparts=armada-nand:2048K(uboot)ro,256K(u_env),256K(s_env),1m@9m(devinfo),40m@10m(kernel),' +
+  '34m@16m(rootfs),40m@50m(alt_kernel),34m@56m(alt_rootfs),80m@10m(ubifs),-@90m(syscfg)';
+
+test('the QEMU stand-in boots with caiman\'s stock command line on the PL011 console', (t) => {
+  const commandLine = getBoard('qemu-armhf').stockCommandLine!;
+  t.is(commandLine, QEMU_STOCK_COMMAND_LINE);
+  t.true(commandLine.includes('root=/dev/mtdblock5'));
+  t.true(commandLine.includes('console=ttyAMA0,115200'));
+});
+
+test('the U-Boot script sets the stock bootargs, keeps the DTB and initramfs in lowmem, loads kernel.uimg from the boot disk and boots it', (t) => {
+  t.is(ubootBootScript(getBoard('qemu-armhf')), [
+    'echo McDebian: booting kernel.uimg from ${devtype} ${devnum}:${distro_bootpart} with the stock Linksys command line',
+    `setenv bootargs '${QEMU_STOCK_COMMAND_LINE}'`,
+    'setenv fdt_high 0x60000000',
+    'setenv initrd_high 0x60000000',
+    'load ${devtype} ${devnum}:${distro_bootpart} 0x42000000 kernel.uimg',
+    'bootm 0x42000000',
+    '',
+  ].join('\n'));
+});
+
+test('a board without a stock command line has no U-Boot script', (t) => {
+  t.throws(() => ubootBootScript(getBoard('x86-64')), { message: 'x86-64 has no stock command line' });
+});
+
+test('the script is wrapped as an uncompressed ARM U-Boot script image', (t) => {
+  t.deepEqual(scriptImageArgs('/w/boot.scr', '/w/boot.scr.uimg'),
+    ['mkimage', '-A', 'arm', '-O', 'linux', '-T', 'script', '-C', 'none', '-n', 'McDebian boot', '-d', '/w/boot.scr', '/w/boot.scr.uimg']);
+});
+
+test('the armhf guest runs u-boot-qemu under TCG with the slot disk read-only on virtio and the stick on xHCI', (t) => {
+  t.deepEqual(armBootArgs({ overlay: '/w/usb.qcow2', slotDisk: '/w/slot.img', sshPort: 2222 }), [
+    'qemu-system-arm', '-M', 'virt,highmem=off', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-accel', 'tcg', '-nographic',
+    '-bios', '/usr/lib/u-boot/qemu_arm/u-boot.bin',
+    '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22', '-device', 'virtio-net-pci,netdev=net0',
+    '-drive', 'if=none,id=slot,format=raw,readonly=on,file=/w/slot.img',
+    '-device', 'virtio-blk-device,drive=slot',
+    '-device', 'qemu-xhci,id=xhci',
+    '-drive', 'if=none,id=stick,format=qcow2,file=/w/usb.qcow2',
+    '-device', 'usb-storage,bus=xhci.0,drive=stick',
+  ]);
+});
+
+test('the x86 guest runs OVMF on q35 under TCG with read-only firmware code, writable vars and the disk on virtio', (t) => {
+  t.deepEqual(x86BootArgs({ overlay: '/w/disk.qcow2', vars: '/w/OVMF_VARS.fd', sshPort: 10022 }), [
+    'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '2', '-nographic',
+    '-drive', 'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+    '-drive', 'if=pflash,format=raw,file=/w/OVMF_VARS.fd',
+    '-drive', 'if=virtio,format=qcow2,file=/w/disk.qcow2',
+    '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:10022-:22', '-device', 'virtio-net-pci,netdev=net0',
+  ]);
+});
+
+test('the slot disk is a 64 MiB MBR disk with one FAT partition at 1 MiB holding the files, made without a mount', (t) => {
+  t.deepEqual(slotDiskCommands({ fat: '/w/slot.fat', disk: '/w/slot.img', files: ['/w/boot.scr.uimg', '/w/kernel.uimg'] }), [
+    { argv: ['mkfs.fat', '-C', '-n', 'KERNEL', '/w/slot.fat', '63488'] },
+    { argv: ['mcopy', '-i', '/w/slot.fat', '/w/boot.scr.uimg', '/w/kernel.uimg', '::/'] },
+    { argv: ['truncate', '--size', '67108864', '/w/slot.img'] },
+    { argv: ['sfdisk', '--no-reread', '--no-tell-kernel', '--quiet', '/w/slot.img'], stdin: 'label: dos\nstart=2048, type=c\n' },
+    { argv: ['dd', 'if=/w/slot.fat', 'of=/w/slot.img', 'bs=1M', 'seek=1', 'conv=notrunc,sparse', 'status=none'] },
+  ]);
+});
+
+test('the guest writes to a qcow2 overlay backed by the raw image', (t) => {
+  t.deepEqual(overlayArgs('/out/usb.img', '/w/usb.qcow2'), ['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', '/out/usb.img', '-F', 'raw', '/w/usb.qcow2']);
+});
