@@ -5,11 +5,12 @@
  * every timestamp newer than SOURCE_DATE_EPOCH back to it. Reads the plan's paths and users;
  * writes <work>/rootfs and the kernel release and initramfs size into the build state.
  */
-import { readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { BuildContext } from './core/context.js';
 import { UserError } from './core/errors.js';
 import type { BuildPaths } from './core/paths.js';
+import { exists, partialPath, publish } from './core/stage-cache.js';
 import type { Step } from './core/step.js';
 
 export interface AssembleOptions {
@@ -20,16 +21,25 @@ export interface AssembleOptions {
   users: readonly string[];
   /** The kernel release known at plan time, for the description. */
   plannedRelease: string;
+  /**
+   * Where the initramfs is cached: its key hashes the base and the layer's initramfs settings,
+   * so a hostname or overlay change reuses it instead of 30 s of mkinitramfs under emulation.
+   */
+  initramfsCache: string;
 }
 
 /** The in-target commands, in order (a pure function of the options and the kernel release). */
-export function inTargetCommands(options: Omit<AssembleOptions, 'paths' | 'plannedRelease'>, rootfs: string, release: string): string[][] {
+export function inTargetCommands(options: Pick<AssembleOptions, 'units' | 'users'>, rootfs: string, release: string): string[][] {
   return [
     ...options.users.map((user) => ['chroot', rootfs, 'useradd', '--create-home', '--user-group', '--shell', '/bin/bash', user]),
     ['chroot', rootfs, 'usermod', '--lock', 'root'],
     ['chroot', rootfs, 'systemctl', 'enable', ...options.units],
-    ['chroot', rootfs, 'update-initramfs', '-c', '-k', release],
+    updateInitramfsArgs(rootfs, release),
   ];
+}
+
+export function updateInitramfsArgs(rootfs: string, release: string): string[] {
+  return ['chroot', rootfs, 'update-initramfs', '-c', '-k', release];
 }
 
 export function assembleStep(options: AssembleOptions): Step {
@@ -43,7 +53,8 @@ export function assembleStep(options: AssembleOptions): Step {
       ...inTargetCommands(options, paths.rootfs, options.plannedRelease).map((argv) => ({ argv })),
     ],
     writes: [paths.rootfs],
-    notes: ['removes the SSH host keys and sets /etc/machine-id to "uninitialized": both are made on first boot', 'timestamps newer than SOURCE_DATE_EPOCH are set back to it'],
+    notes: ['removes the SSH host keys and sets /etc/machine-id to "uninitialized": both are made on first boot',
+      `the initramfs is reused from ${options.initramfsCache} when it exists`, 'timestamps newer than SOURCE_DATE_EPOCH are set back to it'],
     run: (ctx) => assemble(ctx, options),
   };
 }
@@ -58,13 +69,32 @@ async function assemble(ctx: BuildContext, options: AssembleOptions): Promise<vo
   await forgetMachineIdentity(rootfs);
   const release = await kernelRelease(rootfs);
   ctx.state.kernelRelease = release;
-  for (const argv of inTargetCommands(options, rootfs, release)) await ctx.exec(argv);
+  const initramfs = updateInitramfsArgs(rootfs, release);
+  for (const argv of inTargetCommands(options, rootfs, release)) {
+    if (argv.join(' ') === initramfs.join(' ')) await makeInitramfs(ctx, { argv, image: join(rootfs, 'boot', `initrd.img-${release}`), cache: options.initramfsCache });
+    else await ctx.exec(argv);
+  }
   await checkRootLocked(rootfs);
   ctx.state.initramfsBytes = (await stat(join(rootfs, 'boot', `initrd.img-${release}`))).size;
   const epoch = ctx.state.sourceDateEpoch;
   if (epoch !== undefined) {
     await ctx.exec(['find', rootfs, '-xdev', '-newermt', `@${epoch}`, '-exec', 'touch', '--no-dereference', `--date=@${epoch}`, '{}', '+']);
   }
+}
+
+/** Reuses the cached initramfs of the same inputs, or makes it and caches it. */
+async function makeInitramfs(ctx: BuildContext, options: { argv: string[]; image: string; cache: string }): Promise<void> {
+  if (await exists(options.cache)) {
+    ctx.log(`# initramfs reused from ${options.cache}`);
+    await copyFile(options.cache, options.image);
+    return;
+  }
+  await ctx.exec(options.argv);
+  const partial = partialPath(options.cache);
+  await mkdir(dirname(options.cache), { recursive: true });
+  ctx.defer(() => rm(partial, { force: true }), `remove ${partial}`);
+  await copyFile(options.image, partial);
+  await publish(partial, options.cache);
 }
 
 /**

@@ -6,6 +6,7 @@
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Step, StepCommand } from './core/step.js';
+import { ext4Env, mke2fsArgs, type Ext4Spec } from './ext4.js';
 import { ddArgs, PARTITION_START, sfdiskArgs, truncateArgs } from './usb-image.js';
 
 export const ESP_SIZE = 256 * 1024 * 1024;
@@ -103,7 +104,8 @@ export function espStep(options: EspOptions, plannedRelease: string): Step {
 export interface DiskImageOptions extends GptSpec {
   espDir: string;
   espImage: string;
-  ext4: string;
+  /** The root filesystem, made again straight into its partition (mke2fs -E offset), not copied. */
+  ext4: Ext4Spec;
   output: string;
 }
 
@@ -114,21 +116,22 @@ export function diskImageCommands(options: DiskImageOptions): StepCommand[] {
     { argv: truncateArgs(options.output, options.sizeBytes) },
     { argv: sfdiskArgs(options.output), stdin: gptPartitionScript(options) },
     { argv: ddArgs({ input: options.espImage, output: options.output, offset: PARTITION_START }) },
-    { argv: ddArgs({ input: options.ext4, output: options.output, offset: ROOT_OFFSET }) },
+    { argv: mke2fsArgs({ ...options.ext4, output: options.output, offset: ROOT_OFFSET }) },
   ];
 }
 
-export function diskImageStep(options: DiskImageOptions, final: { ext4: string; output: string; key: string; sizeText: string }): Step {
+export function diskImageStep(options: DiskImageOptions, final: { output: string; key: string; sizeText: string }): Step {
   return {
     id: 'disk-image',
     title: 'Make the GPT disk.img',
-    commands: diskImageCommands({ ...options, ext4: final.ext4, output: final.output }),
+    commands: diskImageCommands({ ...options, output: final.output }),
     writes: [options.espImage, final.output],
     cacheKey: final.key,
     notes: [`sparse, ${final.sizeText}; boots under UEFI (OVMF)`],
     run: async (ctx) => {
       await rm(options.espImage, { force: true });
-      const env = ctx.state.sourceDateEpoch === undefined ? undefined : { SOURCE_DATE_EPOCH: String(ctx.state.sourceDateEpoch) };
+      const epoch = ctx.state.sourceDateEpoch;
+      const env = epoch === undefined ? undefined : { SOURCE_DATE_EPOCH: String(epoch), ...ext4Env(epoch) };
       for (const command of diskImageCommands(options)) await ctx.exec(command.argv, { stdin: command.stdin, env });
     },
   };

@@ -18,6 +18,8 @@ export interface Ext4Spec {
    * which keeps the second boot method (kernel loaded from the stick) open on the routers.
    */
   ubootReadable: boolean;
+  /** Byte offset in `output` to make the filesystem at: a partition of a disk image, without dd. */
+  offset?: number;
 }
 
 /** The label the initramfs looks for when it overrules the stock `root=`. */
@@ -31,7 +33,7 @@ export function mke2fsArgs(spec: Ext4Spec): string[] {
     '-q',
     '-L', spec.label,
     '-U', spec.uuid,
-    '-E', `hash_seed=${spec.hashSeed},root_owner=0:0`,
+    '-E', `hash_seed=${spec.hashSeed},root_owner=0:0${spec.offset ? `,offset=${spec.offset}` : ''}`,
     ...(spec.ubootReadable ? ['-O', '^64bit'] : []),
     '-d', spec.source,
     spec.output,

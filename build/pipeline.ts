@@ -103,7 +103,13 @@ export function planBuild(inputs: PlanInputs): Plan {
   const steps: Step[] = [
     bootstrapStep(spec, { output: paths.base, meta: paths.baseMeta }, { key: keys.base, cached: cached('base') }),
     configureStep(layer, { dir: paths.layer, key: keys.layer, cached: cached('layer'), summary: configSummary(config) }),
-    assembleStep({ paths, units: layer.units, users: config.users.map((user) => user.name).filter((name) => name !== 'root'), plannedRelease: release }),
+    assembleStep({
+      paths,
+      units: layer.units,
+      users: config.users.map((user) => user.name).filter((name) => name !== 'root'),
+      plannedRelease: release,
+      initramfsCache: join(inputs.cacheDir, 'initramfs', `${initramfsKey(baseKey, board, layer.files, inputs.layerSourcesHash)}.img`),
+    }),
     uefi
       ? espStep({ rootfs: paths.rootfs, dir: join(paths.work, 'esp'), rootUuid, console: `${board.console.device},${board.console.baud}` }, release)
       : kernelBlobStep({ board, rootfs: paths.rootfs, work: paths.work, outDir: paths.staging, finalDir: paths.out, plannedRelease: release }),
@@ -130,6 +136,11 @@ export function planBuild(inputs: PlanInputs): Plan {
     budget: computeBudget(board, kernel.parts),
     warnings: planWarnings(config),
   };
+}
+
+/** What the initramfs depends on: the base (kernel, tools) and the layer's initramfs settings. */
+function initramfsKey(base: string, board: Board, files: readonly LayerFile[], sources: string): string {
+  return cacheKey({ format: STAGE_FORMAT, base, board: board.id, files: files.filter((entry) => entry.path.startsWith('/etc/initramfs-tools/')), sources });
 }
 
 function stageInputsOf(inputs: PlanInputs, spec: BootstrapSpec, layerFiles: readonly LayerFile[]): StageInputs {
@@ -189,11 +200,11 @@ function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: stri
       espGuid: stableUuid(`${paths.uuidSeed}:esp`),
       rootGuid: stableUuid(`${paths.uuidSeed}:root`),
     };
-    const disk = { ...gpt, espDir: join(paths.work, 'esp'), espImage: join(paths.work, 'esp.img'), ext4: ext4(paths.staging), output: join(paths.staging, 'disk.img') };
-    steps.push(diskImageStep(disk, { ext4: ext4(paths.out), output: join(paths.out, 'disk.img'), key: options.key, sizeText }));
+    const disk = { ...gpt, espDir: join(paths.work, 'esp'), espImage: join(paths.work, 'esp.img'), ext4: spec, output: join(paths.staging, 'disk.img') };
+    steps.push(diskImageStep(disk, { output: join(paths.out, 'disk.img'), key: options.key, sizeText }));
   } else {
-    const usb = { sizeBytes: config.image.size, diskId: options.rootUuid.slice(0, 8), ext4: ext4(paths.staging), output: join(paths.staging, 'usb.img') };
-    steps.push(usbImageStep(usb, { ext4: ext4(paths.out), output: join(paths.out, 'usb.img'), key: options.key, sizeText }));
+    const usb = { sizeBytes: config.image.size, diskId: options.rootUuid.slice(0, 8), ext4: spec, output: join(paths.staging, 'usb.img') };
+    steps.push(usbImageStep(usb, { output: join(paths.out, 'usb.img'), key: options.key, sizeText }));
   }
   return steps;
 }

@@ -3,7 +3,8 @@
  * rootfs.ext4 written into it. Sparse, and made with sfdisk and dd on a plain file: no loop
  * device, no mount. Reads config.image.size; writes usb.img.
  */
-import type { Step } from './core/step.js';
+import type { Step, StepCommand } from './core/step.js';
+import { ext4Env, mke2fsArgs, type Ext4Spec } from './ext4.js';
 
 /** First partition starts at 1 MiB, as fdisk and sfdisk align by default. */
 export const PARTITION_START = 1024 * 1024;
@@ -40,28 +41,29 @@ export function truncateArgs(path: string, sizeBytes: number): string[] {
 export interface UsbImageOptions {
   sizeBytes: number;
   diskId: string;
-  ext4: string;
+  /** The root filesystem, made again straight into the partition (mke2fs -E offset), not copied. */
+  ext4: Ext4Spec;
   output: string;
 }
 
-function usbImageCommands(options: UsbImageOptions) {
+function usbImageCommands(options: UsbImageOptions): StepCommand[] {
   return [
     { argv: truncateArgs(options.output, options.sizeBytes) },
     { argv: sfdiskArgs(options.output), stdin: usbPartitionScript(options) },
-    { argv: ddArgs({ input: options.ext4, output: options.output, offset: PARTITION_START }) },
+    { argv: mke2fsArgs({ ...options.ext4, output: options.output, offset: PARTITION_START }) },
   ];
 }
 
-export function usbImageStep(options: UsbImageOptions, final: { ext4: string; output: string; key: string; sizeText: string }): Step {
+export function usbImageStep(options: UsbImageOptions, final: { output: string; key: string; sizeText: string }): Step {
   return {
     id: 'usb-image',
     title: 'Make the USB stick image usb.img',
-    commands: usbImageCommands({ ...options, ext4: final.ext4, output: final.output }),
+    commands: usbImageCommands({ ...options, output: final.output }),
     writes: [final.output],
     cacheKey: final.key,
-    notes: [`sparse, ${final.sizeText}, MBR, one ext4 partition at 1 MiB`],
+    notes: [`sparse, ${final.sizeText}, MBR, one ext4 partition at 1 MiB, the same filesystem as rootfs.ext4 (same UUID, seed and time)`],
     run: async (ctx) => {
-      for (const command of usbImageCommands(options)) await ctx.exec(command.argv, { stdin: command.stdin });
+      for (const command of usbImageCommands(options)) await ctx.exec(command.argv, { stdin: command.stdin, env: ext4Env(ctx.state.sourceDateEpoch) });
     },
   };
 }

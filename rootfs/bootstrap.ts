@@ -9,6 +9,8 @@ import type { BuildContext } from '../build/core/context.js';
 import { UserError } from '../build/core/errors.js';
 import { exists, partialPath, publish, readJson, writeJsonAtomically } from '../build/core/stage-cache.js';
 import type { Step } from '../build/core/step.js';
+import { didYouMean } from '../build/core/suggest.js';
+import { checkMirror, findMissingPackages } from './debian-archive.js';
 
 export type Bootstrapper = 'mmdebstrap' | 'debootstrap';
 
@@ -86,6 +88,9 @@ export function bootstrapStep(spec: BootstrapSpec, paths: BootstrapPaths, option
     cacheKey: options.key,
     cached: options.cached,
     notes: [`${spec.packages.length} packages${spec.withUpdates ? '' : `; without ${spec.suite}-updates and -security at build time`}; reused while the key is unchanged`],
+    verify: async () => {
+      if (!options.cached) await verifySources(spec);
+    },
     run: async (ctx) => {
       if (options.cached) {
         const meta = await readJson<BaseMeta>(paths.meta);
@@ -97,6 +102,24 @@ export function bootstrapStep(spec: BootstrapSpec, paths: BootstrapPaths, option
       await runBootstrap(ctx, spec, paths, options.key);
     },
   };
+}
+
+/** Before minutes of bootstrapping: the mirror answers and every package exists in the suite. */
+async function verifySources(spec: BootstrapSpec): Promise<void> {
+  try {
+    await checkMirror({ mirror: spec.mirror, suite: spec.suite });
+  } catch (error) {
+    throw new UserError(`the Debian mirror does not answer: ${(error as Error).message}`, {
+      hint: 'check mirror: in mcdebian.yaml (or the host\'s apt sources) and the network',
+    });
+  }
+  const { missing, known } = await findMissingPackages({ mirror: spec.mirror, suite: spec.suite, arch: spec.arch, names: spec.packages });
+  if (missing.length > 0) {
+    const described = missing.map((name) => `"${name}"${didYouMean(name, known)}`).join(', ');
+    throw new UserError(`no package ${described} in Debian ${spec.suite} main for ${spec.arch}`, {
+      hint: 'fix packages: in mcdebian.yaml (apt-cache policy NAME shows what a mirror has)',
+    });
+  }
 }
 
 async function runBootstrap(ctx: BuildContext, spec: BootstrapSpec, paths: BootstrapPaths, key: string): Promise<void> {

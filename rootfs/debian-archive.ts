@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { StringDecoder } from 'node:string_decoder';
+import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { UserError } from '../build/core/errors.js';
 import { scanDebData, type DebEntry } from './deb-data.js';
@@ -103,6 +104,42 @@ class StanzaCollector {
     this.field = undefined;
     this.skipping = false;
   }
+}
+
+/**
+ * The names among `names` that no package of the suite's main component provides (as its
+ * Package or in its Provides), so a build can stop before mmdebstrap with a clear message.
+ * Returns every package name too, for "did you mean".
+ */
+export async function findMissingPackages(options: { mirror: string; suite: string; arch: string; names: readonly string[]; timeoutMs?: number; fetchImpl?: typeof fetch }): Promise<{ missing: string[]; known: string[] }> {
+  const wanted = [...new Set(options.names.map((name) => name.replace(/:.*$/, '')))];
+  if (wanted.length === 0) return { missing: [], known: [] };
+  const http = { fetchImpl: options.fetchImpl ?? fetch, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+  const url = `${options.mirror.replace(/\/+$/, '')}/dists/${options.suite}/main/binary-${options.arch}/Packages.gz`;
+  const { packages, provided } = await download(url, http, scanPackageNames);
+  return { missing: wanted.filter((name) => !packages.has(name) && !provided.has(name)).sort(), known: [...packages] };
+}
+
+/** The Package and Provides names of a Packages.gz, line by line (the index is 60 MB unpacked). */
+async function scanPackageNames(body: Readable): Promise<{ packages: Set<string>; provided: Set<string> }> {
+  const packages = new Set<string>();
+  const provided = new Set<string>();
+  const lines = createInterface({ input: body.pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.startsWith('Package: ')) packages.add(line.slice(9).trim());
+    else if (line.startsWith('Provides: ')) {
+      for (const relation of line.slice(10).split(',')) provided.add(relation.trim().split(/\s/)[0] ?? '');
+    }
+  }
+  return { packages, provided };
+}
+
+/** Whether the suite's InRelease answers, for a clear error before a long bootstrap. */
+export async function checkMirror(options: { mirror: string; suite: string; timeoutMs?: number }): Promise<void> {
+  const url = `${options.mirror.replace(/\/+$/, '')}/dists/${options.suite}/InRelease`;
+  await download(url, { fetchImpl: fetch, timeoutMs: options.timeoutMs ?? 15_000 }, async (body) => {
+    body.destroy();
+  });
 }
 
 /** Looks up the kernel the meta package depends on and reads its zImage size and DTBs from the mirror. */

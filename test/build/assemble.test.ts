@@ -24,7 +24,7 @@ test('other users are created with a home and bash, then given their .ssh, befor
 
 test('the planned assemble step extracts the base, copies the layer over it and shows the in-target work for the planned release', (t) => {
   const paths = buildPaths({ cache: '/c', board: 'wrt1200ac', outputDir: '/srv/out', keys: { base: 'b1', layer: '0123456789abcdef0123' } });
-  const step = assembleStep({ paths, units: ['systemd-networkd.service'], users: [], plannedRelease: '<kernel-release>' });
+  const step = assembleStep({ paths, units: ['systemd-networkd.service'], users: [], plannedRelease: '<kernel-release>', initramfsCache: '/c/initramfs/i1.img' });
   t.is(step.id, 'assemble');
   t.deepEqual(step.writes, ['/c/work/wrt1200ac/0123456789abcdef/rootfs']);
   t.deepEqual(step.commands.map((command) => command.argv), [

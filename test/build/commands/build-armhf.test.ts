@@ -1,0 +1,124 @@
+/**
+ * Real builds of the armhf boards, serially and sharing one stage cache: a cold qemu-armhf
+ * build, the WRT1200AC blob from the same base, a hostname-only rebuild, an interrupted build,
+ * then the qemu-armhf image booted the stock Linksys way and logged into over SSH.
+ */
+import anyTest, { type TestFn } from 'ava';
+import { execa } from 'execa';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Manifest } from '../../../build/manifest.js';
+import { bootGuest, makeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
+import { hasProgram } from '../../helpers/tools.js';
+
+const test = anyTest as TestFn<{ workspace: Workspace; cache: string }>;
+const TOOLS = ['mmdebstrap', 'qemu-system-arm', 'mkimage', 'fdtget', 'e2fsck', 'sfdisk', 'qemu-img', 'mkfs.fat'];
+const missing = TOOLS.filter((tool) => !hasProgram(tool));
+const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
+const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')}]` : '';
+
+test.before(async (t) => {
+  const cache = await testCacheDir();
+  t.context = { cache, workspace: await makeWorkspace(cache) };
+});
+
+const manifestOf = async (workspace: Workspace, board: string) =>
+  JSON.parse(await readFile(join(workspace.dir, 'out', board, 'manifest.json'), 'utf8')) as Manifest;
+
+serial(`a cold build of qemu-armhf writes every artifact, checked by the real tools${needs}`, async (t) => {
+  t.timeout(40 * 60_000);
+  const { workspace } = t.context;
+  const config = await writeConfig(workspace, 'qemu', ['board: qemu-armhf', 'hostname: stand-in']);
+  const result = await runCliIn(workspace, ['build', '-c', config]);
+  t.is(result.exitCode, 0, result.stderr.slice(-3000));
+  const out = join(workspace.dir, 'out', 'qemu-armhf');
+  t.deepEqual((await readdir(out)).sort(), ['build.log', 'kernel.uimg', 'manifest.json', 'rootfs.ext4', 'rootfs.tar', 'usb.img']);
+  const manifest = await manifestOf(workspace, 'qemu-armhf');
+  for (const artifact of manifest.artifacts) t.is((await stat(join(out, artifact.name))).size, artifact.size, artifact.name);
+  t.true(manifest.packages.some((p) => p.name.startsWith('linux-image-') && p.architecture === 'armhf'));
+  t.true(manifest.packages.some((p) => p.name === 'openssh-server'));
+  const fsck = await execa('e2fsck', ['-fn', join(out, 'rootfs.ext4')], { reject: false });
+  t.is(fsck.exitCode, 0, String(fsck.stdout));
+  const dump = await execa('dumpe2fs', ['-h', join(out, 'rootfs.ext4')]);
+  t.regex(String(dump.stdout), /Filesystem volume name:\s+mcdebian-root/);
+  t.notRegex(String(dump.stdout), /Filesystem features:.*\b64bit\b/, 'U-Boot\'s ext4load needs ^64bit');
+  const table = await execa('sfdisk', ['--dump', join(out, 'usb.img')]);
+  t.regex(String(table.stdout), /label: dos[\s\S]*usb\.img1 : start=\s*2048, size=\s*4192256, type=83, bootable/);
+  const images = await execa('mkimage', ['-l', join(out, 'kernel.uimg')]);
+  t.regex(String(images.stdout), /ARM Linux Multi-File Image[\s\S]*Load Address: 40008000[\s\S]*Image 2:/);
+});
+
+/** The DTB appended to part 0 of a multi-file uImage: after the zImage, whose header gives its end. */
+async function appendedDtb(blob: Buffer): Promise<Buffer> {
+  const count = [...Array(8).keys()].findIndex((i) => blob.readUInt32BE(64 + 4 * i) === 0);
+  const part0 = blob.subarray(64 + 4 * (count + 1), 64 + 4 * (count + 1) + blob.readUInt32BE(64));
+  const zImageEnd = part0.readUInt32LE(0x2c); // zImage header: end of the image (arch/arm/boot/compressed/head.S)
+  return part0.subarray(zImageEnd);
+}
+
+serial(`wrt1200ac reuses the base, and its blob is [zImage + caiman DTB, initramfs] at 0x8000${needs}`, async (t) => {
+  t.timeout(20 * 60_000);
+  const { workspace } = t.context;
+  const config = await writeConfig(workspace, 'caiman', ['board: wrt1200ac', 'hostname: gw1']);
+  const result = await runCliIn(workspace, ['build', '-c', config, '--json']);
+  t.is(result.exitCode, 0, result.stderr.slice(-3000));
+  const report = JSON.parse(result.stdout) as { timings: { id: string; cached: boolean }[] };
+  t.true(report.timings.find((step) => step.id === 'bootstrap')?.cached, 'the qemu-armhf base is reused');
+  const blob = join(workspace.dir, 'out', 'wrt1200ac', 'kernel.uimg');
+  const listing = String((await execa('mkimage', ['-l', blob])).stdout);
+  t.regex(listing, /Image Name:\s+McDebian wrt1200ac/);
+  t.regex(listing, /ARM Linux Multi-File Image \(uncompressed\)/);
+  t.regex(listing, /Load Address: 00008000\s+Entry Point:\s+00008000/);
+  t.regex(listing, /Image 0: \d+ Bytes[\s\S]*Image 1: \d+ Bytes/);
+  t.notRegex(listing, /Image 2:/);
+  const dtb = join(workspace.dir, 'appended.dtb');
+  await writeFile(dtb, await appendedDtb(await readFile(blob)));
+  t.is(String((await execa('fdtget', [dtb, '/', 'compatible'])).stdout).split(' ')[0], 'linksys,caiman');
+  t.regex(result.stderr, /priKernSize and altKernSize must be raised to at least 0x/);
+  const manifest = await manifestOf(workspace, 'wrt1200ac');
+  t.is((manifest.budget as { status: string }).status, 'exceeds-read-window');
+});
+
+serial(`changing only the hostname reuses the base, and --explain says what changed${needs}`, async (t) => {
+  t.timeout(20 * 60_000);
+  const { workspace } = t.context;
+  const config = await writeConfig(workspace, 'qemu', ['board: qemu-armhf', 'hostname: stand-in-2']);
+  const result = await runCliIn(workspace, ['build', '-c', config, '--explain']);
+  t.is(result.exitCode, 0, result.stderr.slice(-3000));
+  t.regex(result.stderr, /base: reused from the cache/);
+  t.regex(result.stderr, /layer: rebuilt because hostname: "stand-in" -> "stand-in-2"/);
+});
+
+serial(`Ctrl-C stops a build, exits 130 and keeps nothing partial${needs}`, async (t) => {
+  t.timeout(20 * 60_000);
+  const { workspace, cache } = t.context;
+  const config = await writeConfig(workspace, 'shelby', ['board: wrt1900acs']);
+  const { CLI } = await import('../../helpers/cli.js');
+  const child = execa(process.execPath, [CLI, 'build', '-c', config], { cwd: workspace.dir, env: workspace.env, reject: false, stdin: 'ignore', all: true });
+  let log = '';
+  child.all?.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+  while (!/Assemble the root filesystem/.test(log)) await new Promise((resolve) => setTimeout(resolve, 500));
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  child.kill('SIGINT');
+  const result = await child;
+  t.is(result.exitCode, 130, log.slice(-2000));
+  t.regex(String(result.stderr ?? log), /interrupted by SIGINT/);
+  await t.throwsAsync(stat(join(workspace.dir, 'out', 'wrt1900acs')), { code: 'ENOENT' });
+  await t.throwsAsync(stat(join(workspace.dir, 'out', '.wrt1900acs.partial')), { code: 'ENOENT' });
+  const leftovers = (await execa('find', [cache, '-name', '*.partial-*'])).stdout;
+  t.is(String(leftovers), '', 'no partial cache entry');
+});
+
+serial(`qemu-armhf boots through u-boot-qemu with the stock command line, reaches multi-user, and the key logs in${needs}`, async (t) => {
+  t.timeout(20 * 60_000);
+  const { workspace } = t.context;
+  const config = join(workspace.dir, 'qemu.yaml');
+  const guest = await bootGuest(workspace, config, { minutes: 10 });
+  const state = await guest.run('systemctl is-system-running --wait');
+  t.is(state.stdout.trim(), 'running', (await guest.run('systemctl --failed --no-legend')).stdout);
+  t.is((await guest.run('hostname')).stdout.trim(), 'stand-in-2');
+  t.regex((await guest.run('cat /proc/cmdline')).stdout, /root=\/dev\/mtdblock5 ro rootdelay=1 rootfstype=jffs2/);
+  t.regex((await guest.run('findmnt -n -o SOURCE,FSTYPE /')).stdout, /^\/dev\/sd[a-z]1 ext4/);
+  t.regex(guest.console(), /McDebian: booting kernel\.uimg/);
+  t.is(await guest.powerOff(), 0);
+});

@@ -1,0 +1,130 @@
+/**
+ * Builds and boots real images for the integration and boot tests: a config with a fresh SSH
+ * key, the CLI run as a user runs it, and an SSH session (the ssh2 library) into the booted
+ * guest through QEMU's forwarded loopback port.
+ */
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import ssh2 from 'ssh2';
+import { CLI } from './cli.js';
+
+/**
+ * The stage cache the image tests share. A fresh one per run (CI starts cold); set
+ * MCDEBIAN_TEST_CACHE to keep bases between local runs.
+ */
+export async function testCacheDir(): Promise<string> {
+  if (process.env.MCDEBIAN_TEST_CACHE) return process.env.MCDEBIAN_TEST_CACHE;
+  return mkdtemp(join(tmpdir(), 'mcdebian-cache-'));
+}
+
+export interface Workspace {
+  dir: string;
+  privateKey: string;
+  env: Record<string, string>;
+}
+
+/** A directory with an SSH key pair, and the environment the CLI runs in. */
+export async function makeWorkspace(cache: string): Promise<Workspace> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcdebian-image-'));
+  const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mcdebian-test' });
+  await mkdir(join(dir, 'keys'));
+  await writeFile(join(dir, 'keys', 'test.pub'), `${keys.public}\n`);
+  return { dir, privateKey: keys.private, env: { XDG_CACHE_HOME: cache, CI: process.env.CI ?? '' } };
+}
+
+/**
+ * mcdebian.yaml for a board. buildWithUpdates is off: the mirror these tests run against has
+ * served -updates/-security indexes that disagree with their Release file for armhf.
+ */
+export async function writeConfig(workspace: Workspace, name: string, lines: string[]): Promise<string> {
+  const file = join(workspace.dir, `${name}.yaml`);
+  await writeFile(file, [...lines, 'buildWithUpdates: false', 'users:', '  - name: root', '    authorizedKeys: [keys/test.pub]', ''].join('\n'));
+  return file;
+}
+
+export async function runCliIn(workspace: Workspace, args: string[], timeoutMinutes = 30) {
+  const result = await execa(process.execPath, [CLI, ...args], {
+    cwd: workspace.dir, env: workspace.env, reject: false, stdin: 'ignore', timeout: timeoutMinutes * 60_000,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** A TCP port on loopback that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface BootedGuest {
+  run(command: string): Promise<{ code: number; stdout: string }>;
+  /** Powers the guest off and waits for `mcdebian boot` to exit; returns its exit code. */
+  powerOff(): Promise<number>;
+  console(): string;
+}
+
+/** Starts `mcdebian boot` and waits until the configured key logs in over SSH. */
+export async function bootGuest(workspace: Workspace, config: string, options: { minutes: number }): Promise<BootedGuest> {
+  const port = await freePort();
+  let output = '';
+  const child: ResultPromise = execa(process.execPath, [CLI, 'boot', '-c', config, '--ssh-port', String(port)], {
+    cwd: workspace.dir, env: workspace.env, reject: false, stdin: 'ignore', all: true, buffer: false,
+  });
+  child.all?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  let exited = false;
+  void child.then(() => { exited = true; });
+  const deadline = Date.now() + options.minutes * 60_000;
+  for (;;) {
+    if (exited) throw new Error(`mcdebian boot exited before SSH answered:\n${output.slice(-3000)}`);
+    const ok = await exec(port, workspace.privateKey, 'true').then(() => true, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`no SSH login within ${options.minutes} minutes; console:\n${output.slice(-3000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
+  return {
+    run: (command) => exec(port, workspace.privateKey, command),
+    async powerOff() {
+      await exec(port, workspace.privateKey, 'systemctl poweroff').catch(() => undefined);
+      const timer = setTimeout(() => child.kill(), 180_000);
+      const result = await child;
+      clearTimeout(timer);
+      return result.exitCode ?? -1;
+    },
+    console: () => output,
+  };
+}
+
+/** Runs one command over SSH as root; rejects when the login fails. */
+function exec(port: number, privateKey: string, command: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    const timer = setTimeout(() => { client.end(); reject(new Error('ssh timeout')); }, 120_000);
+    client.on('ready', () => {
+      client.exec(command, (error, stream) => {
+        if (error) return reject(error);
+        let stdout = '';
+        stream.on('data', (data: Buffer) => { stdout += data.toString(); });
+        stream.stderr.on('data', () => undefined);
+        stream.on('close', (code: number | null) => {
+          clearTimeout(timer);
+          client.end();
+          resolve({ code: code ?? -1, stdout });
+        });
+      });
+    });
+    client.on('error', (error) => { clearTimeout(timer); reject(error); });
+    // the guest's host key is new on every first boot; the image's own key check is the test's subject
+    client.connect({ host: '127.0.0.1', port, username: 'root', privateKey, readyTimeout: 20_000, hostVerifier: () => true });
+  });
+}
