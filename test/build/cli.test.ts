@@ -4,10 +4,10 @@ import { runCli } from '../helpers/cli.js';
 import { makeTempDir, writeFiles } from '../helpers/temp-dir.js';
 
 const exits = test.macro({
-  async exec(t, args: string[], expected: { code: number; stderr?: RegExp; stdout?: RegExp; files?: Record<string, string> }) {
+  async exec(t, args: string[], expected: { code: number; stderr?: RegExp; stdout?: RegExp; files?: Record<string, string>; env?: Record<string, string> }) {
     const dir = await makeTempDir(t);
     if (expected.files) await writeFiles(dir, expected.files);
-    const result = await runCli(args, { cwd: dir, env: { XDG_CACHE_HOME: join(dir, 'cache') } });
+    const result = await runCli(args, { cwd: dir, env: { XDG_CACHE_HOME: join(dir, 'cache'), ...expected.env } });
     t.is(result.exitCode, expected.code, `stderr: ${result.stderr}`);
     if (expected.stderr) t.regex(result.stderr, expected.stderr);
     if (expected.stdout) t.regex(result.stdout, expected.stdout);
@@ -53,4 +53,20 @@ test('boards --json is valid JSON carrying each board\'s partition table and U-B
     t.deepEqual(entry.nand, board.nand === undefined ? undefined : JSON.parse(JSON.stringify(board.nand)), board.id);
   }
   t.is(listed.find((board) => board.id === 'wrt1900ac-v1')?.ubootEnv?.variables.priKernSize, 'pri_kern_size');
+});
+
+test('build stops before anything runs when binfmt_misc cannot run armhf programs', exits, ['build', '--board', 'qemu-armhf', '--offline'], {
+  code: 1,
+  env: { MCDEBIAN_BINFMT_DIR: '/nonexistent-binfmt' },
+  stderr: /error: the host cannot build qemu-armhf: qemu-arm \(\/nonexistent-binfmt\/qemu-arm is not registered\)\nhint: apt-get install binfmt-support qemu-user-static/,
+});
+test('build names a mirror that does not answer, before bootstrapping', exits, ['build', '-c', 'mcdebian.yaml', '--offline'], {
+  code: 1,
+  files: { 'mcdebian.yaml': 'board: x86-64\nmirror: http://127.0.0.1:9/debian\nsecurityMirror: http://127.0.0.1:9/debian-security\n' },
+  stderr: /error: the Debian mirror does not answer: cannot download http:\/\/127\.0\.0\.1:9\/debian\/dists\/trixie\/InRelease/,
+});
+test('build names a package the suite does not have, with the nearest name', exits, ['build', '-c', 'mcdebian.yaml', '--offline'], {
+  code: 1,
+  files: { 'mcdebian.yaml': 'board: x86-64\npackages: [htopp]\n' },
+  stderr: /error: no package "htopp" \(did you mean "htop"\?\) in Debian trixie main for amd64/,
 });

@@ -3,7 +3,7 @@
  * key, the CLI run as a user runs it, and an SSH session (the ssh2 library) into the booted
  * guest through QEMU's forwarded loopback port.
  */
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,14 @@ import { CLI } from './cli.js';
 export async function testCacheDir(): Promise<string> {
   if (process.env.MCDEBIAN_TEST_CACHE) return process.env.MCDEBIAN_TEST_CACHE;
   return mkdtemp(join(tmpdir(), 'mcdebian-cache-'));
+}
+
+/** Removes a workspace and, unless it is the kept MCDEBIAN_TEST_CACHE, its cache: images are gigabytes. */
+export async function removeWorkspace(workspace: Workspace | undefined): Promise<void> {
+  if (!workspace) return;
+  await rm(workspace.dir, { recursive: true, force: true });
+  const cache = workspace.env.XDG_CACHE_HOME;
+  if (cache && cache !== process.env.MCDEBIAN_TEST_CACHE) await rm(cache, { recursive: true, force: true });
 }
 
 export interface Workspace {

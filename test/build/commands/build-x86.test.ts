@@ -2,7 +2,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { bootGuest, makeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
+import { bootGuest, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
 import { hasProgram } from '../../helpers/tools.js';
 
 const test = anyTest as TestFn<{ workspace: Workspace; config: string }>;
@@ -10,6 +10,8 @@ const TOOLS = ['mmdebstrap', 'qemu-system-x86_64', 'mkfs.fat', 'mcopy', 'sfdisk'
 const missing = TOOLS.filter((tool) => !hasProgram(tool));
 const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
 const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')}]` : '';
+
+test.after.always(async (t) => removeWorkspace(t.context.workspace));
 
 test.before(async (t) => {
   const workspace = await makeWorkspace(await testCacheDir());
