@@ -55,6 +55,14 @@ function hintFor(stderr: string): string | undefined {
   return undefined;
 }
 
+/** SIGTERM to a command's process group, SIGKILL to what is left 5 s later. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  const signal = (name: NodeJS.Signals) => { try { process.kill(-pid, name); } catch { /* already gone */ } };
+  signal('SIGTERM');
+  setTimeout(() => signal('SIGKILL'), 5000).unref();
+}
+
 export function createBuildContext(options: { logger: Logger; logFile: string; signal: AbortSignal }): ContextHandle {
   const logStream: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
   const cleanups: { cleanup: () => Promise<void> | void; what: string }[] = [];
@@ -76,12 +84,20 @@ export function createBuildContext(options: { logger: Logger; logFile: string; s
         cwd: execOptions.cwd,
         reject: false,
         all: true,
-        cancelSignal: options.signal,
-        forceKillAfterDelay: 5000,
+        // Each command gets its own process group, so that cancelling kills the whole tree
+        // (chroot execs update-initramfs, which forks mkinitramfs, ...), not just its leader.
+        detached: true,
+        // execa's cleanup (signal-exit) re-raises SIGINT when it counts as many of its own handlers
+        // as the process has listeners, which kills the build before it can clean up; the build's
+        // own SIGINT/SIGTERM handler cancels the command group instead
+        cleanup: false,
         maxBuffer: 256 * 1024 * 1024,
       });
       child.all?.on('data', (chunk: Buffer) => logStream.write(chunk));
+      const cancel = () => killGroup(child.pid);
+      options.signal.addEventListener('abort', cancel, { once: true });
       const result = await child;
+      options.signal.removeEventListener('abort', cancel);
       log(`# exit ${result.exitCode ?? result.signal ?? '?'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
       if ((result as { code?: string }).code === 'ENOENT') {
         throw new UserError(`${file} not found`, { hint: execOptions.debianPackage ? `apt-get install ${execOptions.debianPackage}` : 'mcdebian doctor lists what is missing' });
