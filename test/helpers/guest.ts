@@ -3,7 +3,7 @@
  * key, the CLI run as a user runs it, and an SSH session (the ssh2 library) into the booted
  * guest through QEMU's forwarded loopback port.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,13 +34,17 @@ export interface Workspace {
   env: Record<string, string>;
 }
 
-/** A directory with an SSH key pair, and the environment the CLI runs in. */
+/**
+ * A directory with an SSH key pair from ssh-keygen, and the environment the CLI runs in. (ssh2's
+ * own generateKeyPairSync drops a leading zero byte of an ed25519 public key, about one key in
+ * 256, and sshd then refuses it.)
+ */
 export async function makeWorkspace(cache: string): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), 'mcdebian-image-'));
-  const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'mcdebian-test' });
   await mkdir(join(dir, 'keys'));
-  await writeFile(join(dir, 'keys', 'test.pub'), `${keys.public}\n`);
-  return { dir, privateKey: keys.private, env: { XDG_CACHE_HOME: cache, CI: process.env.CI ?? '' } };
+  const key = join(dir, 'keys', 'test');
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mcdebian-test', '-f', key], { stdin: 'ignore' });
+  return { dir, privateKey: await readFile(key, 'utf8'), env: { XDG_CACHE_HOME: cache, CI: process.env.CI ?? '' } };
 }
 
 /**
@@ -92,8 +96,12 @@ export async function bootGuest(workspace: Workspace, config: string, options: {
   const deadline = Date.now() + options.minutes * 60_000;
   for (;;) {
     if (exited) throw new Error(`mcdebian boot exited before SSH answered:\n${output.slice(-3000)}`);
-    const ok = await exec(port, workspace.privateKey, 'true').then(() => true, () => false);
-    if (ok) break;
+    const error = await exec(port, workspace.privateKey, 'true').then(() => undefined, (reason: Error) => reason);
+    if (!error) break;
+    if (/authentication methods failed/.test(error.message)) {
+      child.kill();
+      throw new Error(`sshd refused the configured key: ${error.message}\n${output.slice(-2000)}`);
+    }
     if (Date.now() > deadline) {
       child.kill();
       throw new Error(`no SSH login within ${options.minutes} minutes; console:\n${output.slice(-3000)}`);
