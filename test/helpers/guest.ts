@@ -139,7 +139,7 @@ function exec(port: number, privateKey: string, command: string): Promise<{ code
         });
       });
     });
-    client.on('error', (error) => { clearTimeout(timer); reject(error); });
+    client.on('error', (error) => { clearTimeout(timer); client.end(); reject(error); });
     // the guest's host key is new on every first boot; the image's own key check is the test's subject
     client.connect({ host: '127.0.0.1', port, username: 'root', privateKey, readyTimeout: 20_000, hostVerifier: () => true });
   });
