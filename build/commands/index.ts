@@ -40,6 +40,20 @@ function bootstrapper(values: Values): Bootstrapper {
   return value as Bootstrapper;
 }
 
+/** The flags plan and build share, checked the same way. */
+function planOptions(command: string, values: Values) {
+  if (values.board === undefined && values.config === undefined) {
+    throw new UsageError(`${command} needs --board ID or -c FILE`, 'mcdebian boards lists the board ids');
+  }
+  return {
+    board: values.board as string | undefined,
+    config: values.config as string | undefined,
+    json: values.json === true,
+    offline: values.offline === true,
+    bootstrapper: bootstrapper(values),
+  };
+}
+
 const debug = { type: 'boolean' } as const;
 const json = { type: 'boolean' } as const;
 const board = { type: 'string', short: 'b' } as const;
@@ -55,36 +69,13 @@ export const commands: Record<string, Command> = {
     summary: 'print the build plan: steps, commands, packages, outputs, cache keys, flash budget',
     usage: 'mcdebian plan --board ID [-c FILE] [--json] [--offline] [--bootstrapper mmdebstrap|debootstrap]',
     options: { board, config: { type: 'string', short: 'c' }, json, offline: { type: 'boolean' }, bootstrapper: { type: 'string' }, debug },
-    run: (context, values) => {
-      if (values.board === undefined && values.config === undefined) {
-        throw new UsageError('plan needs --board ID or -c FILE', 'mcdebian boards lists the board ids');
-      }
-      return runPlan(context, {
-        board: values.board as string | undefined,
-        config: values.config as string | undefined,
-        json: values.json === true,
-        offline: values.offline === true,
-        bootstrapper: bootstrapper(values),
-      });
-    },
+    run: (context, values) => runPlan(context, planOptions('plan', values)),
   },
   build: {
     summary: 'build the image: root filesystem, kernel blob, rootfs.tar/.ext4, usb.img or disk.img, manifest',
     usage: 'mcdebian build --board ID [-c FILE] [--explain] [--json] [--offline] [--bootstrapper mmdebstrap|debootstrap]',
     options: { board, config: { type: 'string', short: 'c' }, explain: { type: 'boolean' }, json, offline: { type: 'boolean' }, bootstrapper: { type: 'string' }, debug },
-    run: (context, values) => {
-      if (values.board === undefined && values.config === undefined) {
-        throw new UsageError('build needs --board ID or -c FILE', 'mcdebian boards lists the board ids');
-      }
-      return runBuild(context, {
-        board: values.board as string | undefined,
-        config: values.config as string | undefined,
-        explain: values.explain === true,
-        json: values.json === true,
-        offline: values.offline === true,
-        bootstrapper: bootstrapper(values),
-      });
-    },
+    run: (context, values) => runBuild(context, { ...planOptions('build', values), explain: values.explain === true }),
   },
   boot: {
     summary: 'boot the built image under QEMU, console attached (qemu-armhf, x86-64)',
