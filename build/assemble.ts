@@ -5,7 +5,7 @@
  * every timestamp newer than SOURCE_DATE_EPOCH back to it. Reads the plan's paths and users;
  * writes <work>/rootfs and the kernel release and initramfs size into the build state.
  */
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BuildContext } from './core/context.js';
 import { UserError } from './core/errors.js';
@@ -75,7 +75,6 @@ async function assemble(ctx: BuildContext, options: AssembleOptions): Promise<vo
     else await ctx.exec(argv);
   }
   await checkRootLocked(rootfs);
-  ctx.state.initramfsBytes = (await stat(join(rootfs, 'boot', `initrd.img-${release}`))).size;
   const epoch = ctx.state.sourceDateEpoch;
   if (epoch !== undefined) {
     await ctx.exec(['find', rootfs, '-xdev', '-newermt', `@${epoch}`, '-exec', 'touch', '--no-dereference', `--date=@${epoch}`, '{}', '+']);

@@ -31,7 +31,8 @@ export async function runBuild(context: CommandContext, options: BuildCommandOpt
   const lastFile = `${plan.paths.cache}/last/${plan.board}.json`;
   if (options.explain) {
     const previous = await readJson<StageInputs>(lastFile);
-    const cached = { base: plan.steps[0]?.cached === true, layer: plan.steps[1]?.cached === true, images: false };
+    const isCached = (id: string) => plan.steps.find((step) => step.id === id)?.cached === true;
+    const cached = { base: isCached('bootstrap'), layer: isCached('configure'), images: false };
     for (const line of explainStages(previous, plan.stageInputs, cached)) context.logger.info(line);
   }
   await checkHost(context, plan);

@@ -21,8 +21,6 @@ export interface BuildState {
   sourceDateEpoch?: number;
   /** `uname -r` of the kernel installed in the root filesystem. */
   kernelRelease?: string;
-  /** Size of the initramfs the build made. */
-  initramfsBytes?: number;
   /** The flash budget computed from the real blob's parts (budget.ts's FlashBudget). */
   budget?: unknown;
 }
