@@ -1,8 +1,12 @@
 /**
- * The overlay registry. Service overlays (callhome, dns-blacklist, vpn-azure, smpp-relay,
- * vote-backend, ec2-sync) register here as they are built; mcdebian.yaml's `overlays:` section
- * accepts exactly these names.
+ * The overlay registry: mcdebian.yaml's `overlays:` section accepts exactly these names, each
+ * with its own schema.
  */
+import { callhome } from './callhome/index.js';
+import type { Overlay } from './overlay.js';
+
+/** The overlays McDebian ships, in the order they render. */
+export const overlays: readonly Overlay[] = [callhome];
 
 /** Names of the overlays McDebian ships. */
-export const overlayNames: readonly string[] = [];
+export const overlayNames: readonly string[] = overlays.map((overlay) => overlay.name);

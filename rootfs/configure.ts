@@ -22,6 +22,8 @@ export interface LayerFile {
   /** Copy this file of rootfs/files/ instead of content. */
   source?: string;
   mode: number;
+  /** Set on secrets: the manifest lists the path and where it came from, never the content. */
+  secret?: { overlay: string; field: string; source: string };
 }
 
 export interface BaseConfigInput {

@@ -11,7 +11,10 @@ import { boardIds, boards, getBoard } from '../../board/index.js';
 import { UserError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import { ConfigError, describeIssue, formatPath, lineOf, type ConfigIssue, type FieldPath } from './issues.js';
-import { configSchema, type ConfigFile } from './schema.js';
+import type { Overlay, ResolvedOverlay } from '../../overlays/overlay.js';
+import { overlays as registry } from '../../overlays/index.js';
+import { resolveOverlays } from '../../overlays/resolve.js';
+import { configSchemaFor, type ConfigFile } from './schema.js';
 
 /** One public key from a file the config names. */
 export interface AuthorizedKey {
@@ -31,6 +34,8 @@ export interface ResolvedUser {
 export interface Config extends Omit<ConfigFile, 'board' | 'users'> {
   board: Board;
   users: ResolvedUser[];
+  /** The overlays the config enables, their config checked and their files read. */
+  resolvedOverlays: ResolvedOverlay[];
   /** Absolute path of mcdebian.yaml, when one was given. */
   file?: string;
   /** Directory relative paths in the config are resolved against. */
@@ -44,8 +49,10 @@ export interface LoadConfigOptions {
   board?: string;
   /** Directory for relative paths when there is no file. */
   cwd?: string;
-  /** Names of the overlays that exist. */
-  overlayNames?: readonly string[];
+  /** The overlays `overlays:` accepts; McDebian's registry by default. */
+  overlays?: readonly Overlay[];
+  /** Make the files overlays generate when missing (a tunnel key pair): `build` does, `plan` does not. */
+  generateSecrets?: boolean;
 }
 
 interface Source {
@@ -63,18 +70,21 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const at = (path: FieldPath, message: string) => issues.push({ path: formatPath(path), line: lineFor(source, path), message });
   const rawBoard = (raw as { board?: unknown }).board;
   const board = resolveBoard(typeof rawBoard === 'string' ? rawBoard : undefined, options.board, at);
-  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  const schema = configSchemaFor(options.overlays ?? registry);
+  const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      issues.push(...describeIssue(issue, configSchema).map((described) => ({ ...described, line: lineFor(source, issue.path, issue) })));
+      issues.push(...describeIssue(issue, schema).map((described) => ({ ...described, line: lineFor(source, issue.path, issue) })));
     }
     throw new ConfigError(source.name, sortByLine(issues));
   }
   const dir = file === undefined ? resolve(options.cwd ?? process.cwd()) : dirname(file);
-  checkOverlays(Object.keys(parsed.data.overlays), options.overlayNames ?? [], source, issues);
   const users = await Promise.all(parsed.data.users.map((user, index) => readUserKeys(user, index, dir, at)));
+  const resolvedOverlays = board === undefined ? [] : await resolveOverlays(parsed.data.overlays, options.overlays ?? registry, {
+    board, hostname: parsed.data.hostname, dir, generate: options.generateSecrets === true, report: at,
+  });
   if (issues.length > 0 || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
-  return { ...parsed.data, board, users, file, dir };
+  return { ...parsed.data, board, users, resolvedOverlays, file, dir };
 }
 
 function sortByLine(issues: ConfigIssue[]): ConfigIssue[] {
@@ -126,18 +136,6 @@ function resolveBoard(fromFile: string | undefined, fromFlag: string | undefined
   const board = boards.find((candidate) => candidate.id === id);
   if (!board) at(['board'], `unknown board "${id}"${didYouMean(id, boardIds)}; choose one of ${boardIds.join(', ')}`);
   return board;
-}
-
-function checkOverlays(names: string[], known: readonly string[], source: Source, issues: ConfigIssue[]): void {
-  for (const name of names) {
-    if (known.includes(name)) continue;
-    const available = known.length > 0 ? known.join(', ') : 'none yet';
-    issues.push({
-      path: `overlays.${name}`,
-      line: source.doc ? lineOf(source.doc, source.counter, ['overlays'], name) : undefined,
-      message: `no overlay named "${name}"${didYouMean(name, known)}; available: ${available}`,
-    });
-  }
 }
 
 const PUBLIC_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;

@@ -7,12 +7,12 @@ import { z } from 'zod';
 import { parseSize } from './size.js';
 
 /** RFC 1123 host name: labels of letters, digits and inner hyphens, each 1..63, total <= 253. */
-const hostname = z.string().refine(
+export const hostname = z.string().refine(
   (name) => name.length <= 253 && name.split('.').every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label)),
   { message: 'must be a host name: letters, digits and inner hyphens, at most 63 characters per label' },
 );
 
-const ipv4 = z.string().refine((text) => isIPv4(text), { message: 'must be an IPv4 address such as 192.168.1.1' });
+export const ipv4 = z.string().refine((text) => isIPv4(text), { message: 'must be an IPv4 address such as 192.168.1.1' });
 
 const ipv4Cidr = z.string().refine(
   (text) => {
@@ -74,11 +74,18 @@ export const configSchema = z.strictObject({
   hostname: hostname.default('mcdebian'),
   users: z.array(user).default([]),
   network: network.default({ lan: { address: '192.168.1.1/24' }, wan: { mode: 'dhcp' }, dns: [] }),
+  /** Replaced by configSchemaFor with one field per overlay, each with its own schema. */
   overlays: z.record(z.string(), z.unknown()).default({}),
   /** Size of usb.img (armhf boards) or disk.img (x86-64). */
   image: z.strictObject({ size: size.default(2 * 1024 ** 3) }).default({ size: 2 * 1024 ** 3 }),
   output: z.string().min(1).default('out'),
 });
+
+/** The schema with `overlays:` holding exactly the given overlays, each checked by its own schema. */
+export function configSchemaFor(overlays: readonly { name: string; schema: z.ZodType }[]) {
+  const fields = Object.fromEntries(overlays.map((overlay) => [overlay.name, overlay.schema.optional()]));
+  return configSchema.extend({ overlays: z.strictObject(fields).default({}) as unknown as typeof configSchema.shape.overlays });
+}
 
 /** mcdebian.yaml as written, with defaults filled in. */
 export type ConfigFile = z.output<typeof configSchema>;

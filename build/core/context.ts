@@ -30,7 +30,7 @@ export interface BuildContext {
   signal: AbortSignal;
   state: BuildState;
   /** Runs a command, logging it and its output to build.log; throws CommandError on failure. */
-  exec(argv: readonly string[], options?: ExecOptions): Promise<{ stdout: string }>;
+  exec(argv: readonly string[], options?: ExecOptions): Promise<{ stdout: string; stderr: string }>;
   /** Registers a cleanup; cleanups run last-in-first-out after the steps, even on failure. */
   defer(cleanup: () => Promise<void> | void, what: string): void;
   /** Appends a line to build.log. */
@@ -105,7 +105,7 @@ export function createBuildContext(options: { logger: Logger; logFile: string; s
         const stderr = String(result.stderr);
         throw new CommandError({ argv, exitCode: result.exitCode, signal: result.signal, stderr }, { hint: hintFor(stderr) });
       }
-      return { stdout: String(result.stdout) };
+      return { stdout: String(result.stdout), stderr: String(result.stderr) };
     },
   };
   return {

@@ -76,7 +76,7 @@ test('a static wan without a gateway', rejects, 'board: wrt1200ac\nnetwork:\n  w
   /network\.wan\.gateway: is required/);
 test('a bad package name', rejects, 'board: wrt1200ac\npackages: ["Bad Package"]\n', /packages\[0\]: must be a Debian package name/);
 test('a bad image size', rejects, 'board: wrt1200ac\nimage: { size: lots }\n', /image\.size: must be a size such as 2GiB/);
-test('an unknown overlay', rejects, 'board: wrt1200ac\noverlays:\n  callhom: {}\n', /mcdebian\.yaml:3: overlays\.callhom: no overlay named "callhom"/);
+test('an unknown overlay', rejects, 'board: wrt1200ac\noverlays:\n  callhom: {}\n', /mcdebian\.yaml:3: overlays\.callhom: unknown key "callhom" \(did you mean "callhome"\?\); allowed here: callhome/);
 test('a top level that is not a mapping', rejects, '- board\n', /the file must be a YAML mapping/);
 test('every problem at once', rejects, 'board: nope\nhostnme: x\nsuite: 7\n', /:1: board: unknown board[\s\S]*:2: hostnme[\s\S]*:3: suite/);
 

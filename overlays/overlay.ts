@@ -1,0 +1,117 @@
+/**
+ * What a service overlay is: metadata, a config schema checked inside mcdebian.yaml under
+ * `overlays.<name>`, the files its config names (secrets among them), the Debian packages it
+ * needs, and a pure render from config to files, units, in-target checks and the files a user
+ * takes to the other end (the managed host's side of a tunnel, say).
+ */
+import type { z } from 'zod';
+import type { Board, DebianArch } from '../board/board.js';
+import type { LayerFile } from '../rootfs/configure.js';
+
+/** A field path inside an overlay's config, e.g. `['hostKey']`. */
+export type OverlayField = readonly (string | number)[];
+
+/** A file the overlay's config names. The loader reads it, so that render stays pure. */
+export interface FileReference {
+  field: OverlayField;
+  /** The path as written, relative to mcdebian.yaml. */
+  path: string;
+  /** Keys, passwords: land with mode 0600; the manifest records where, never what. */
+  secret: boolean;
+  /**
+   * Makes the file when it does not exist yet (a key pair nobody supplied). `build` calls it
+   * before planning; `plan` shows the file as still to be made.
+   */
+  generate?: (file: string) => Promise<void>;
+}
+
+/** A referenced file, read. */
+export interface ReadFile extends Omit<FileReference, 'generate'> {
+  /** Absolute path on the build host. */
+  file: string;
+  /** The content; undefined while a generated file is still to be made (`plan` only). */
+  content?: string;
+  /** True when the build made this file. */
+  generated: boolean;
+}
+
+/** A problem with an overlay's config that the schema cannot see (a key file that is no key). */
+export interface OverlayIssue {
+  field: OverlayField;
+  message: string;
+}
+
+/** A static check run inside the assembled image with the image's own tools. */
+export interface OverlayCheck {
+  description: string;
+  /** argv inside the target (the check step runs it under chroot). */
+  argv: string[];
+  /** Output that fails the check although the tool exits 0 (systemd-analyze only warns about unknown keys). */
+  failOn?: RegExp;
+}
+
+/** A file for the far side, written to out/<board>/<overlay>/. */
+export interface OverlayOutput {
+  /** Path under the overlay's output directory. */
+  path: string;
+  content: string;
+  description: string;
+}
+
+/** What an overlay adds to the image and the output. */
+export interface OverlayRender {
+  /** Files of the configuration layer; secrets are marked and have mode 0600. */
+  files: LayerFile[];
+  /** Units to enable. */
+  units: string[];
+  checks: OverlayCheck[];
+  outputs: OverlayOutput[];
+  /** One line each, for `plan`. */
+  notes: string[];
+}
+
+/** What render sees besides the overlay's own config. */
+export interface OverlayContext {
+  board: Board;
+  hostname: string;
+  /** The router's LAN address with its prefix (e.g. 192.168.1.1/24). */
+  lanAddress: string;
+}
+
+export interface Overlay<Config = unknown> {
+  name: string;
+  summary: string;
+  architectures: readonly DebianArch[];
+  /** A strict object schema with defaults; its field descriptions are what `mcdebian overlays` shows. */
+  schema: z.ZodType<Config>;
+  packages(config: Config): string[];
+  /** The files the config names, relative to mcdebian.yaml. */
+  files(config: Config, context: Pick<OverlayContext, 'hostname'>): FileReference[];
+  /** Checks of the files' content; each issue names the field. */
+  validate?(config: Config, files: readonly ReadFile[]): OverlayIssue[];
+  render(config: Config, files: readonly ReadFile[], context: OverlayContext): OverlayRender;
+}
+
+/** An overlay with its config checked and its files read. */
+export interface ResolvedOverlay {
+  overlay: Overlay;
+  config: unknown;
+  files: ReadFile[];
+}
+
+/** The file a config field names; throws when the overlay asks for one it did not declare. */
+export function fileFor(files: readonly ReadFile[], field: string): ReadFile {
+  const found = files.find((entry) => entry.field.join('.') === field);
+  if (!found) throw new Error(`no file was read for field ${field}`);
+  return found;
+}
+
+/** A secret as a layer file: mode 0600, root's, marked for the manifest. */
+export function secretFile(path: string, source: ReadFile, overlay: string): LayerFile {
+  return { path, content: source.content ?? '', mode: 0o600, secret: { overlay, field: source.field.join('.'), source: source.file } };
+}
+
+/** Defines an overlay, keeping its config type for render. */
+export function defineOverlay<Config>(overlay: Overlay<Config>): Overlay {
+  return overlay as unknown as Overlay;
+}
