@@ -31,6 +31,8 @@ export interface AssembleOptions {
 /** The in-target commands, in order (a pure function of the options and the kernel release). */
 export function inTargetCommands(options: Pick<AssembleOptions, 'units' | 'users'>, rootfs: string, release: string): string[][] {
   return [
+    // the system users the overlays declare in sysusers.d (the base's exist already)
+    ['chroot', rootfs, 'systemd-sysusers'],
     ...options.users.map((user) => ['chroot', rootfs, 'useradd', '--create-home', '--user-group', '--shell', '/bin/bash', user]),
     ['chroot', rootfs, 'usermod', '--lock', 'root'],
     ['chroot', rootfs, 'systemctl', 'enable', ...options.units],

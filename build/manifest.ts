@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { writeJsonAtomically } from './core/stage-cache.js';
 import type { Step } from './core/step.js';
@@ -24,6 +24,19 @@ export interface Artifact {
   sha256: string;
 }
 
+/** A secret in the image: where it is and where it came from, never its content. */
+export interface SecretRecord {
+  overlay: string;
+  /** The config field that names it. */
+  field: string;
+  /** Path on the build host it was read from. */
+  source: string;
+  /** Path in the image. */
+  path: string;
+  /** Octal, e.g. "0600". */
+  mode: string;
+}
+
 export interface Manifest {
   board: string;
   sourceDateEpoch?: number;
@@ -32,6 +45,7 @@ export interface Manifest {
   inputs: Record<string, unknown> & { hash: string };
   artifacts: Artifact[];
   packages: InstalledPackage[];
+  secrets: SecretRecord[];
   budget?: unknown;
 }
 
@@ -58,9 +72,13 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Every regular file in `dir` but the log and the manifest, with size and sha256. */
+/** Every regular file under `dir` but the log and the manifest, with size and sha256; names are relative paths. */
 export async function listArtifacts(dir: string): Promise<Artifact[]> {
-  const names = (await readdir(dir)).filter((name) => name !== 'build.log' && name !== 'manifest.json').sort();
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const names = entries.filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .filter((name) => name !== 'build.log' && name !== 'manifest.json')
+    .sort();
   return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(dir, name))).size, sha256: await sha256File(join(dir, name)) })));
 }
 
@@ -70,6 +88,7 @@ export interface ManifestOptions {
   staging: string;
   out: string;
   inputs: Record<string, unknown> & { hash: string };
+  secrets: SecretRecord[];
 }
 
 export function manifestStep(options: ManifestOptions): Step {
@@ -78,7 +97,7 @@ export function manifestStep(options: ManifestOptions): Step {
     title: 'Write manifest.json and publish the output directory',
     commands: [],
     writes: [join(options.out, 'manifest.json'), join(options.out, 'build.log')],
-    notes: ['inputs and their hash, each artifact\'s size and sha256, installed packages, the flash budget',
+    notes: ['inputs and their hash, each artifact\'s size and sha256, installed packages, where secrets are (never their content), the flash budget',
       `artifacts are made in ${options.staging} and replace ${options.out} in one rename when all are complete`],
     run: async (ctx) => {
       const manifest: Manifest = {
@@ -88,6 +107,7 @@ export function manifestStep(options: ManifestOptions): Step {
         inputs: options.inputs,
         artifacts: await listArtifacts(options.staging),
         packages: parseDpkgStatus(await readFile(join(options.rootfs, 'var/lib/dpkg/status'), 'utf8')),
+        secrets: options.secrets,
         budget: ctx.state.budget,
       };
       await writeJsonAtomically(join(options.staging, 'manifest.json'), manifest);

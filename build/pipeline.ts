@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Board } from '../board/board.js';
 import { basePackages } from '../rootfs/packages.js';
 import { bootstrapStep, type BootstrapSpec, type Bootstrapper } from '../rootfs/bootstrap.js';
-import { configureStep, renderBaseConfig, type LayerFile } from '../rootfs/configure.js';
+import { configureStep, renderBaseConfig, type BaseConfig, type LayerFile } from '../rootfs/configure.js';
+import { overlayFileDigests, overlayPackages, renderOverlays, type RenderedOverlays } from '../overlays/render.js';
 import { assembleStep } from './assemble.js';
 import { computeBudget, type FlashBudget } from './budget.js';
 import type { Config } from './config/load.js';
@@ -21,7 +22,8 @@ import { diskImageStep, diskRootfsSize, espStep } from './disk-image.js';
 import { ext4Step, ROOT_LABEL } from './ext4.js';
 import type { StageInputs } from './explain.js';
 import type { KernelFacts } from './kernel-facts.js';
-import { manifestStep } from './manifest.js';
+import { manifestStep, type SecretRecord } from './manifest.js';
+import { overlayChecksStep, overlayOutputsStep } from './overlay-steps.js';
 import { rootfsTarStep } from './rootfs-tar.js';
 import { kernelBlobStep } from './uimage.js';
 import { usbImageStep, usbRootfsSize } from './usb-image.js';
@@ -88,12 +90,13 @@ export function planBuild(inputs: PlanInputs): Plan {
     mirror: inputs.mirror,
     securityMirror: inputs.securityMirror,
     withUpdates: config.buildWithUpdates,
-    packages: basePackages(board, config.packages),
+    packages: basePackages(board, [...config.packages, ...overlayPackages(config.resolvedOverlays)]),
   };
   const baseKey = cacheKey(stageInputsOf(inputs, spec, []).base);
   // the root UUID follows the base and the board, not the hostname, so a hostname change keeps it
   const rootUuid = stableUuid(`${baseKey}:${board.id}:rootfs`);
-  const layer = renderBaseConfig({ ...config, board, mirror: inputs.mirror, securityMirror: inputs.securityMirror, rootUuid });
+  const overlays = renderOverlays(config.resolvedOverlays, { board, hostname: config.hostname, lanAddress: config.network.lan.address });
+  const layer = withOverlays(renderBaseConfig({ ...config, board, mirror: inputs.mirror, securityMirror: inputs.securityMirror, rootUuid }), overlays);
   const stageInputs = stageInputsOf(inputs, spec, layer.files);
   const keys = { base: baseKey, layer: cacheKey(stageInputs.layer), images: cacheKey(stageInputs.images) };
   const paths = buildPaths({ cache: inputs.cacheDir, board: board.id, outputDir: join(config.dir, config.output), keys });
@@ -102,7 +105,7 @@ export function planBuild(inputs: PlanInputs): Plan {
   const uefi = board.bootMethod === 'uefi';
   const steps: Step[] = [
     bootstrapStep(spec, { output: paths.base, meta: paths.baseMeta }, { key: keys.base, cached: cached('base') }),
-    configureStep(layer, { dir: paths.layer, key: keys.layer, cached: cached('layer'), summary: configSummary(config) }),
+    configureStep(layer, { dir: paths.layer, key: keys.layer, cached: cached('layer'), summary: [...configSummary(config), ...overlays.notes] }),
     assembleStep({
       paths,
       units: layer.units,
@@ -110,12 +113,18 @@ export function planBuild(inputs: PlanInputs): Plan {
       plannedRelease: release,
       initramfsCache: join(inputs.cacheDir, 'initramfs', `${initramfsKey(baseKey, board, layer.files, inputs.layerSourcesHash)}.img`),
     }),
+    ...(overlays.checks.length > 0 ? [overlayChecksStep(overlays.checks, paths.rootfs)] : []),
     uefi
       ? espStep({ rootfs: paths.rootfs, dir: join(paths.work, 'esp'), rootUuid, console: `${board.console.device},${board.console.baud}` }, release)
       : kernelBlobStep({ board, rootfs: paths.rootfs, work: paths.work, outDir: paths.staging, finalDir: paths.out, plannedRelease: release }),
     rootfsTarStep({ rootfs: paths.rootfs, outDir: paths.staging, finalDir: paths.out }),
     ...imageSteps(config, paths, { rootUuid, key: keys.images }),
-    manifestStep({ board: board.id, rootfs: paths.rootfs, staging: paths.staging, out: paths.out, inputs: { ...keysAndConfig(inputs, keys), hash: cacheKey({ keys, stageInputs }) } }),
+    ...(overlays.outputs.length > 0 ? [overlayOutputsStep(overlays.outputs, paths.staging, paths.out)] : []),
+    manifestStep({
+      board: board.id, rootfs: paths.rootfs, staging: paths.staging, out: paths.out,
+      inputs: { ...keysAndConfig(inputs, keys), hash: cacheKey({ keys, stageInputs }) },
+      secrets: secretsOf(layer.files),
+    }),
   ];
   const { parts: _parts, ...kernelSummary } = kernel;
   return {
@@ -138,6 +147,22 @@ export function planBuild(inputs: PlanInputs): Plan {
   };
 }
 
+/** The base layer with the overlays' files and units; two writers of one path is a bug. */
+function withOverlays(base: BaseConfig, overlays: RenderedOverlays): BaseConfig {
+  const files = [...base.files, ...overlays.files];
+  const seen = new Set<string>();
+  for (const file of files) {
+    if (seen.has(file.path)) throw new Error(`two parts of the layer write ${file.path}`);
+    seen.add(file.path);
+  }
+  return { files, units: [...base.units, ...overlays.units] };
+}
+
+/** Where each secret lands in the image, for the manifest: never its content. */
+function secretsOf(files: readonly LayerFile[]): SecretRecord[] {
+  return files.flatMap((file) => (file.secret ? [{ ...file.secret, path: file.path, mode: `0${file.mode.toString(8)}` }] : []));
+}
+
 /** What the initramfs depends on: the base (kernel, tools) and the layer's initramfs settings. */
 function initramfsKey(base: string, board: Board, files: readonly LayerFile[], sources: string): string {
   return cacheKey({ format: STAGE_FORMAT, base, board: board.id, files: files.filter((entry) => entry.path.startsWith('/etc/initramfs-tools/')), sources });
@@ -155,6 +180,7 @@ function stageInputsOf(inputs: PlanInputs, spec: BootstrapSpec, layerFiles: read
     users: config.users.map((user) => ({ name: user.name, keys: user.authorizedKeys.map((key) => key.key) })),
     network: config.network,
     overlays: config.overlays,
+    overlayFiles: overlayFileDigests(config.resolvedOverlays),
     files: cacheKey(layerFiles),
     sources: inputs.layerSourcesHash,
   };

@@ -14,6 +14,7 @@ const COMMON = [
   'systemd-timesyncd', // the WRT boards have no RTC crystal [L-DTS rtc "No crystal"], so time comes from NTP
   'systemd-resolved', // /etc/resolv.conf from the DNS servers networkd learns
   'openssh-server',
+  'openssh-client', // openssh-server pulls it in anyway; named so that callhome's need of it keeps the base's key
   'iproute2',
   'nftables',
   'kmod',

@@ -27,7 +27,7 @@ export interface BuildCommandOptions extends Omit<PlanCommandOptions, 'json'> {
 }
 
 export async function runBuild(context: CommandContext, options: BuildCommandOptions): Promise<ExitCode> {
-  const plan = await resolvePlan(context, options);
+  const plan = await resolvePlan(context, { ...options, generateSecrets: true });
   const lastFile = `${plan.paths.cache}/last/${plan.board}.json`;
   if (options.explain) {
     const previous = await readJson<StageInputs>(lastFile);

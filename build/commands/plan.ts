@@ -11,7 +11,6 @@ import { lookupKernelFacts } from '../kernel-facts.js';
 import { resolveMirrors } from '../mirrors.js';
 import { planBuild, STAGE_TOOLS, type Plan } from '../pipeline.js';
 import type { Bootstrapper } from '../../rootfs/bootstrap.js';
-import { overlayNames } from '../../overlays/index.js';
 import { hashLayerSources } from '../../rootfs/configure.js';
 import { writeJson, type CommandContext, type ExitCode } from './context.js';
 import { formatPlan } from './plan-text.js';
@@ -25,8 +24,13 @@ export interface PlanCommandOptions {
 }
 
 /** Everything `plan` and `build` resolve before planning. */
-export async function resolvePlan(context: CommandContext, options: Omit<PlanCommandOptions, 'json'>): Promise<Plan> {
-  const config = await loadConfig({ file: options.config, board: options.board, cwd: context.cwd, overlayNames });
+export async function resolvePlan(context: CommandContext, options: Omit<PlanCommandOptions, 'json'> & { generateSecrets?: boolean }): Promise<Plan> {
+  const config = await loadConfig({ file: options.config, board: options.board, cwd: context.cwd, generateSecrets: options.generateSecrets });
+  for (const { overlay, files } of config.resolvedOverlays) {
+    for (const file of files.filter((entry) => entry.generated)) {
+      context.logger.info(`generated ${file.file} for overlays.${overlay.name}.${file.field.join('.')}: keep it, the far side trusts it`);
+    }
+  }
   const mirrors = await resolveMirrors(config, { aptRoot: context.env.MCDEBIAN_APT_ROOT });
   context.logger.debug(`mirror ${mirrors.mirror} from ${mirrors.source}`);
   const [toolVersions, kernel] = await Promise.all([

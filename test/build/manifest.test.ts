@@ -128,13 +128,14 @@ test('sha256File hashes a file\'s bytes', async (t) => {
   t.is(await sha256File(join(dir, 'kernel.uimg')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 
-test('the artifacts are every file but build.log and manifest.json, sorted by name, with size and sha256', async (t) => {
+test('the artifacts are every file but build.log and manifest.json, overlay outputs in their folders, sorted by path, with size and sha256', async (t) => {
   const dir = await makeTempDir(t);
   const big = Buffer.alloc(3 * 65536 + 17, 0x5a);
-  await writeFiles(dir, { 'usb.img': 'usb', 'build.log': 'log', 'manifest.json': '{}', 'kernel.uimg': 'kernel blob', 'rootfs.ext4': '' });
+  await writeFiles(dir, { 'usb.img': 'usb', 'build.log': 'log', 'manifest.json': '{}', 'kernel.uimg': 'kernel blob', 'rootfs.ext4': '', 'callhome/authorized_keys': 'k' });
   await writeFile(join(dir, 'rootfs.tar'), big);
   const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
   t.deepEqual(await listArtifacts(dir), [
+    { name: 'callhome/authorized_keys', size: 1, sha256: sha256('k') },
     { name: 'kernel.uimg', size: 11, sha256: sha256('kernel blob') },
     { name: 'rootfs.ext4', size: 0, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
     { name: 'rootfs.tar', size: 196625, sha256: sha256(big) },

@@ -1,7 +1,11 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateKeyPair } from '../../overlays/callhome/keys.js';
 import { loadConfig, type Config } from '../../build/config/load.js';
 import type { KernelFacts } from '../../build/kernel-facts.js';
 import { planBuild, type PlanInputs } from '../../build/pipeline.js';
+import { makeTempDir, writeFiles } from '../helpers/temp-dir.js';
 
 const kernel: KernelFacts = { lookup: 'offline', reason: '--offline', parts: [] };
 
@@ -35,11 +39,45 @@ test('changing only the hostname keeps the base key and changes the layer and im
   t.not(after.cacheKeys.images, before.cacheKeys.images);
 });
 
-test('changing only an overlay\'s config keeps the base key', async (t) => {
+const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIApGJq8wwHKZ+S4uLnoQgK2/hEQEf8zw6YlHPlAg+DmF root@hq\n';
+
+/** A config with callhome, loaded as `build` loads it (the tunnel key generated). */
+async function withCallhome(t: ExecutionContext, lines: string[] = []): Promise<Config> {
+  const dir = await makeTempDir(t);
+  await writeFiles(dir, {
+    'hq.pub': HOST_KEY,
+    'mcdebian.yaml': ['board: wrt1200ac', 'overlays:', '  callhome:', '    host: hq.example', '    hostKey: hq.pub', '    remotePort: 5000', ...lines, ''].join('\n'),
+  });
+  return loadConfig({ file: join(dir, 'mcdebian.yaml'), generateSecrets: true });
+}
+
+test('an overlay keeps the base key, changes the layer key and adds its check and output steps', async (t) => {
   const before = planBuild(await inputs('wrt1200ac'));
-  const after = planBuild(await inputs('wrt1200ac', { overlays: { callhome: { host: 'hq.example' } } }));
-  t.is(after.cacheKeys.base, before.cacheKeys.base);
+  const config = await withCallhome(t);
+  const after = planBuild(await inputs('wrt1200ac', config));
+  t.is(after.cacheKeys.base, before.cacheKeys.base, 'callhome\'s openssh-client is in the base already');
   t.not(after.cacheKeys.layer, before.cacheKeys.layer);
+  const ids = after.steps.map((step) => step.id);
+  t.true(ids.indexOf('check-overlays') === ids.indexOf('assemble') + 1);
+  t.true(ids.indexOf('overlay-outputs') === ids.indexOf('manifest') - 1);
+  t.true(after.steps.find((step) => step.id === 'check-overlays')!.commands.some((c) => c.argv.join(' ').endsWith('systemd-analyze verify /etc/systemd/system/mcdebian-callhome.service')));
+  const changed = planBuild(await inputs('wrt1200ac', { ...config, resolvedOverlays: config.resolvedOverlays.map((r) => ({ ...r, config: { ...(r.config as object), restartSec: 9 } })) }));
+  t.is(changed.cacheKeys.base, after.cacheKeys.base);
+  t.not(changed.cacheKeys.layer, after.cacheKeys.layer);
+});
+
+test('a new tunnel key changes the layer key, and the layer inputs record its digest, not its content', async (t) => {
+  const config = await withCallhome(t);
+  const plan = planBuild(await inputs('wrt1200ac', config));
+  const key = config.resolvedOverlays[0]!.files.find((f) => f.field[0] === 'privateKey')!;
+  const other = join(await makeTempDir(t), 'other');
+  await generateKeyPair(other, 'other');
+  const content = await readFile(other, 'utf8');
+  const rekeyed = { ...config, resolvedOverlays: config.resolvedOverlays.map((r) => ({ ...r, files: r.files.map((f) => (f === key ? { ...f, content } : f)) })) };
+  t.not(planBuild(await inputs('wrt1200ac', rekeyed)).cacheKeys.layer, plan.cacheKeys.layer);
+  const recorded = JSON.stringify(plan.stageInputs);
+  t.false(recorded.includes('PRIVATE KEY'));
+  t.regex(recorded, /"callhome\.privateKey":"secrets\/mcdebian\/callhome-tunnel-key [0-9a-f]{64}"/);
 });
 
 test('an extra package, another mirror or a new mmdebstrap changes the base key', async (t) => {
