@@ -37,6 +37,7 @@ export function prerequisitesFor(board: Board, options: { bootstrapper: Bootstra
       ? { name: 'mmdebstrap', kind: 'program', debianPackage: 'mmdebstrap', purpose: 'bootstraps the root filesystem', need: 'required' }
       : { name: 'debootstrap', kind: 'program', debianPackage: 'debootstrap', purpose: 'bootstraps the root filesystem', need: 'required' },
     { name: 'xz', kind: 'program', debianPackage: 'xz-utils', purpose: 'reads the Debian kernel package for the flash budget', need: 'required' },
+    { name: 'ssh-keygen', kind: 'program', debianPackage: 'openssh-client', purpose: 'makes the callhome overlay\'s tunnel key when none is given', need: 'optional' },
     { name: 'mke2fs', kind: 'program', debianPackage: 'e2fsprogs', purpose: 'makes rootfs.ext4 from a directory', need: 'required' },
     { name: 'sfdisk', kind: 'program', debianPackage: 'fdisk', purpose: 'partitions usb.img / disk.img', need: 'required' },
   ];
