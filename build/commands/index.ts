@@ -11,6 +11,7 @@ import { runBuild } from './build.js';
 import { runClean } from './clean.js';
 import type { CommandContext, ExitCode } from './context.js';
 import { runDoctor } from './doctor.js';
+import { runOverlays } from './overlays.js';
 import { runPlan } from './plan.js';
 
 /** A mistake in how the command was called: exit code 2. */
@@ -64,6 +65,12 @@ export const commands: Record<string, Command> = {
     usage: 'mcdebian boards [--json]',
     options: { json, debug },
     run: (context, values) => runBoards(context, { json: values.json === true }),
+  },
+  overlays: {
+    summary: 'list the service overlays with their config fields and defaults',
+    usage: 'mcdebian overlays [--json]',
+    options: { json, debug },
+    run: (context, values) => runOverlays(context, { json: values.json === true }),
   },
   plan: {
     summary: 'print the build plan: steps, commands, packages, outputs, cache keys, flash budget',

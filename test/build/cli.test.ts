@@ -55,6 +55,22 @@ test('boards --json is valid JSON carrying each board\'s partition table and U-B
   t.is(listed.find((board) => board.id === 'wrt1900ac-v1')?.ubootEnv?.variables.priKernSize, 'pri_kern_size');
 });
 
+test('lists the overlays with their fields', exits, ['overlays'], {
+  code: 0,
+  stdout: /^callhome: reverse SSH tunnel[\s\S]*\n {4}hostKey +string, required +file with the managed host's public host key[\s\S]*\n {4}serverAliveInterval +integer 1\.\.300 = 5 /,
+});
+
+test('overlays --json gives every field with type, default and limits, as the schema has them', async (t) => {
+  const result = await runCli(['overlays', '--json']);
+  t.is(result.exitCode, 0);
+  const listed = JSON.parse(result.stdout) as { name: string; architectures: string[]; fields: { name: string; required: boolean; default?: unknown; minimum?: number }[] }[];
+  const callhome = listed.find((overlay) => overlay.name === 'callhome');
+  t.deepEqual(callhome?.architectures, ['armhf', 'amd64']);
+  t.like(callhome?.fields.find((field) => field.name === 'remotePort'), { required: true, minimum: 1024 });
+  t.like(callhome?.fields.find((field) => field.name === 'restartSec'), { required: false, default: 2 });
+  t.false(callhome?.fields.find((field) => field.name === 'privateKey')?.required);
+});
+
 test('build stops before anything runs when binfmt_misc cannot run armhf programs', exits, ['build', '--board', 'qemu-armhf', '--offline'], {
   code: 1,
   env: { MCDEBIAN_BINFMT_DIR: '/nonexistent-binfmt' },

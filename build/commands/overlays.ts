@@ -1,0 +1,65 @@
+/**
+ * `mcdebian overlays [--json]`: the service overlays, with the architectures they run on and
+ * their config fields (type, limits, default, what each means), from each overlay's own schema.
+ */
+import { z } from 'zod';
+import { overlays } from '../../overlays/index.js';
+import type { Overlay } from '../../overlays/overlay.js';
+import { writeJson, type CommandContext, type ExitCode } from './context.js';
+
+export interface OverlayField {
+  name: string;
+  type: string;
+  required: boolean;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  description?: string;
+}
+
+interface JsonSchemaProperty {
+  type?: string;
+  anyOf?: JsonSchemaProperty[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  description?: string;
+}
+
+/** The fields of an overlay's config, in schema order. */
+export function overlayFields(overlay: Overlay): OverlayField[] {
+  const schema = z.toJSONSchema(overlay.schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
+  return Object.entries(schema.properties ?? {}).map(([name, property]) => ({
+    name,
+    type: property.type ?? (property.anyOf ? [...new Set(property.anyOf.map((option) => option.type ?? 'any'))].join(' | ') : 'any'),
+    required: schema.required?.includes(name) ?? false,
+    ...(property.default === undefined ? {} : { default: property.default }),
+    ...(property.minimum === undefined ? {} : { minimum: property.minimum }),
+    ...(property.maximum === undefined ? {} : { maximum: property.maximum }),
+    ...(property.description === undefined ? {} : { description: property.description }),
+  }));
+}
+
+function describeType(field: OverlayField): string {
+  const range = field.minimum !== undefined || field.maximum !== undefined ? ` ${field.minimum ?? ''}..${field.maximum ?? ''}` : '';
+  const value = field.required ? ', required' : field.default !== undefined ? ` = ${JSON.stringify(field.default)}` : ', optional';
+  return `${field.type}${range}${value}`;
+}
+
+export function runOverlays(context: CommandContext, options: { json: boolean }): ExitCode {
+  const rows = overlays.map((overlay) => ({ name: overlay.name, summary: overlay.summary, architectures: [...overlay.architectures], fields: overlayFields(overlay) }));
+  if (options.json) {
+    writeJson(context, rows);
+    return 0;
+  }
+  for (const row of rows) {
+    context.stdout.write(`${row.name}: ${row.summary}\n  runs on ${row.architectures.join(', ')}; configure under overlays.${row.name} in mcdebian.yaml:\n`);
+    const types = row.fields.map(describeType);
+    const nameWidth = Math.max(...row.fields.map((field) => field.name.length));
+    const typeWidth = Math.max(...types.map((type) => type.length));
+    for (const [i, field] of row.fields.entries()) {
+      context.stdout.write(`    ${field.name.padEnd(nameWidth)}  ${types[i]!.padEnd(typeWidth)}  ${field.description ?? ''}`.trimEnd() + '\n');
+    }
+  }
+  return 0;
+}
