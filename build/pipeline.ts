@@ -75,6 +75,8 @@ export interface PlanInputs {
   cacheDir: string;
   /** sha256 over the files the layer copies (rootfs/files/), so that editing one changes the key. */
   layerSourcesHash: string;
+  /** The overlays' Node services, bundled: path in the image -> code. */
+  bundles?: Readonly<Record<string, string>>;
   /** Which stage cache entries exist, by key. */
   isCached?: (stage: 'base' | 'layer', key: string) => boolean;
 }
@@ -95,7 +97,7 @@ export function planBuild(inputs: PlanInputs): Plan {
   const baseKey = cacheKey(stageInputsOf(inputs, spec, []).base);
   // the root UUID follows the base and the board, not the hostname, so a hostname change keeps it
   const rootUuid = stableUuid(`${baseKey}:${board.id}:rootfs`);
-  const overlays = renderOverlays(config.resolvedOverlays, { board, hostname: config.hostname, lanAddress: config.network.lan.address });
+  const overlays = renderOverlays(config.resolvedOverlays, { board, hostname: config.hostname, lanAddress: config.network.lan.address }, inputs.bundles);
   const layer = withOverlays(renderBaseConfig({ ...config, board, mirror: inputs.mirror, securityMirror: inputs.securityMirror, rootUuid }), overlays);
   const stageInputs = stageInputsOf(inputs, spec, layer.files);
   const keys = { base: baseKey, layer: cacheKey(stageInputs.layer), images: cacheKey(stageInputs.images) };

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { Board, DebianArch } from '../board/board.js';
 import type { LayerFile } from '../rootfs/configure.js';
+import type { NodeService } from './bundle.js';
 
 /** A field path inside an overlay's config, e.g. `['hostKey']`. */
 export type OverlayField = readonly (string | number)[];
@@ -85,6 +86,8 @@ export interface Overlay<Config = unknown> {
   /** A strict object schema with defaults; its field descriptions are what `mcdebian overlays` shows. */
   schema: z.ZodType<Config>;
   packages(config: Config): string[];
+  /** Node services, each bundled into one file for Debian's nodejs (see bundle.ts). */
+  nodeServices?: readonly NodeService[];
   /** The files the config names, relative to mcdebian.yaml. */
   files(config: Config, context: Pick<OverlayContext, 'hostname'>): FileReference[];
   /** Checks of the files' content; each issue names the field. */

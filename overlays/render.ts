@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LayerFile } from '../rootfs/configure.js';
+import type { NodeService } from './bundle.js';
 import type { OverlayCheck, OverlayContext, OverlayOutput, ResolvedOverlay } from './overlay.js';
 
 export interface RenderedOverlays {
@@ -19,17 +20,24 @@ export interface RenderedOverlays {
 
 const UNIT_FILE = /^\/etc\/systemd\/system\/[^/]+\.(service|socket|timer|path|mount|target)$/;
 
-export function renderOverlays(resolved: readonly ResolvedOverlay[], context: OverlayContext): RenderedOverlays {
+/** Renders the overlays; `bundles` holds each Node service's bundled code by its path in the image. */
+export function renderOverlays(resolved: readonly ResolvedOverlay[], context: OverlayContext, bundles: Readonly<Record<string, string>> = {}): RenderedOverlays {
   const merged: RenderedOverlays = { files: [], units: [], checks: [], outputs: [], notes: [] };
   for (const { overlay, config, files } of resolved) {
     const render = overlay.render(config, files, context);
+    for (const service of overlay.nodeServices ?? []) {
+      const code = bundles[service.path];
+      if (code === undefined) throw new Error(`${overlay.name}: ${service.path} was not bundled`);
+      merged.files.push({ path: service.path, content: code, mode: 0o644 });
+    }
     const units = render.files.filter((file) => UNIT_FILE.test(file.path)).map((file) => file.path);
     merged.files.push(...render.files);
     merged.units.push(...render.units);
     merged.checks.push(
       ...units.map((unit) => ({
         description: `${overlay.name}: systemd-analyze verify ${unit}`,
-        argv: ['systemd-analyze', 'verify', unit],
+        // --man=no: images carry no manual pages for the Documentation= lines to find
+        argv: ['systemd-analyze', 'verify', '--man=no', unit],
         // verify exits 0 on unknown keys and bad values, which it only warns about
         failOn: new RegExp(`^${escape(unit)}:\\d+:|${escape(unit.split('/').at(-1)!)}: `, 'm'),
       })),
@@ -43,9 +51,14 @@ export function renderOverlays(resolved: readonly ResolvedOverlay[], context: Ov
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The packages the overlays need. */
+/** The packages the overlays need; a Node service needs Debian's nodejs. */
 export function overlayPackages(resolved: readonly ResolvedOverlay[]): string[] {
-  return resolved.flatMap(({ overlay, config }) => overlay.packages(config));
+  return resolved.flatMap(({ overlay, config }) => [...overlay.packages(config), ...(overlay.nodeServices?.length ? ['nodejs'] : [])]);
+}
+
+/** The Node services of the enabled overlays. */
+export function overlayServices(resolved: readonly ResolvedOverlay[]): NodeService[] {
+  return resolved.flatMap(({ overlay }) => overlay.nodeServices ?? []);
 }
 
 /** What the layer's cache key records of the overlays' files: which file, and a hash of its content. */

@@ -12,6 +12,8 @@ import { resolveMirrors } from '../mirrors.js';
 import { planBuild, STAGE_TOOLS, type Plan } from '../pipeline.js';
 import type { Bootstrapper } from '../../rootfs/bootstrap.js';
 import { hashLayerSources } from '../../rootfs/configure.js';
+import { bundleServices } from '../../overlays/bundle.js';
+import { overlayServices } from '../../overlays/render.js';
 import { writeJson, type CommandContext, type ExitCode } from './context.js';
 import { formatPlan } from './plan-text.js';
 
@@ -48,6 +50,7 @@ export async function resolvePlan(context: CommandContext, options: Omit<PlanCom
     kernel,
     cacheDir: cacheRoot(context.env),
     layerSourcesHash: await hashLayerSources(),
+    bundles: await bundleServices(overlayServices(config.resolvedOverlays)),
     isCached: (stage, key) => isStageCached(cacheRoot(context.env), stage, key),
   });
 }
