@@ -125,8 +125,8 @@ function readme(config: CallhomeConfig, hostname: string): string {
 
 1. A user ${config.user} on ${config.host}, whose ~/.ssh/authorized_keys holds the line in
    authorized_keys here (it allows only a listener on localhost:${config.remotePort}).
-2. sshd_config here in /etc/ssh/sshd_config.d/ (it reaps a dead tunnel within
-   ${config.clientAliveInterval * config.clientAliveCountMax} s so the port comes free), then: systemctl reload ssh
+2. sshd_config here copied to /etc/ssh/sshd_config.d/callhome.conf (it reaps a dead tunnel
+   within ${config.clientAliveInterval * config.clientAliveCountMax} s so that its port comes free), then: sshd -t && systemctl reload ssh
 3. Reach ${hostname} from ${config.host}: ssh -p ${config.remotePort} root@localhost
 `;
 }

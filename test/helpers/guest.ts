@@ -8,8 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import ssh2 from 'ssh2';
 import { CLI } from './cli.js';
+import { sshExec } from './ssh.js';
 
 /**
  * The stage cache the image tests share. A fresh one per run (CI starts cold); set
@@ -96,7 +96,7 @@ export async function bootGuest(workspace: Workspace, config: string, options: {
   const deadline = Date.now() + options.minutes * 60_000;
   for (;;) {
     if (exited) throw new Error(`mcdebian boot exited before SSH answered:\n${output.slice(-3000)}`);
-    const error = await exec(port, workspace.privateKey, 'true').then(() => undefined, (reason: Error) => reason);
+    const error = await sshExec(port, workspace.privateKey, 'true', 120_000).then(() => undefined, (reason: Error) => reason);
     if (!error) break;
     if (/authentication methods failed/.test(error.message)) {
       child.kill();
@@ -109,9 +109,9 @@ export async function bootGuest(workspace: Workspace, config: string, options: {
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }
   return {
-    run: (command) => exec(port, workspace.privateKey, command),
+    run: (command) => sshExec(port, workspace.privateKey, command, 120_000),
     async powerOff() {
-      await exec(port, workspace.privateKey, 'systemctl poweroff').catch(() => undefined);
+      await sshExec(port, workspace.privateKey, 'systemctl poweroff', 120_000).catch(() => undefined);
       const timer = setTimeout(() => child.kill(), 180_000);
       const result = await child;
       clearTimeout(timer);
@@ -119,28 +119,4 @@ export async function bootGuest(workspace: Workspace, config: string, options: {
     },
     console: () => output,
   };
-}
-
-/** Runs one command over SSH as root; rejects when the login fails. */
-function exec(port: number, privateKey: string, command: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    const timer = setTimeout(() => { client.end(); reject(new Error('ssh timeout')); }, 120_000);
-    client.on('ready', () => {
-      client.exec(command, (error, stream) => {
-        if (error) return reject(error);
-        let stdout = '';
-        stream.on('data', (data: Buffer) => { stdout += data.toString(); });
-        stream.stderr.on('data', () => undefined);
-        stream.on('close', (code: number | null) => {
-          clearTimeout(timer);
-          client.end();
-          resolve({ code: code ?? -1, stdout });
-        });
-      });
-    });
-    client.on('error', (error) => { clearTimeout(timer); client.end(); reject(error); });
-    // the guest's host key is new on every first boot; the image's own key check is the test's subject
-    client.connect({ host: '127.0.0.1', port, username: 'root', privateKey, readyTimeout: 20_000, hostVerifier: () => true });
-  });
 }
