@@ -2,7 +2,7 @@
  * The overlay registry: mcdebian.yaml's `overlays:` section accepts exactly these names, each
  * with its own schema.
  */
-import { callhome } from './callhome/index.js';
+import { callhome } from './callhome/overlay.js';
 import type { Overlay } from './overlay.js';
 
 /** The overlays McDebian ships, in the order they render. */

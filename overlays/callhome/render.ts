@@ -5,7 +5,7 @@
  */
 import type { LayerFile } from '../../rootfs/configure.js';
 import { fileFor, secretFile, type OverlayContext, type OverlayRender, type ReadFile } from '../overlay.js';
-import type { CallhomeConfig } from './index.js';
+import type { CallhomeConfig } from './overlay.js';
 import { parseHostKeys, publicKeyOf } from './keys.js';
 
 const DIR = '/etc/mcdebian/callhome';
