@@ -28,11 +28,11 @@ export const callhomeSchema = z.strictObject({
   localPort: port('the device\'s SSH port the tunnel leads to').default(22),
   privateKey: z.string().min(1).optional()
     .describe('secret file with the tunnel\'s private key; generated at build (secrets/<hostname>/callhome-tunnel-key) when absent'),
-  serverAliveInterval: seconds(1, 300, 'seconds between ssh keepalives through the tunnel').default(5),
+  serverAliveInterval: seconds(1, 300, 'seconds between ssh keepalives through the tunnel').default(3),
   serverAliveCountMax: seconds(1, 10, 'unanswered keepalives before ssh gives the tunnel up').default(2),
   connectTimeout: seconds(1, 120, 'seconds to wait for the TCP connection and SSH handshake').default(10),
-  restartSec: seconds(1, 600, 'seconds systemd waits before starting a new tunnel').default(2),
-  clientAliveInterval: seconds(1, 300, 'managed host\'s sshd: seconds between keepalives to the device').default(5),
+  restartSec: seconds(1, 600, 'seconds systemd waits before starting a new tunnel').default(1),
+  clientAliveInterval: seconds(1, 300, 'managed host\'s sshd: seconds between keepalives to the device').default(3),
   clientAliveCountMax: seconds(1, 10, 'managed host\'s sshd: unanswered keepalives before it frees the tunnel\'s port').default(2),
 });
 

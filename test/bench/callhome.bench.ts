@@ -5,8 +5,10 @@
  * from a cut to the first login through the reverse port again, several times per kind of cut:
  * - kill: the managed host's session processes are killed (the TCP connection closes)
  * - restart: the managed host's sshd is stopped and started
- * - frozen: the session stops answering (SIGSTOP); the managed host reaps it after
- *   ClientAliveInterval x ClientAliveCountMax, as its sshd would, and the client must notice alone
+ * - frozen: the session stops answering (SIGSTOP) and is killed after ClientAliveInterval x
+ *   ClientAliveCountMax (6 s), as the managed host's sshd would reap it
+ * - blackhole: nftables in the guest drops the tunnel's packets both ways for 20 s, so that
+ *   both ends give the session up on their own; timed from when the path is back
  * Then the same with the reference setup's client settings (ServerAliveInterval 20,
  * ServerAliveCountMax 1, RestartSec 60), set in the running guest. Goal: under 15 s.
  */
@@ -17,18 +19,33 @@ import { bootGuest, freePort, makeWorkspace, removeWorkspace, runCliIn, testCach
 import { startManagedHost, waitForLogin, type ManagedHost } from '../helpers/managed-sshd.js';
 
 const CUTS = Number(process.env.CUTS ?? 5);
-/** The managed host's reap time from the rendered sshd_config: 5 s x 2. */
-const SERVER_REAP_SECONDS = 10;
+/** The managed host's reap time from the rendered sshd_config: 3 s x 2. */
+const SERVER_REAP_SECONDS = 6;
+const BLACKHOLE_SECONDS = 20;
 
 interface Figures { kind: string; seconds: number[] }
 
 const summary = ({ kind, seconds }: Figures) => {
   const sorted = seconds.toSorted((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
-  return `${kind.padEnd(8)} n=${sorted.length}  min ${sorted[0]?.toFixed(1)} s  median ${median.toFixed(1)} s  max ${sorted.at(-1)?.toFixed(1)} s  [${sorted.map((s) => s.toFixed(1)).join(', ')}]`;
+  return `${kind.padEnd(9)} n=${sorted.length}  min ${sorted[0]?.toFixed(1)} s  median ${median.toFixed(1)} s  max ${sorted.at(-1)?.toFixed(1)} s  [${sorted.map((s) => s.toFixed(1)).join(', ')}]`;
 };
 
-async function measure(host: ManagedHost, port: number, key: string, settle: () => Promise<void>): Promise<Figures[]> {
+const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+/** nftables rules in the guest that drop the tunnel's packets both ways. */
+const blackholeRules = (sshdPort: number) => [
+  'nft add table inet bench',
+  'nft \'add chain inet bench out { type filter hook output priority 0; }\'',
+  `nft add rule inet bench out ip daddr 10.0.2.2 tcp dport ${sshdPort} drop`,
+  'nft \'add chain inet bench in { type filter hook input priority 0; }\'',
+  `nft add rule inet bench in ip saddr 10.0.2.2 tcp sport ${sshdPort} drop`,
+].join(' && ');
+
+interface Setup { host: ManagedHost; guest: BootedGuest; sshdPort: number; remotePort: number; key: string }
+
+async function measure({ host, guest, sshdPort, remotePort, key }: Setup): Promise<Figures[]> {
+  // each cut resolves when the clock starts
   const kinds: Record<string, () => Promise<void>> = {
     kill: async () => { await host.cutSessions(); },
     restart: async () => { await host.stop(); await host.start(); },
@@ -36,15 +53,20 @@ async function measure(host: ManagedHost, port: number, key: string, settle: () 
       const pids = await host.freezeSessions();
       setTimeout(() => pids.forEach((pid) => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }), SERVER_REAP_SECONDS * 1000);
     },
+    blackhole: async () => {
+      await guest.run(blackholeRules(sshdPort));
+      await sleep(BLACKHOLE_SECONDS);
+      await guest.run('nft delete table inet bench');
+    },
   };
   const figures: Figures[] = [];
   for (const [kind, cut] of Object.entries(kinds)) {
     const seconds: number[] = [];
     for (let i = 0; i < CUTS; i++) {
-      await settle();
-      const started = Date.now();
-      await cut();
-      await waitForLogin(port, key, { minutes: 5, what: `${kind} cut ${i + 1}` });
+      await sleep(3); // a tunnel that just came up may still be settling its forward
+      const started = kind === 'blackhole' ? await cut().then(() => Date.now()) : Date.now();
+      if (kind !== 'blackhole') await cut();
+      await waitForLogin(remotePort, key, { minutes: 5, what: `${kind} cut ${i + 1}` });
       seconds.push((Date.now() - started) / 1000);
       process.stderr.write(`bench: ${kind} ${i + 1}/${CUTS}: ${seconds.at(-1)!.toFixed(1)} s\n`);
     }
@@ -80,18 +102,16 @@ async function main(): Promise<void> {
       authorizedKeys: await readFile(join(out, 'authorized_keys'), 'utf8'), include: join(out, 'sshd_config') });
     process.stderr.write('bench: booting...\n');
     guest = await bootGuest(workspace, config, { minutes: 15 });
-    const key = workspace.privateKey;
-    await waitForLogin(remotePort, key, { minutes: 5, what: 'first tunnel' });
-    // a tunnel that just came up may still be settling its forward: wait a little before each cut
-    const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 3000));
-    const ours = await measure(host, remotePort, key, settle);
+    const setup: Setup = { host, guest, sshdPort, remotePort, key: workspace.privateKey };
+    await waitForLogin(remotePort, setup.key, { minutes: 5, what: 'first tunnel' });
+    const ours = await measure(setup);
     await useReferenceSettings(guest);
-    await waitForLogin(remotePort, key, { minutes: 5, what: 'reference settings' });
-    const reference = await measure(host, remotePort, key, settle);
-    console.log(`callhome reconnect, time from the cut to a login through the reverse port (${CUTS} cuts each; goal < 15 s)`);
-    console.log('McDebian settings (ServerAliveInterval 5 x 2, RestartSec 2):');
+    await waitForLogin(remotePort, setup.key, { minutes: 5, what: 'reference settings' });
+    const reference = await measure(setup);
+    console.log(`callhome reconnect: seconds from the cut (blackhole: from the path's return after ${BLACKHOLE_SECONDS} s) to a login through the reverse port, ${CUTS} cuts each; goal < 15 s`);
+    console.log('McDebian settings (ServerAliveInterval 3 x 2, RestartSec 1):');
     for (const figures of ours) console.log(`  ${summary(figures)}`);
-    console.log('reference settings (ServerAliveInterval 20 x 1, RestartSec 60):');
+    console.log('reference settings (ServerAliveInterval 20 x 1, RestartSec 60; the same managed host):');
     for (const figures of reference) console.log(`  ${summary(figures)}`);
   } finally {
     await guest?.powerOff().catch(() => undefined);

@@ -57,7 +57,7 @@ test('boards --json is valid JSON carrying each board\'s partition table and U-B
 
 test('lists the overlays with their fields', exits, ['overlays'], {
   code: 0,
-  stdout: /^callhome: reverse SSH tunnel[\s\S]*\n {4}hostKey +string, required +file with the managed host's public host key[\s\S]*\n {4}serverAliveInterval +integer 1\.\.300 = 5 /,
+  stdout: /^callhome: reverse SSH tunnel[\s\S]*\n {4}hostKey +string, required +file with the managed host's public host key[\s\S]*\n {4}serverAliveInterval +integer 1\.\.300 = 3 /,
 });
 
 test('overlays --json gives every field with type, default and limits, as the schema has them', async (t) => {
@@ -67,7 +67,7 @@ test('overlays --json gives every field with type, default and limits, as the sc
   const callhome = listed.find((overlay) => overlay.name === 'callhome');
   t.deepEqual(callhome?.architectures, ['armhf', 'amd64']);
   t.like(callhome?.fields.find((field) => field.name === 'remotePort'), { required: true, minimum: 1024 });
-  t.like(callhome?.fields.find((field) => field.name === 'restartSec'), { required: false, default: 2 });
+  t.like(callhome?.fields.find((field) => field.name === 'restartSec'), { required: false, default: 1 });
   t.false(callhome?.fields.find((field) => field.name === 'privateKey')?.required);
 });
 

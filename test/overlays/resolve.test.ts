@@ -26,7 +26,7 @@ test('callhome with the required fields loads with its defaults and its host key
   const config = await loadConfig({ file });
   const [resolved] = config.resolvedOverlays;
   t.is(resolved?.overlay.name, 'callhome');
-  t.like(resolved?.config, { host: 'hq.example', port: 22, user: 'callhome', remotePort: 5000, serverAliveInterval: 5, restartSec: 2 });
+  t.like(resolved?.config, { host: 'hq.example', port: 22, user: 'callhome', remotePort: 5000, serverAliveInterval: 3, restartSec: 1 });
   t.is(resolved?.files.find((f) => f.field[0] === 'hostKey')?.content, HOST_KEY);
 });
 

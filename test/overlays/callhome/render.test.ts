@@ -33,7 +33,7 @@ test('the unit runs ssh -N -T -R as its own user, restarts forever and is harden
   const render = renderCallhome(config, await readFiles(await makeTempDir(t)), context);
   const unit = fileAt(render, '/etc/systemd/system/mcdebian-callhome.service').content!;
   t.regex(unit, /^ExecStart=\/usr\/bin\/ssh -F \/etc\/mcdebian\/callhome\/ssh_config -i %d\/tunnel-key -N -T -R localhost:5000:localhost:22 callhome$/m);
-  for (const line of ['User=callhome', 'Restart=always', 'RestartSec=2', 'StartLimitIntervalSec=0', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'PrivateTmp=yes',
+  for (const line of ['User=callhome', 'Restart=always', 'RestartSec=1', 'StartLimitIntervalSec=0', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'PrivateTmp=yes',
     'LoadCredential=tunnel-key:/etc/mcdebian/secrets/callhome/tunnel-key', 'CapabilityBoundingSet=']) {
     t.true(unit.split('\n').includes(line), line);
   }
@@ -46,7 +46,7 @@ test('the host key is pinned under an alias, strictly, with keepalives and exit 
   t.is(fileAt(render, '/etc/mcdebian/callhome/known_hosts').content, `mcdebian-callhome ${HOST_KEY.split(' ').slice(0, 2).join(' ')}\n`);
   const sshConfig = fileAt(render, '/etc/mcdebian/callhome/ssh_config').content!;
   for (const line of ['HostName hq.example', 'Port 22', 'User incoming', 'HostKeyAlias mcdebian-callhome', 'StrictHostKeyChecking yes',
-    'UserKnownHostsFile /etc/mcdebian/callhome/known_hosts', 'ServerAliveInterval 5', 'ServerAliveCountMax 2', 'ExitOnForwardFailure yes', 'BatchMode yes']) {
+    'UserKnownHostsFile /etc/mcdebian/callhome/known_hosts', 'ServerAliveInterval 3', 'ServerAliveCountMax 2', 'ExitOnForwardFailure yes', 'BatchMode yes']) {
     t.true(sshConfig.split('\n').map((l) => l.trim()).includes(line), line);
   }
   t.notRegex(sshConfig, /StrictHostKeyChecking (no|accept-new)|\/dev\/null.*UserKnownHostsFile|UserKnownHostsFile \/dev\/null/);
@@ -62,7 +62,7 @@ test('the private key is a marked secret with mode 0600; its public half goes to
   const output = (path: string) => render.outputs.find((o) => o.path === path)?.content ?? '';
   t.is(output('tunnel-key.pub'), `${pub} mcdebian-callhome@gw1\n`);
   t.is(output('authorized_keys'), `restrict,port-forwarding,permitlisten="localhost:5000",command="/bin/false" ${pub} mcdebian-callhome@gw1\n`);
-  t.regex(output('sshd_config'), /^Match User incoming\n {4}ClientAliveInterval 5\n {4}ClientAliveCountMax 2\n/m);
+  t.regex(output('sshd_config'), /^Match User incoming\n {4}ClientAliveInterval 3\n {4}ClientAliveCountMax 2\n/m);
   t.false(render.outputs.some((o) => o.content.includes('PRIVATE KEY')));
   t.false(render.files.filter((f) => !f.secret).some((f) => f.content?.includes('PRIVATE KEY')));
 });
@@ -86,6 +86,6 @@ testWithTools({ sshd: 'openssh-server' }, 'sshd accepts the managed host\'s sshd
   await writeFile(join(dir, 'sshd_config'), `HostKey ${join(dir, 'host_key')}\nInclude ${join(dir, 'callhome.conf')}\n`);
   const effective = async (user: string) => (await execa('sshd', ['-T', '-f', join(dir, 'sshd_config'), '-C', `user=${user},host=hq,addr=127.0.0.1`])).stdout.split('\n');
   const tunnel = await effective('incoming');
-  t.true(tunnel.includes('clientaliveinterval 5') && tunnel.includes('allowtcpforwarding remote') && tunnel.includes('permittty no'));
+  t.true(tunnel.includes('clientaliveinterval 3') && tunnel.includes('allowtcpforwarding remote') && tunnel.includes('permittty no'));
   t.true((await effective('admin')).includes('clientaliveinterval 0'));
 });
