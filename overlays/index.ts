@@ -3,10 +3,11 @@
  * with its own schema.
  */
 import { callhome } from './callhome/overlay.js';
+import { dnsBlacklist } from './dns-blacklist/overlay.js';
 import type { Overlay } from './overlay.js';
 
 /** The overlays McDebian ships, in the order they render. */
-export const overlays: readonly Overlay[] = [callhome];
+export const overlays: readonly Overlay[] = [callhome, dnsBlacklist];
 
 /** Names of the overlays McDebian ships. */
 export const overlayNames: readonly string[] = overlays.map((overlay) => overlay.name);

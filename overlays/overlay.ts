@@ -90,8 +90,8 @@ export interface Overlay<Config = unknown> {
   nodeServices?: readonly NodeService[];
   /** The files the config names, relative to mcdebian.yaml. */
   files(config: Config, context: Pick<OverlayContext, 'hostname'>): FileReference[];
-  /** Checks of the files' content; each issue names the field. */
-  validate?(config: Config, files: readonly ReadFile[]): OverlayIssue[];
+  /** Checks of the files' content and of what depends on the board; each issue names the field. */
+  validate?(config: Config, files: readonly ReadFile[], context: { board: Board }): OverlayIssue[];
   render(config: Config, files: readonly ReadFile[], context: OverlayContext): OverlayRender;
 }
 

@@ -48,7 +48,7 @@ export async function resolveOverlays(section: Record<string, unknown>, registry
       }
       files.push({ ...rest, file, content, generated });
     }
-    for (const issue of overlay.validate?.(config, files) ?? []) at(issue.field, issue.message);
+    for (const issue of overlay.validate?.(config, files, { board: options.board }) ?? []) at(issue.field, issue.message);
     resolved.push({ overlay, config, files });
   }
   return resolved;

@@ -14,7 +14,7 @@ export const hostname = z.string().refine(
 
 export const ipv4 = z.string().refine((text) => isIPv4(text), { message: 'must be an IPv4 address such as 192.168.1.1' });
 
-const ipv4Cidr = z.string().refine(
+export const ipv4Cidr = z.string().refine(
   (text) => {
     const [address, prefix, ...rest] = text.split('/');
     return rest.length === 0 && isIPv4(address ?? '') && /^\d{1,2}$/.test(prefix ?? '') && Number(prefix) <= 32;

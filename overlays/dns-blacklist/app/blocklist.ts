@@ -1,0 +1,107 @@
+/**
+ * The one queue every change goes through: one update at a time, so concurrent requests never
+ * race, and the requests that arrive while one runs are committed together in the next (group
+ * commit): fifty concurrent adds take two nsupdate runs, not fifty. Each request still learns
+ * what it changed, computed in arrival order against the zone as listed just before.
+ */
+import type { Change } from './zone.js';
+import type { Updater } from './updater.js';
+
+/** What one change did. */
+export interface ChangeResult {
+  added: string[];
+  alreadyBlocked: string[];
+  removed: string[];
+  notBlocked: string[];
+}
+
+interface Pending {
+  change: Change;
+  resolve: (result: ChangeResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The most domains committed in one run, so that one run's time stays bounded. */
+const MAX_GROUP = 10_000;
+
+/** Applies one request to the running set of blocked domains and says what it did. */
+function applyTo(blocked: Set<string>, change: Change): ChangeResult {
+  const result: ChangeResult = { added: [], alreadyBlocked: [], removed: [], notBlocked: [] };
+  for (const domain of change.add) {
+    if (blocked.has(domain)) result.alreadyBlocked.push(domain);
+    else {
+      blocked.add(domain);
+      result.added.push(domain);
+    }
+  }
+  for (const domain of change.remove) {
+    if (blocked.delete(domain)) result.removed.push(domain);
+    else result.notBlocked.push(domain);
+  }
+  return result;
+}
+
+/** Takes pending requests from the front, up to MAX_GROUP domains (always at least one request). */
+function takeGroup(pending: Pending[]): Pending[] {
+  let count = 0;
+  let take = 0;
+  for (const request of pending) {
+    count += request.change.add.length + request.change.remove.length;
+    if (take > 0 && count > MAX_GROUP) break;
+    take++;
+  }
+  return pending.splice(0, take);
+}
+
+/** The block list, serialised. */
+export class Blocklist {
+  readonly #updater: Updater;
+  readonly #pending: Pending[] = [];
+  #running: Promise<void> | undefined;
+
+  constructor(updater: Updater) {
+    this.#updater = updater;
+  }
+
+  /** The blocked domains, sorted; a read needs no place in the queue. */
+  list(): Promise<string[]> {
+    return this.#updater.list();
+  }
+
+  /** Queues a change; resolves when it is in the zone. */
+  change(change: Change): Promise<ChangeResult> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ change, resolve, reject });
+      this.#start();
+    });
+  }
+
+  /** Resolves once every queued change has been committed or has failed. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  #start(): void {
+    if (this.#running) return;
+    this.#running = (async () => {
+      while (this.#pending.length > 0) await this.#commit(takeGroup(this.#pending));
+    })().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  /** Lists the zone, applies the group in order, and sends the net difference as one update. */
+  async #commit(group: Pending[]): Promise<void> {
+    try {
+      const before = new Set(await this.#updater.list());
+      const blocked = new Set(before);
+      const results = group.map((request) => applyTo(blocked, request.change));
+      const add = [...blocked].filter((domain) => !before.has(domain));
+      const remove = [...before].filter((domain) => !blocked.has(domain));
+      if (add.length > 0 || remove.length > 0) await this.#updater.apply({ add, remove });
+      group.forEach((request, index) => request.resolve(results[index]!));
+    } catch (error) {
+      for (const request of group) request.reject(error);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The service's entry point, bundled into one file (main.mjs) for Debian's nodejs:
+ *   main.mjs [serve] [--config PATH]        the admin API and the blocked page, until SIGTERM
+ *   main.mjs import FILE [--config PATH]    adds a hosts-format block list
+ *   main.mjs hash-password                  reads a password on stdin, prints its hash line
+ * The only place that prints final errors and sets the exit code: 64 bad usage, 78 bad config
+ * (sysexits.h; a unit may stop restarting on it with RestartPreventExitStatus=78), 1 otherwise.
+ */
+import { parseArgs } from 'node:util';
+import { Blocklist } from './blocklist.js';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, zoneSettingsOf } from './config.js';
+import { describeImport, importHostsFile } from './import.js';
+import { createLog, type Log } from './log.js';
+import { hashPassword } from './password.js';
+import { startService } from './serve.js';
+import { createDnsUpdater } from './updater.js';
+
+const USAGE = `usage: main.mjs [serve] [--config PATH]
+       main.mjs import FILE [--config PATH]
+       main.mjs hash-password   (password on stdin)
+--config defaults to ${DEFAULT_CONFIG_PATH}`;
+
+class UsageError extends Error {}
+
+/** The first line of stdin: the password, without its newline. */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password (shown as you type; pipe it in to hide it): ');
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+/** Runs the servers until SIGTERM or SIGINT, then stops them in order. */
+async function serve(configPath: string, log: Log): Promise<number> {
+  const service = await startService(await loadConfig(configPath), log);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info(`stopping on ${signal}`);
+  await service.close();
+  log.info('stopped');
+  return 0;
+}
+
+/** Adds a hosts file's names; fails only when the zone could not be read or changed. */
+async function importFile(file: string, configPath: string, log: Log): Promise<number> {
+  const config = await loadConfig(configPath);
+  const blocklist = new Blocklist(createDnsUpdater({ settings: zoneSettingsOf(config), keyFile: config.tsigKeyFile }));
+  log.info(describeImport(file, await importHostsFile({ file, zone: config.zone, blocklist, log })));
+  return 0;
+}
+
+/** Runs one command; resolves with the exit code. */
+async function run(argv: string[], log: Log): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', default: DEFAULT_CONFIG_PATH } } });
+  const [command = 'serve', ...rest] = positionals;
+  if (command === 'serve' && rest.length === 0) return serve(values.config, log);
+  if (command === 'import' && rest.length === 1) return importFile(rest[0]!, values.config, log);
+  if (command === 'hash-password' && rest.length === 0) {
+    process.stdout.write(`${await hashPassword(await readPassword())}\n`);
+    return 0;
+  }
+  throw new UsageError(`unknown command or arguments: ${positionals.join(' ')}`);
+}
+
+async function main(): Promise<void> {
+  const log = createLog();
+  try {
+    process.exitCode = await run(process.argv.slice(2), log);
+  } catch (error) {
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    // a bug shows its stack; anything else (config, nsupdate, a missing file) its message
+    const bug = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || !(error instanceof Error);
+    log.error(usage ? `${(error as Error).message}\n${USAGE}` : bug ? String((error as Error).stack ?? error) : (error as Error).message);
+    process.exitCode = usage ? 64 : error instanceof ConfigError ? 78 : 1;
+  }
+}
+
+await main();

@@ -1,0 +1,104 @@
+/**
+ * `serve`: the admin API (HTTPS when the config names a certificate and key, else HTTP) and the
+ * blocked page (plain HTTP, optional) as two listeners of one process, and their orderly stop:
+ * no new connections, queued changes finished, then close.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createApiHandler } from './api.js';
+import { createAuthenticator } from './auth.js';
+import { blockedPageHandler } from './blocked-page.js';
+import { Blocklist } from './blocklist.js';
+import { ConfigError, zoneSettingsOf, type ServiceConfig } from './config.js';
+import type { Log } from './log.js';
+import { isPasswordHash } from './password.js';
+import { FailureLimiter } from './rate-limit.js';
+import { createDnsUpdater, type Updater } from './updater.js';
+
+/** The running servers. */
+export interface RunningService {
+  api: AddressInfo;
+  blockedPage: AddressInfo | undefined;
+  /** Stops accepting, lets queued changes finish, closes. */
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A secret file's content, or a ConfigError naming it. */
+async function readSecret(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  // a slow client may not hold a connection open forever on a small router
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Closes a server: idle connections at once, busy ones after their answer or 10 s. */
+function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), 10_000);
+  return closed.finally(() => clearTimeout(force));
+}
+
+/** The admin API's server, TLS or not. */
+async function createApiServer(config: ServiceConfig, handler: Handler): Promise<Server> {
+  const tls = config.api.tls;
+  if (!tls) return createHttpServer(handler);
+  const [cert, key] = await Promise.all([readSecret(tls.certFile, 'TLS certificate'), readSecret(tls.keyFile, 'TLS key')]);
+  return createHttpsServer({ cert, key }, handler);
+}
+
+/** The blocked page's server, when the config asks for one; closes `api` if it cannot listen. */
+async function startBlockedPage(config: ServiceConfig, api: Server): Promise<{ server: Server; address: AddressInfo } | undefined> {
+  if (!config.blockedPage) return undefined;
+  const server = createHttpServer(blockedPageHandler);
+  try {
+    return { server, address: await listen(server, config.blockedPage.listen, config.blockedPage.port) };
+  } catch (error) {
+    await closeServer(api);
+    throw error;
+  }
+}
+
+/** The updater of the configured zone: nsupdate and dig with the TSIG key. */
+const dnsUpdaterOf = (config: ServiceConfig) => createDnsUpdater({ settings: zoneSettingsOf(config), keyFile: config.tsigKeyFile });
+
+/** Starts the servers the config asks for; `updater` replaces nsupdate/dig in tests. */
+export async function startService(config: ServiceConfig, log: Log, updater: Updater = dnsUpdaterOf(config)): Promise<RunningService> {
+  const passwordHash = (await readSecret(config.api.passwordHashFile, 'password hash file')).trim();
+  if (!isPasswordHash(passwordHash)) throw new ConfigError(`${config.api.passwordHashFile} is not a password hash; make one with: main.mjs hash-password`);
+  const blocklist = new Blocklist(updater);
+  const limiter = new FailureLimiter({ maxFailures: 5, windowMs: 60_000 });
+  const authenticate = createAuthenticator({ user: config.api.user ?? undefined, passwordHash, limiter });
+  const apiServer = await createApiServer(config, createApiHandler({ blocklist, authenticate, zone: config.zone, log }));
+  const api = await listen(apiServer, config.api.listen, config.api.port);
+  log.info(`api: listening on ${config.api.tls ? 'https' : 'http'}://${api.address}:${api.port} for zone ${config.zone} (${config.action.kind})`);
+  const page = await startBlockedPage(config, apiServer);
+  if (page) log.info(`blocked page: listening on http://${page.address.address}:${page.address.port}`);
+  return {
+    api,
+    blockedPage: page?.address,
+    async close() {
+      await Promise.all([closeServer(apiServer), page && closeServer(page.server)]);
+      await blocklist.idle();
+    },
+  };
+}

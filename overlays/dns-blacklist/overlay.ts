@@ -1,0 +1,100 @@
+/**
+ * `dns-blacklist`: BIND9 as the LAN's resolver with a response policy zone, an admin API (Node,
+ * bundled) that changes the zone by signed dynamic updates, and a blocked-domain page. Replaces
+ * one zone per domain, a PHP script with sudo, and an open resolver (shared/seeds). Facts:
+ * services.md, section B.
+ */
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { Board } from '../../board/board.js';
+import { ipv4, ipv4Cidr } from '../../build/config/schema.js';
+import { defineOverlay, type FileReference, type OverlayIssue, type ReadFile } from '../overlay.js';
+import { checkDomain } from './app/domain.js';
+import { parseHostsFile } from './app/hosts.js';
+import { POLICY_ZONE } from './named.js';
+import { renderDnsBlacklist } from './render.js';
+import { APP_PATH } from './units.js';
+
+const port = (what: string, fallback: number) => z.int().min(1).max(65535).default(fallback).describe(what);
+
+export const dnsBlacklistSchema = z.strictObject({
+  sink: z.union([z.enum(['lan', 'nxdomain']), ipv4]).default('lan')
+    .describe('what a blocked name answers: lan (the router\'s LAN address, where the blocked page is), an IPv4 address, or nxdomain'),
+  allow: z.array(ipv4Cidr).optional()
+    .describe('networks that may query and recurse (localhost always may); default: the LAN on routers, the attached networks elsewhere'),
+  listenOn: z.array(ipv4).optional().describe('addresses named listens on; default: the LAN address and 127.0.0.1 on routers, all elsewhere'),
+  forwarders: z.array(ipv4).default([]).describe('upstream resolvers; none: named resolves from the root servers'),
+  dnssecValidation: z.enum(['auto', 'no']).default('auto').describe('DNSSEC validation of upstream answers'),
+  rateLimit: z.strictObject({
+    responsesPerSecond: z.int().min(1).max(1000).default(20).describe('identical answers per second to one client network'),
+    window: z.int().min(1).max(3600).default(5).describe('seconds over which the rate is counted'),
+    slip: z.int().min(0).max(10).default(2).describe('every slip-th limited answer is sent truncated (TC=1) so real clients retry over TCP; 0: none'),
+  }).default({ responsesPerSecond: 20, window: 5, slip: 2 }).describe('response rate limiting per client network (localhost exempt)'),
+  policyTtl: z.int().min(1).max(86_400).default(60).describe('seconds clients may cache a blocked answer'),
+  seed: z.array(z.string()).default([]).describe('domains blocked from the first boot'),
+  seedFile: z.string().min(1).optional().describe('a hosts-format block list blocked from the first boot'),
+  blockedPage: z.strictObject({ enabled: z.boolean().default(true).describe('serve the blocked page (sink answers only)'), port: port('its HTTP port', 80) })
+    .default({ enabled: true, port: 80 }).describe('the page a blocked name shows, on the sink address'),
+  api: z.strictObject({
+    listen: ipv4.optional().describe('default: the LAN address on routers, all addresses elsewhere'),
+    port: port('the admin API\'s port', 8053),
+    user: z.string().min(1).default('admin').describe('the HTTP Basic user name'),
+    passwordHash: z.string().min(1).describe('secret file with the password\'s hash line (mcdebian dns-blacklist hash-password)'),
+    tls: z.strictObject({
+      certificate: z.string().min(1).describe('file with the API\'s certificate (PEM)'),
+      key: z.string().min(1).describe('secret file with its private key (PEM)'),
+    }).optional()
+      .describe('files with the API\'s certificate and its key (secret); without them the API speaks plain HTTP'),
+  }).describe('the admin API'),
+});
+
+export type DnsBlacklistConfig = z.output<typeof dnsBlacklistSchema>;
+
+/** The service's entry module, compiled, beside this file. */
+const APP_ENTRY = fileURLToPath(new URL('./app/main.js', import.meta.url));
+
+function files(config: DnsBlacklistConfig): FileReference[] {
+  const references: FileReference[] = [{ field: ['api', 'passwordHash'], path: config.api.passwordHash, secret: true }];
+  if (config.api.tls) {
+    references.push({ field: ['api', 'tls', 'certificate'], path: config.api.tls.certificate, secret: false });
+    references.push({ field: ['api', 'tls', 'key'], path: config.api.tls.key, secret: true });
+  }
+  if (config.seedFile) references.push({ field: ['seedFile'], path: config.seedFile, secret: false });
+  return references;
+}
+
+function validate(config: DnsBlacklistConfig, read: readonly ReadFile[], context: { board: Board }): OverlayIssue[] {
+  const issues: OverlayIssue[] = [];
+  for (const [index, entry] of config.seed.entries()) {
+    const check = checkDomain(entry, POLICY_ZONE);
+    if (!check.ok) issues.push({ field: ['seed', index], message: `"${entry}" ${check.reason}` });
+  }
+  const seedFile = read.find((file) => file.field[0] === 'seedFile');
+  if (seedFile?.content !== undefined) {
+    const parsed = parseHostsFile(seedFile.content, POLICY_ZONE);
+    if (parsed.invalid.length > 0) {
+      const first = parsed.invalid.slice(0, 3).map((line) => `line ${line.line}: ${line.reason}`).join('; ');
+      issues.push({ field: ['seedFile'], message: `${seedFile.path} has ${parsed.invalid.length} invalid entries (${first}); fix or remove them` });
+    }
+  }
+  const hash = read.find((file) => file.field.join('.') === 'api.passwordHash');
+  if (hash?.content !== undefined && !/^scrypt\$/.test(hash.content.trim())) {
+    issues.push({ field: ['api', 'passwordHash'], message: `${hash.path} does not hold a password hash; make one with: mcdebian dns-blacklist hash-password > ${hash.path}` });
+  }
+  if (config.sink === 'lan' && context.board.network.kind !== 'router') {
+    issues.push({ field: ['sink'], message: 'is "lan", but this board has no LAN bridge: give the address blocked names should answer, or nxdomain' });
+  }
+  return issues;
+}
+
+export const dnsBlacklist = defineOverlay<DnsBlacklistConfig>({
+  name: 'dns-blacklist',
+  summary: 'BIND resolver for the LAN with a response policy zone, an admin API and a blocked-domain page',
+  architectures: ['armhf', 'amd64'],
+  schema: dnsBlacklistSchema,
+  packages: () => ['bind9', 'bind9-dnsutils'],
+  nodeServices: [{ entry: APP_ENTRY, path: APP_PATH }],
+  files,
+  validate,
+  render: renderDnsBlacklist,
+});

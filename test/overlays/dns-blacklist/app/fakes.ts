@@ -1,0 +1,108 @@
+/**
+ * Test doubles for the dns-blacklist service: an in-memory updater slow enough to lose updates
+ * if two ran at once, the admin API on a random loopback port, and fake nsupdate/dig programs
+ * that record their argv and stdin.
+ */
+import type { ExecutionContext } from 'ava';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createApiHandler } from '../../../../overlays/dns-blacklist/app/api.js';
+import { createAuthenticator } from '../../../../overlays/dns-blacklist/app/auth.js';
+import { Blocklist } from '../../../../overlays/dns-blacklist/app/blocklist.js';
+import { createMemoryLog } from '../../../../overlays/dns-blacklist/app/log.js';
+import { FailureLimiter } from '../../../../overlays/dns-blacklist/app/rate-limit.js';
+import { UpdateError, type Updater } from '../../../../overlays/dns-blacklist/app/updater.js';
+import type { Change } from '../../../../overlays/dns-blacklist/app/zone.js';
+
+/**
+ * The zone in memory, changed by read-modify-write with a wait in between: two applies that
+ * overlap lose one of them, as two PHP scripts rewriting named.conf did.
+ */
+export class SlowMemoryUpdater implements Updater {
+  domains = new Set<string>();
+  applyRuns = 0;
+  maxInFlight = 0;
+  #inFlight = 0;
+  /** When set, apply fails with this as nsupdate's complaint. */
+  failure: string | undefined;
+
+  async list(): Promise<string[]> {
+    await delay(1);
+    return [...this.domains].sort();
+  }
+
+  async apply(change: Change): Promise<void> {
+    this.applyRuns++;
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.#inFlight);
+    try {
+      if (this.failure) throw new UpdateError(`nsupdate exited with code 2: ${this.failure}`);
+      const next = new Set(this.domains);
+      await delay(10);
+      for (const domain of change.add) next.add(domain);
+      for (const domain of change.remove) next.delete(domain);
+      this.domains = next;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+}
+
+export const ZONE = 'rpz.mcdebian';
+
+/** Starts a server on 127.0.0.1 with a random port, closed when the test ends. */
+export async function listenOnLoopback(t: ExecutionContext, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+export interface ApiUnderTest {
+  url: string;
+  updater: SlowMemoryUpdater;
+  log: ReturnType<typeof createMemoryLog>;
+  clock: { now: number };
+}
+
+/** The admin API with the fake updater, user `admin`, the given password hash and a settable clock. */
+export async function startApi(t: ExecutionContext, passwordHash: string, options: { maxBatch?: number; maxBodyBytes?: number } = {}): Promise<ApiUnderTest> {
+  const clock = { now: 1_000_000 };
+  const updater = new SlowMemoryUpdater();
+  const log = createMemoryLog();
+  const limiter = new FailureLimiter({ maxFailures: 5, windowMs: 60_000, now: () => clock.now });
+  const authenticate = createAuthenticator({ user: 'admin', passwordHash, limiter, now: () => clock.now });
+  const handler = createApiHandler({ blocklist: new Blocklist(updater), authenticate, zone: ZONE, log, ...options });
+  return { url: await listenOnLoopback(t, createServer(handler)), updater, log, clock };
+}
+
+export const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/**
+ * Fake `nsupdate` and `dig` in `<dir>/bin`: each writes its arguments one per line to
+ * `<dir>/<name>.argv` and its stdin to `<dir>/<name>.stdin`, prints `<dir>/<name>.stdout` and
+ * `<dir>/<name>.stderr` when present, and exits with the code in `<dir>/<name>.exit` (0 without).
+ */
+export async function makeFakeBindTools(dir: string): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin, { recursive: true });
+  for (const name of ['nsupdate', 'dig']) {
+    const at = (suffix: string) => `'${join(dir, `${name}.${suffix}`)}'`;
+    await writeFile(join(bin, name), [
+      '#!/bin/sh',
+      `printf '%s\\n' "$@" > ${at('argv')}`,
+      `cat > ${at('stdin')}`,
+      `[ -f ${at('stdout')} ] && cat ${at('stdout')}`,
+      `[ -f ${at('stderr')} ] && cat ${at('stderr')} >&2`,
+      `[ -f ${at('exit')} ] && exit "$(cat ${at('exit')})"`,
+      'exit 0',
+      '',
+    ].join('\n'));
+    await chmod(join(bin, name), 0o755);
+  }
+  return bin;
+}

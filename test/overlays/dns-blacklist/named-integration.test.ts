@@ -1,0 +1,94 @@
+/**
+ * The rendered BIND configuration in a real named on loopback, with a second named as the
+ * upstream (the internet is out of reach): blocked names and their subdomains answer the sink,
+ * other names resolve, updates signed with the session key apply at once and survive a
+ * restart, and clients outside the allowed networks are refused.
+ */
+import anyTest, { type TestFn } from 'ava';
+import { execa } from 'execa';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../helpers/guest.js';
+import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
+import { hasProgram } from '../../helpers/tools.js';
+
+interface Context { dir: string; port: number; resolver: RunningNamed; upstream: RunningNamed }
+const test = anyTest as TestFn<Context>;
+const TOOLS = ['named', 'dig', 'nsupdate'];
+const missing = TOOLS.filter((tool) => !hasProgram(tool));
+const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
+const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')} (bind9, bind9-dnsutils)]` : '';
+
+const SINK = '192.168.1.1';
+test.before(async (t) => {
+  if (missing.length > 0) return;
+  const dir = await mkdtemp(join(tmpdir(), 'mcdebian-named-'));
+  const [port, upstreamPort] = [await freePort(), await freePort()];
+  const upstream = await startUpstream(join(dir, 'upstream'), upstreamPort);
+  await mkdir(join(dir, 'resolver'));
+  const resolver = await startNamed({
+    dir: join(dir, 'resolver'),
+    settings: {
+      // 127.0.0.3 stands for a LAN client: localhost is exempt from rate limiting
+      listenOn: ['127.0.0.1'], port, allowed: ['127.0.0.1/32', '127.0.0.3/32'], forwarders: [`127.0.0.1 port ${upstreamPort}`], dnssecValidation: 'no',
+      rateLimit: { responsesPerSecond: 20, window: 5, slip: 2 }, policyTtl: 60,
+    },
+    seed: ['bad.example', 'ads.tracker.test'],
+    action: { kind: 'sink', address: SINK },
+  });
+  t.context = { dir, port, resolver, upstream };
+});
+
+test.after.always(async (t) => {
+  await t.context.resolver?.stop();
+  await t.context.upstream?.stop();
+  if (t.context.dir) await rm(t.context.dir, { recursive: true, force: true });
+});
+
+const dig = (t: { context: Context }, name: string, extra: string[] = []) => digA(t.context.port, name, extra);
+
+async function nsupdate(t: { context: Context }, lines: string[]) {
+  const script = [`server 127.0.0.1 ${t.context.port}`, 'zone rpz.mcdebian', ...lines, 'send', ''].join('\n');
+  return execa('nsupdate', ['-k', t.context.resolver.paths.sessionKeyFile], { input: script, reject: false });
+}
+
+serial(`a seeded domain and all its subdomains answer the sink; other names resolve through the upstream${needs}`, async (t) => {
+  t.deepEqual(await dig(t, 'bad.example'), { status: 'NOERROR', answers: [SINK], flags: 'qr rd ra' });
+  t.deepEqual((await dig(t, 'www.bad.example')).answers, [SINK]);
+  t.deepEqual((await dig(t, 'deep.er.ads.tracker.test')).answers, [SINK]);
+  t.deepEqual((await dig(t, 'good.example')).answers, ['203.0.113.10']);
+  t.deepEqual((await dig(t, 'notbad.example')).status, 'NXDOMAIN', 'a name that only ends like a blocked one is not blocked');
+});
+
+serial(`an update signed with the session key applies at once; without the key it is refused${needs}`, async (t) => {
+  t.deepEqual((await dig(t, 'later.example')).answers, ['203.0.113.20']);
+  const added = await nsupdate(t, [`update add later.example.rpz.mcdebian 60 IN A ${SINK}`, `update add *.later.example.rpz.mcdebian 60 IN A ${SINK}`]);
+  t.is(added.exitCode, 0, String(added.stderr));
+  t.deepEqual((await dig(t, 'later.example')).answers, [SINK], 'no wait for min-update-interval');
+  t.deepEqual((await dig(t, 'x.later.example')).answers, [SINK]);
+  const unsigned = await execa('nsupdate', [], { input: `server 127.0.0.1 ${t.context.port}\nzone rpz.mcdebian\nupdate add evil.example.rpz.mcdebian 60 IN A 198.51.100.1\nsend\n`, reject: false });
+  t.not(unsigned.exitCode, 0);
+  t.regex(String(unsigned.stderr), /REFUSED/);
+});
+
+serial(`the list survives a restart of named${needs}`, async (t) => {
+  await t.context.resolver.stop();
+  await t.context.resolver.start();
+  t.deepEqual((await dig(t, 'later.example')).answers, [SINK]);
+  t.deepEqual((await dig(t, 'bad.example')).answers, [SINK]);
+});
+
+serial(`a client outside the allowed networks is refused, blocked names included${needs}`, async (t) => {
+  const refused = await dig(t, 'good.example', ['-b', '127.0.0.2']);
+  t.is(refused.status, 'REFUSED');
+  t.deepEqual(refused.answers, []);
+  t.is((await dig(t, 'bad.example', ['-b', '127.0.0.2'])).status, 'REFUSED');
+});
+
+serial(`response rate limiting drops or truncates a flood of identical answers to one client${needs}`, async (t) => {
+  const results = await Promise.all(Array.from({ length: 120 }, () => dig(t, 'good.example', ['-b', '127.0.0.3', '+ignore', '+tries=1', '+time=1']).catch(() => ({ status: 'timeout', answers: [] as string[], flags: '' }))));
+  const limited = results.filter((result) => result.status === 'timeout' || result.flags.includes('tc') || result.answers.length === 0);
+  t.true(limited.length > 0, 'some answers are dropped or slipped (TC=1)');
+  t.true(results.some((result) => result.answers.includes('203.0.113.10')), 'the first answers still come');
+});
