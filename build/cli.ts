@@ -48,14 +48,21 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false }).values as typeof values;
+    const parsed = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: command.positionals !== undefined });
+    values = parsed.values as typeof values;
+    positionals = parsed.positionals;
   } catch (error) {
     throw new UsageError(`${name}: ${(error as Error).message.split('\n')[0]}`, `usage: ${command.usage}`);
   }
+  const allowed = command.positionals;
+  if (allowed && (positionals.length < allowed.min || positionals.length > allowed.max)) {
+    throw new UsageError(`${name}: expected ${allowed.min === allowed.max ? allowed.min : `${allowed.min} to ${allowed.max}`} arguments, got ${positionals.length}`, `usage: ${command.usage}`);
+  }
   debugEnabled = values.debug === true;
   const logger = createStreamLogger(process.stderr, { debug: debugEnabled });
-  return command.run({ stdout: process.stdout, logger, env: process.env, cwd: process.cwd() }, values);
+  return command.run({ stdout: process.stdout, logger, env: process.env, cwd: process.cwd() }, values, positionals);
 }
 
 let debugEnabled = process.argv.includes('--debug');

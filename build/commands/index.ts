@@ -10,6 +10,7 @@ import { runBoot } from './boot.js';
 import { runBuild } from './build.js';
 import { runClean } from './clean.js';
 import type { CommandContext, ExitCode } from './context.js';
+import { runHashPassword, runImport } from './dns-blacklist.js';
 import { runDoctor } from './doctor.js';
 import { runOverlays } from './overlays.js';
 import { runPlan } from './plan.js';
@@ -28,7 +29,9 @@ export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(context: CommandContext, values: Values): Promise<ExitCode> | ExitCode;
+  /** How many positional arguments the command takes (none when absent). */
+  positionals?: { min: number; max: number };
+  run(context: CommandContext, values: Values, positionals: string[]): Promise<ExitCode> | ExitCode;
 }
 
 const BOOTSTRAPPERS: readonly Bootstrapper[] = ['mmdebstrap', 'debootstrap'];
@@ -100,6 +103,20 @@ export const commands: Record<string, Command> = {
     usage: 'mcdebian clean',
     options: { debug },
     run: (context) => runClean(context),
+  },
+  'dns-blacklist': {
+    summary: 'hash-password: make the admin password\'s hash line; import FILE: send a hosts-format list to a device',
+    usage: 'mcdebian dns-blacklist hash-password < password | mcdebian dns-blacklist import FILE --api URL --password-file F [--user admin] [--json]',
+    options: { api: { type: 'string' }, user: { type: 'string' }, 'password-file': { type: 'string' }, json, debug },
+    positionals: { min: 1, max: 2 },
+    run: (context, values, [action, file]) => {
+      if (action === 'hash-password' && file === undefined) return runHashPassword(context, process.stdin);
+      if (action === 'import' && file !== undefined) {
+        if (typeof values.api !== 'string' || typeof values['password-file'] !== 'string') throw new UsageError('dns-blacklist import needs --api URL and --password-file FILE');
+        return runImport(context, { file, api: values.api, user: (values.user as string | undefined) ?? 'admin', passwordFile: values['password-file'], json: values.json === true });
+      }
+      throw new UsageError(`dns-blacklist: expected hash-password or import FILE, not "${[action, file].filter(Boolean).join(' ')}"`);
+    },
   },
   doctor: {
     summary: 'check the host prerequisites and print the apt-get line for what is missing',

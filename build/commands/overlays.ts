@@ -24,20 +24,34 @@ interface JsonSchemaProperty {
   minimum?: number;
   maximum?: number;
   description?: string;
+  properties?: Record<string, JsonSchemaProperty>;
+  required?: string[];
 }
 
-/** The fields of an overlay's config, in schema order. */
+/** The fields of an overlay's config, in schema order; nested mappings as `api.port`. */
 export function overlayFields(overlay: Overlay): OverlayField[] {
-  const schema = z.toJSONSchema(overlay.schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
-  return Object.entries(schema.properties ?? {}).map(([name, property]) => ({
-    name,
-    type: property.type ?? (property.anyOf ? [...new Set(property.anyOf.map((option) => option.type ?? 'any'))].join(' | ') : 'any'),
-    required: schema.required?.includes(name) ?? false,
-    ...(property.default === undefined ? {} : { default: property.default }),
-    ...(property.minimum === undefined ? {} : { minimum: property.minimum }),
-    ...(property.maximum === undefined ? {} : { maximum: property.maximum }),
-    ...(property.description === undefined ? {} : { description: property.description }),
-  }));
+  return fieldsOf(z.toJSONSchema(overlay.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaProperty, '');
+}
+
+function fieldsOf(schema: JsonSchemaProperty, prefix: string): OverlayField[] {
+  return Object.entries(schema.properties ?? {}).flatMap(([key, property]) => {
+    const name = `${prefix}${key}`;
+    const required = schema.required?.includes(key) ?? false;
+    if (property.properties) {
+      const children = fieldsOf(property, `${name}.`);
+      // a mapping the user may leave out entirely makes its fields optional too
+      return required ? children : children.map((child) => ({ ...child, required: false }));
+    }
+    return [{
+      name,
+      type: property.type ?? (property.anyOf ? [...new Set(property.anyOf.map((option) => option.type ?? 'any'))].join(' | ') : 'any'),
+      required,
+      ...(property.default === undefined ? {} : { default: property.default }),
+      ...(property.minimum === undefined ? {} : { minimum: property.minimum }),
+      ...(property.maximum === undefined ? {} : { maximum: property.maximum }),
+      ...(property.description === undefined ? {} : { description: property.description }),
+    }];
+  });
 }
 
 function describeType(field: OverlayField): string {
