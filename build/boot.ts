@@ -59,13 +59,33 @@ export function overlayArgs(image: string, overlay: string): string[] {
   return ['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', image, '-F', 'raw', overlay];
 }
 
-const userNet = (sshPort: number) => `user,id=net0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`;
+/** A port of the guest forwarded to the host's loopback. */
+export interface PortForward {
+  protocol: 'tcp' | 'udp';
+  hostPort: number;
+  guestPort: number;
+}
 
-export function armBootArgs(options: { overlay: string; slotDisk: string; sshPort: number }): string[] {
+/** `tcp:8053:8053` or `udp:5353:53` (host port, then guest port); undefined when malformed. */
+export function parseForward(text: string): PortForward | undefined {
+  const match = /^(tcp|udp):(\d{1,5}):(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const [hostPort, guestPort] = [Number(match[2]), Number(match[3])];
+  if (hostPort < 1 || hostPort > 65535 || guestPort < 1 || guestPort > 65535) return undefined;
+  return { protocol: match[1] as PortForward['protocol'], hostPort, guestPort };
+}
+
+/** QEMU user networking with SSH and the extra ports forwarded to 127.0.0.1 only. */
+function userNet(sshPort: number, forwards: readonly PortForward[] = []): string {
+  const extra = forwards.map((f) => `,hostfwd=${f.protocol}:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
+  return `user,id=net0,hostfwd=tcp:127.0.0.1:${sshPort}-:22${extra}`;
+}
+
+export function armBootArgs(options: { overlay: string; slotDisk: string; sshPort: number; forwards?: readonly PortForward[] }): string[] {
   return [
     'qemu-system-arm', ...armMachineArgs(), '-accel', 'tcg', '-nographic',
     '-bios', UBOOT_QEMU_ARM,
-    '-netdev', userNet(options.sshPort), '-device', 'virtio-net-pci,netdev=net0',
+    '-netdev', userNet(options.sshPort, options.forwards), '-device', 'virtio-net-pci,netdev=net0',
     '-drive', `if=none,id=slot,format=raw,readonly=on,file=${options.slotDisk}`,
     '-device', 'virtio-blk-device,drive=slot',
     '-device', 'qemu-xhci,id=xhci',
@@ -74,12 +94,12 @@ export function armBootArgs(options: { overlay: string; slotDisk: string; sshPor
   ];
 }
 
-export function x86BootArgs(options: { overlay: string; vars: string; sshPort: number }): string[] {
+export function x86BootArgs(options: { overlay: string; vars: string; sshPort: number; forwards?: readonly PortForward[] }): string[] {
   return [
     'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '2', '-nographic',
     '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
     '-drive', `if=pflash,format=raw,file=${options.vars}`,
     '-drive', `if=virtio,format=qcow2,file=${options.overlay}`,
-    '-netdev', userNet(options.sshPort), '-device', 'virtio-net-pci,netdev=net0',
+    '-netdev', userNet(options.sshPort, options.forwards), '-device', 'virtio-net-pci,netdev=net0',
   ];
 }

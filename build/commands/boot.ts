@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Board } from '../../board/board.js';
-import { armBootArgs, overlayArgs, OVMF_VARS, scriptImageArgs, slotDiskCommands, ubootBootScript, x86BootArgs } from '../boot.js';
+import { armBootArgs, overlayArgs, OVMF_VARS, type PortForward, scriptImageArgs, slotDiskCommands, ubootBootScript, x86BootArgs } from '../boot.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../core/errors.js';
 import { runCommand } from '../core/exec.js';
@@ -18,6 +18,8 @@ export interface BootOptions {
   board?: string;
   config?: string;
   sshPort: number;
+  /** More guest ports forwarded to the host's loopback (the overlays' services). */
+  forwards?: PortForward[];
 }
 
 /** The artifacts each bootable board needs. */
@@ -38,8 +40,10 @@ export async function runBoot(context: CommandContext, options: BootOptions): Pr
   }
   const temp = await mkdtemp(join(tmpdir(), 'mcdebian-boot-'));
   try {
-    const argv = board.bootMethod === 'uefi' ? await prepareX86(out, temp, options.sshPort) : await prepareArm(board, out, temp, options.sshPort);
-    context.logger.info(`booting ${board.id} under QEMU (TCG); SSH is forwarded to 127.0.0.1:${options.sshPort}; quit with Ctrl-A X`);
+    const forwards = options.forwards ?? [];
+    const argv = board.bootMethod === 'uefi' ? await prepareX86(out, temp, options.sshPort, forwards) : await prepareArm(board, out, temp, options.sshPort, forwards);
+    const extra = forwards.map((f) => `, ${f.protocol} ${f.guestPort} to 127.0.0.1:${f.hostPort}`).join('');
+    context.logger.info(`booting ${board.id} under QEMU (TCG); SSH is forwarded to 127.0.0.1:${options.sshPort}${extra}; quit with Ctrl-A X`);
     context.logger.debug(argv.join(' '));
     const [file, ...args] = argv;
     const result = await execa(file!, args, { stdio: 'inherit', reject: false });
@@ -50,7 +54,7 @@ export async function runBoot(context: CommandContext, options: BootOptions): Pr
   }
 }
 
-async function prepareArm(board: Board, out: string, temp: string, sshPort: number): Promise<string[]> {
+async function prepareArm(board: Board, out: string, temp: string, sshPort: number, forwards: PortForward[]): Promise<string[]> {
   await writeFile(join(temp, 'boot.txt'), ubootBootScript(board));
   const script = join(temp, 'boot.scr.uimg');
   await runCommand(scriptImageArgs(join(temp, 'boot.txt'), script), { debianPackage: 'u-boot-tools' });
@@ -60,15 +64,15 @@ async function prepareArm(board: Board, out: string, temp: string, sshPort: numb
   }
   const overlay = join(temp, 'usb.qcow2');
   await runCommand(overlayArgs(join(out, 'usb.img'), overlay), { debianPackage: 'qemu-utils' });
-  return armBootArgs({ overlay, slotDisk, sshPort });
+  return armBootArgs({ overlay, slotDisk, sshPort, forwards });
 }
 
-async function prepareX86(out: string, temp: string, sshPort: number): Promise<string[]> {
+async function prepareX86(out: string, temp: string, sshPort: number, forwards: PortForward[]): Promise<string[]> {
   const overlay = join(temp, 'disk.qcow2');
   await runCommand(overlayArgs(join(out, 'disk.img'), overlay), { debianPackage: 'qemu-utils' });
   const vars = join(temp, 'OVMF_VARS.fd');
   await copyFile(OVMF_VARS, vars).catch(() => {
     throw new UserError(`${OVMF_VARS} not found`, { hint: 'apt-get install ovmf' });
   });
-  return x86BootArgs({ overlay, vars, sshPort });
+  return x86BootArgs({ overlay, vars, sshPort, forwards });
 }

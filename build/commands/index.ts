@@ -7,6 +7,7 @@ import { UserError } from '../core/errors.js';
 import type { Bootstrapper } from '../../rootfs/bootstrap.js';
 import { runBoards } from './boards.js';
 import { runBoot } from './boot.js';
+import { parseForward } from '../boot.js';
 import { runBuild } from './build.js';
 import { runClean } from './clean.js';
 import type { CommandContext, ExitCode } from './context.js';
@@ -89,13 +90,18 @@ export const commands: Record<string, Command> = {
   },
   boot: {
     summary: 'boot the built image under QEMU, console attached (qemu-armhf, x86-64)',
-    usage: 'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N]',
-    options: { board, config: { type: 'string', short: 'c' }, 'ssh-port': { type: 'string' }, debug },
+    usage: 'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N] [--forward tcp|udp:HOSTPORT:GUESTPORT ...]',
+    options: { board, config: { type: 'string', short: 'c' }, 'ssh-port': { type: 'string' }, forward: { type: 'string', multiple: true }, debug },
     run: (context, values) => {
       const port = Number(values['ssh-port'] ?? 2222);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--ssh-port must be a TCP port number, not "${values['ssh-port']}"`);
       if (values.board === undefined && values.config === undefined) throw new UsageError('boot needs --board ID or -c FILE');
-      return runBoot(context, { board: values.board as string | undefined, config: values.config as string | undefined, sshPort: port });
+      const forwards = ((values.forward ?? []) as unknown as string[]).map((text) => {
+        const forward = parseForward(text);
+        if (!forward) throw new UsageError(`--forward must be tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT, not "${text}"`);
+        return forward;
+      });
+      return runBoot(context, { board: values.board as string | undefined, config: values.config as string | undefined, sshPort: port, forwards });
     },
   },
   clean: {

@@ -4,6 +4,7 @@
  * one zone per domain, a PHP script with sudo, and an open resolver (shared/seeds). Facts:
  * services.md, section B.
  */
+import { isIPv4 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Board } from '../../board/board.js';
@@ -15,6 +16,12 @@ import { POLICY_ZONE } from './named.js';
 import { renderDnsBlacklist } from './render.js';
 import { APP_PATH } from './units.js';
 
+/** An upstream resolver: an IPv4 address, optionally with a port. */
+const forwarder = z.string().refine((text) => {
+  const [address = '', port, ...rest] = text.split(':');
+  return rest.length === 0 && isIPv4(address) && (port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535));
+}, { message: 'must be an IPv4 address, optionally with a port: 192.0.2.1 or 192.0.2.1:5300' });
+
 const port = (what: string, fallback: number) => z.int().min(1).max(65535).default(fallback).describe(what);
 
 export const dnsBlacklistSchema = z.strictObject({
@@ -23,7 +30,7 @@ export const dnsBlacklistSchema = z.strictObject({
   allow: z.array(ipv4Cidr).optional()
     .describe('networks that may query and recurse (localhost always may); default: the LAN on routers, the attached networks elsewhere'),
   listenOn: z.array(ipv4).optional().describe('addresses named listens on; default: the LAN address and 127.0.0.1 on routers, all elsewhere'),
-  forwarders: z.array(ipv4).default([]).describe('upstream resolvers; none: named resolves from the root servers'),
+  forwarders: z.array(forwarder).default([]).describe('upstream resolvers (192.0.2.1, or 192.0.2.1:5300); none: named resolves from the root servers'),
   dnssecValidation: z.enum(['auto', 'no']).default('auto').describe('DNSSEC validation of upstream answers'),
   rateLimit: z.strictObject({
     responsesPerSecond: z.int().min(1).max(1000).default(20).describe('identical answers per second to one client network'),

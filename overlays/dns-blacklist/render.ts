@@ -42,7 +42,7 @@ export function namedSettings(config: DnsBlacklistConfig, context: OverlayContex
     listenOn: config.listenOn ?? (router ? [addressOf(context.lanAddress), '127.0.0.1'] : ['any']),
     port: 53,
     allowed: config.allow ?? (router ? [networkOf(context.lanAddress)] : ['localnets']),
-    forwarders: config.forwarders,
+    forwarders: config.forwarders.map((forwarder) => forwarder.replace(':', ' port ')),
     dnssecValidation: config.dnssecValidation,
     rateLimit: config.rateLimit,
     policyTtl: config.policyTtl,

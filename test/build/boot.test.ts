@@ -1,6 +1,7 @@
 import test from 'ava';
 import { getBoard } from '../../board/index.js';
-import { armBootArgs, overlayArgs, scriptImageArgs, slotDiskCommands, ubootBootScript, x86BootArgs } from '../../build/boot.js';
+import { armBootArgs, overlayArgs, parseForward, scriptImageArgs, slotDiskCommands, ubootBootScript, x86BootArgs } from '../../build/boot.js';
+import { runCli } from '../helpers/cli.js';
 
 const QEMU_STOCK_COMMAND_LINE =
   'console=ttyAMA0,115200 root=/dev/mtdblock5 ro rootdelay=1 rootfstype=jffs2 earlyprintk ' +
@@ -70,4 +71,22 @@ test('the slot disk is a 64 MiB MBR disk with one FAT partition at 1 MiB holding
 
 test('the guest writes to a qcow2 overlay backed by the raw image', (t) => {
   t.deepEqual(overlayArgs('/out/usb.img', '/w/usb.qcow2'), ['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', '/out/usb.img', '-F', 'raw', '/w/usb.qcow2']);
+});
+
+test('extra forwards go to the host\'s loopback only, after SSH', (t) => {
+  const forwards = [parseForward('udp:5353:53')!, parseForward('tcp:18053:8053')!];
+  const args = armBootArgs({ overlay: '/w/usb.qcow2', slotDisk: '/w/slot.img', sshPort: 2222, forwards });
+  t.is(args[args.indexOf('-netdev') + 1], 'user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp:127.0.0.1:5353-:53,hostfwd=tcp:127.0.0.1:18053-:8053');
+});
+
+const badForward = test.macro({
+  exec: (t, text: string) => t.is(parseForward(text), undefined),
+  title: (_, text: string) => `--forward "${text}" is refused`,
+});
+for (const text of ['tcp:80', 'sctp:1:2', 'tcp:0:53', 'udp:5353:70000', 'tcp:a:b', 'tcp:1:2:3']) test(badForward, text);
+
+test('the boot command refuses a malformed --forward with exit code 2', async (t) => {
+  const result = await runCli(['boot', '--board', 'qemu-armhf', '--forward', 'dns:53']);
+  t.is(result.exitCode, 2);
+  t.regex(result.stderr, /--forward must be tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT, not "dns:53"/);
 });

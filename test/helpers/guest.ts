@@ -84,10 +84,11 @@ export interface BootedGuest {
 }
 
 /** Starts `mcdebian boot` and waits until the configured key logs in over SSH. */
-export async function bootGuest(workspace: Workspace, config: string, options: { minutes: number }): Promise<BootedGuest> {
+export async function bootGuest(workspace: Workspace, config: string, options: { minutes: number; forwards?: string[] }): Promise<BootedGuest> {
   const port = await freePort();
   let output = '';
-  const child: ResultPromise = execa(process.execPath, [CLI, 'boot', '-c', config, '--ssh-port', String(port)], {
+  const forwards = (options.forwards ?? []).flatMap((forward) => ['--forward', forward]);
+  const child: ResultPromise = execa(process.execPath, [CLI, 'boot', '-c', config, '--ssh-port', String(port), ...forwards], {
     cwd: workspace.dir, env: workspace.env, reject: false, stdin: 'ignore', all: true, buffer: false,
   });
   child.all?.on('data', (chunk: Buffer) => { output += chunk.toString(); });

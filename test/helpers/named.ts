@@ -71,9 +71,9 @@ later IN A 203.0.113.20
 `;
 
 /** An authoritative named for `example.` (good, bad, www.bad, later) standing in for the internet. */
-export async function startUpstream(dir: string, port: number): Promise<RunningNamed> {
+export async function startUpstream(dir: string, port: number, moreRecords = ''): Promise<RunningNamed> {
   await mkdir(dir);
-  await writeFile(join(dir, 'example.db'), UPSTREAM_ZONE);
+  await writeFile(join(dir, 'example.db'), UPSTREAM_ZONE + moreRecords);
   const settings: NamedSettings = { listenOn: ['127.0.0.1'], port, allowed: [], forwarders: [], dnssecValidation: 'no', rateLimit: { responsesPerSecond: 1000, window: 1, slip: 0 }, policyTtl: 60 };
   const named = await startNamed({ dir, settings, seed: [], action: { kind: 'nxdomain' }, withoutPolicy: true });
   await writeFile(join(dir, 'named.conf.local'), `zone "example" { type primary; file "${join(dir, 'example.db')}"; };\n`);
