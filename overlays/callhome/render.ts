@@ -4,6 +4,7 @@
  * the managed host, the restricted authorized_keys line and the sshd_config lines.
  */
 import type { LayerFile } from '../../rootfs/configure.js';
+import { SERVICE_SANDBOX } from '../hardening.js';
 import { fileFor, secretFile, type OverlayContext, type OverlayRender, type ReadFile } from '../overlay.js';
 import type { CallhomeConfig } from './overlay.js';
 import { parseHostKeys, publicKeyOf } from './keys.js';
@@ -72,27 +73,9 @@ LoadCredential=tunnel-key:${KEY}
 ExecStart=/usr/bin/ssh -F ${SSH_CONFIG} -i %d/tunnel-key -N -T -R ${remoteForward(config)} callhome
 Restart=always
 RestartSec=${config.restartSec}
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
-RestrictNamespaces=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-MemoryDenyWriteExecute=yes
-SystemCallArchitectures=native
+${SERVICE_SANDBOX}MemoryDenyWriteExecute=yes
 SystemCallFilter=@system-service
 CapabilityBoundingSet=
-UMask=0077
 
 [Install]
 WantedBy=multi-user.target

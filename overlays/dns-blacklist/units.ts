@@ -4,6 +4,8 @@
  * replaces the rndc key the image was built with by one of the device's own.
  */
 
+import { SERVICE_SANDBOX } from '../hardening.js';
+
 /** Where the bundled service goes in the image. */
 export const APP_PATH = '/usr/lib/mcdebian/dns-blacklist/main.mjs';
 
@@ -32,25 +34,7 @@ Restart=always
 RestartSec=2
 # 78: the config is wrong; restarting will not fix it
 RestartPreventExitStatus=78
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
-RestrictNamespaces=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-SystemCallArchitectures=native
-UMask=0077
-
+${SERVICE_SANDBOX}
 [Install]
 WantedBy=multi-user.target
 `;
