@@ -7,13 +7,13 @@
 import anyTest, { type TestFn } from 'ava';
 import { execa, type ResultPromise } from 'execa';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleNodeService } from '../../../overlays/bundle.js';
 import { hashPassword } from '../../../overlays/dns-blacklist/app/password.js';
 import { freePort } from '../../helpers/guest.js';
+import { getWithHost } from '../../helpers/http.js';
 import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
 import { hasProgram } from '../../helpers/tools.js';
 
@@ -160,21 +160,8 @@ serial(`50 concurrent adds all land, and the list survives restarts of named and
   t.is((await api(t, 'POST', '/domains', { remove: names })).status, 200);
 });
 
-/** GET with a Host header of our choosing (fetch may not set Host). */
-function getWithHost(port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, path: '/some/path?x=1', headers: { host } }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
-
 serial(`the blocked page names the blocked domain from the Host header, escaped${needs}`, async (t) => {
-  const page = await getWithHost(t.context.pagePort, 'bad.example');
+  const page = await getWithHost(t.context.pagePort, 'bad.example', '/some/path?x=1');
   t.is(page.status, 403);
   t.regex(page.body, /<h1>bad\.example is blocked<\/h1>/);
   const hostile = await getWithHost(t.context.pagePort, '<script>x</script>.example');
