@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleNodeService } from '../../../overlays/bundle.js';
 import { hashPassword } from '../../../overlays/dns-blacklist/app/password.js';
+import { runCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/guest.js';
 import { getWithHost } from '../../helpers/http.js';
 import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
@@ -166,6 +167,17 @@ serial(`the blocked page names the blocked domain from the Host header, escaped$
   t.regex(page.body, /<h1>bad\.example is blocked<\/h1>/);
   const hostile = await getWithHost(t.context.pagePort, '<script>x</script>.example');
   t.false(hostile.body.includes('<script>'));
+});
+
+serial(`mcdebian dns-blacklist import sends a hosts file to the API in batches${needs}`, async (t) => {
+  await writeFile(join(t.context.dir, 'hosts.txt'), '# a block list\n0.0.0.0 ads.one.example\n127.0.0.1 localhost\n0.0.0.0 ads.two.example bad.example\nnot a;name\n');
+  await writeFile(join(t.context.dir, 'password'), `${PASSWORD}\n`);
+  const result = await runCli(['dns-blacklist', 'import', join(t.context.dir, 'hosts.txt'), '--api', `http://127.0.0.1:${t.context.apiPort}`, '--password-file', join(t.context.dir, 'password'), '--json']);
+  t.is(result.exitCode, 0, result.stderr);
+  t.like(JSON.parse(result.stdout), { added: 2, alreadyBlocked: 1, invalid: 1 });
+  t.regex(result.stderr, /hosts\.txt:5: .*skipped/);
+  t.deepEqual(await answer(t, 'x.ads.two.example'), [SINK]);
+  await api(t, 'POST', '/domains', { remove: ['ads.one.example', 'ads.two.example'] });
 });
 
 // last: after five failures the address is locked out for a minute, right password or not
