@@ -13,6 +13,7 @@ import { runClean } from './clean.js';
 import type { CommandContext, ExitCode } from './context.js';
 import { runHashPassword, runImport } from './dns-blacklist.js';
 import { runDoctor } from './doctor.js';
+import { runFlashUsb } from './flash.js';
 import { runOverlays } from './overlays.js';
 import { runPlan } from './plan.js';
 
@@ -122,6 +123,18 @@ export const commands: Record<string, Command> = {
         return runImport(context, { file, api: values.api, user: (values.user as string | undefined) ?? 'admin', passwordFile: values['password-file'], json: values.json === true });
       }
       throw new UsageError(`dns-blacklist: expected hash-password or import FILE, not "${[action, file].filter(Boolean).join(' ')}"`);
+    },
+  },
+  flash: {
+    summary: 'flash usb: write the built usb.img (x86-64: disk.img) to a USB stick and verify it',
+    usage: 'mcdebian flash usb --device DEV [-c FILE | --board ID] [--image PATH] [--force] [--json]',
+    options: { device: { type: 'string' }, board, config: { type: 'string', short: 'c' }, image: { type: 'string' }, force: { type: 'boolean' }, json, debug },
+    positionals: { min: 1, max: 1 },
+    run: (context, values, [transport]) => {
+      if (transport !== 'usb') throw new UsageError(`flash: the transport is usb, not "${transport}"`, 'usage: mcdebian flash usb --device DEV ...');
+      if (typeof values.device !== 'string') throw new UsageError('flash usb needs --device DEV', 'lsblk lists the block devices, e.g. --device /dev/sdb');
+      if (values.image === undefined && values.board === undefined && values.config === undefined) throw new UsageError('flash usb needs --board ID, -c FILE or --image PATH');
+      return runFlashUsb(context, { device: values.device, image: values.image as string | undefined, board: values.board as string | undefined, config: values.config as string | undefined, force: values.force === true, json: values.json === true });
     },
   },
   doctor: {
