@@ -35,7 +35,13 @@ export async function resolveOverlays(section: Record<string, unknown>, registry
     for (const reference of overlay.files(config, { hostname: options.hostname })) {
       const { generate, ...rest } = reference;
       const file = resolve(options.dir, reference.path);
-      let content = await readText(file);
+      let content: string | undefined;
+      try {
+        content = await readText(file);
+      } catch (error) {
+        at(reference.field, `cannot read ${reference.path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); it must be a readable file`);
+        continue;
+      }
       let generated = false;
       if (content === undefined && generate && options.generate) {
         await generate(file);

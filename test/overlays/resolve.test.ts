@@ -65,6 +65,7 @@ test('with a bad host', rejects, ['host: "hq example"', 'hostKey: hq.pub', 'remo
 test('with a missing secret file', rejects, [...MINIMAL, 'privateKey: keys/tunnel'],
   /mcdebian\.yaml:8: overlays\.callhome\.privateKey: secret file keys\/tunnel not found \(looked for .*keys\/tunnel\); create it or fix the path/);
 test('with a host key file that holds no key', rejects, MINIMAL, /:6: overlays\.callhome\.hostKey: hq\.pub holds no public key/, { 'hq.pub': '\n' });
+test('with a directory as the host key', rejects, ['host: hq.example', 'hostKey: keys', 'remotePort: 5000'], /:6: overlays\.callhome\.hostKey: cannot read keys \(EISDIR\); it must be a readable file/, { 'keys/x': '' });
 test('with a public key as the private key', rejects, [...MINIMAL, 'privateKey: hq.pub'], /:8: overlays\.callhome\.privateKey: hq\.pub is a public key/);
 
 test('callhome with a passphrase-protected key is refused', async (t) => {
