@@ -17,7 +17,7 @@ import type { Manifest } from '../../build/manifest.js';
 import { hashPassword } from '../../overlays/dns-blacklist/app/password.js';
 import { bootGuest, freePort, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type BootedGuest, type Workspace } from '../helpers/guest.js';
 import { startManagedHost, waitForLogin, type ManagedHost } from '../helpers/managed-sshd.js';
-import { getWithHost } from '../helpers/http.js';
+import { getWithHost, requestJson } from '../helpers/http.js';
 import { digA, startUpstream, type RunningNamed } from '../helpers/named.js';
 import { sshExec } from '../helpers/ssh.js';
 import { hasProgram } from '../helpers/tools.js';
@@ -164,12 +164,8 @@ serial(`the booted image calls home, and the tunnel comes back after every cut; 
 
 const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 
-async function api(t: { context: Context }, method: string, path: string, body?: unknown, authorization = basic) {
-  const response = await fetch(`http://127.0.0.1:${t.context.ports.api}${path}`, {
-    method, headers: { authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json().catch(() => ({})) as Record<string, unknown> };
-}
+const api = (t: { context: Context }, method: string, path: string, body?: unknown, authorization = basic) =>
+  requestJson(t.context.ports.api, method, path, { headers: { authorization }, body: body === undefined ? undefined : JSON.stringify(body) });
 
 serial(`the booted image blocks through its forwarded DNS port, and the admin API changes answers at once${needs}`, async (t) => {
   t.timeout(15 * 60_000);

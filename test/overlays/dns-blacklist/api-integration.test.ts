@@ -14,7 +14,7 @@ import { bundleNodeService } from '../../../overlays/bundle.js';
 import { hashPassword } from '../../../overlays/dns-blacklist/app/password.js';
 import { runCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/guest.js';
-import { getWithHost } from '../../helpers/http.js';
+import { getWithHost, requestJson } from '../../helpers/http.js';
 import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
 import { hasProgram } from '../../helpers/tools.js';
 
@@ -87,14 +87,8 @@ test.after.always(async (t) => {
 
 const basic = (password: string) => `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
 
-async function api(t: { context: Context }, method: string, path: string, body?: unknown, password = PASSWORD) {
-  const response = await fetch(`http://127.0.0.1:${t.context.apiPort}${path}`, {
-    method,
-    headers: { authorization: basic(password), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json().catch(() => ({})) as Record<string, unknown> };
-}
+const api = (t: { context: Context }, method: string, path: string, body?: unknown, password = PASSWORD) =>
+  requestJson(t.context.apiPort, method, path, { headers: { authorization: basic(password) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
 
 const listed = async (t: { context: Context }) => (await api(t, 'GET', '/domains')).body.domains as string[];
 const answer = async (t: { context: Context }, name: string) => (await digA(t.context.dnsPort, name)).answers;
