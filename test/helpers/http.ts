@@ -19,7 +19,32 @@ export function getWithHost(port: number, host: string, path = '/'): Promise<{ s
  * connections, and after the server restarts (the admin service restarts with named) a reused
  * one fails with "fetch failed"; through QEMU's forwarded ports the dead ones linger.
  */
-export function requestJson(port: number, method: string, path: string, options: { body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function requestJson(port: number, method: string, path: string, options: RequestOptions = {}): Promise<JsonResponse> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await requestOnce(port, method, path, options);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (attempt >= (options.attempts ?? 1) || !['ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }
+  }
+}
+
+interface RequestOptions {
+  body?: string;
+  headers?: Record<string, string>;
+  /**
+   * Tries on a connection refused or reset before any answer: QEMU's user networking resets
+   * some of many simultaneous connections to a forwarded port (seen in CI with 50 at once, the
+   * guest under TCG beside another). Only for idempotent requests (GET, PUT, DELETE).
+   */
+  attempts?: number;
+}
+
+interface JsonResponse { status: number; body: Record<string, unknown> }
+
+function requestOnce(port: number, method: string, path: string, options: RequestOptions): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
     const headers = { ...options.headers, ...(options.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)) }) };
     const outgoing = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (response) => {
@@ -31,7 +56,7 @@ export function requestJson(port: number, method: string, path: string, options:
         resolve({ status: response.statusCode ?? 0, body });
       });
     });
-    outgoing.on('error', (error) => reject(new Error(`${method} 127.0.0.1:${port}${path}: ${error.message}`)));
+    outgoing.on('error', (error) => reject(Object.assign(new Error(`${method} 127.0.0.1:${port}${path}: ${error.message}`), { code: (error as NodeJS.ErrnoException).code })));
     outgoing.end(options.body);
   });
 }

@@ -165,7 +165,7 @@ serial(`the booted image calls home, and the tunnel comes back after every cut; 
 const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 
 const api = (t: { context: Context }, method: string, path: string, body?: unknown, authorization = basic) =>
-  requestJson(t.context.ports.api, method, path, { headers: { authorization }, body: body === undefined ? undefined : JSON.stringify(body) });
+  requestJson(t.context.ports.api, method, path, { headers: { authorization }, body: body === undefined ? undefined : JSON.stringify(body), attempts: 5 });
 
 serial(`the booted image blocks through its forwarded DNS port, and the admin API changes answers at once${needs}`, async (t) => {
   t.timeout(15 * 60_000);
