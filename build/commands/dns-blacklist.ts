@@ -4,6 +4,7 @@
  * --password-file F`: sends a hosts-format block list to a device's admin API, in batches.
  */
 import { readFile } from 'node:fs/promises';
+import { readFirstLine } from '../../overlays/dns-blacklist/app/first-line.js';
 import { parseHostsFile } from '../../overlays/dns-blacklist/app/hosts.js';
 import { hashPassword } from '../../overlays/dns-blacklist/app/password.js';
 import { POLICY_ZONE } from '../../overlays/dns-blacklist/named.js';
@@ -21,18 +22,9 @@ export interface ImportOptions {
   json: boolean;
 }
 
-async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) {
-    text += String(chunk);
-    if (text.includes('\n')) break;
-  }
-  return text.split(/\r?\n/)[0] ?? '';
-}
-
 export async function runHashPassword(context: CommandContext, stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<ExitCode> {
   if (stdin.isTTY) context.logger.info('password (it shows as you type; pipe it in to hide it):');
-  const password = await firstLine(stdin);
+  const password = await readFirstLine(stdin);
   if (password.length < 8) throw new UserError('the password is shorter than 8 characters', { hint: 'choose a longer one; the admin API is reachable from the LAN' });
   context.stdout.write(`${await hashPassword(password)}\n`);
   return 0;

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Blocklist } from './blocklist.js';
+import { readFirstLine } from './first-line.js';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, zoneSettingsOf } from './config.js';
 import { describeImport, importHostsFile } from './import.js';
 import { createLog, type Log } from './log.js';
@@ -25,12 +26,7 @@ class UsageError extends Error {}
 /** The first line of stdin: the password, without its newline. */
 async function readPassword(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('password (shown as you type; pipe it in to hide it): ');
-  let text = '';
-  for await (const chunk of process.stdin) {
-    text += String(chunk);
-    if (text.includes('\n')) break;
-  }
-  return text.split(/\r?\n/)[0] ?? '';
+  return readFirstLine(process.stdin);
 }
 
 /** Runs the servers until SIGTERM or SIGINT, then stops them in order. */
