@@ -105,6 +105,11 @@ export interface KernelSlot {
   partition: string;
   /** U-Boot variable holding how many bytes U-Boot reads from this slot. */
   readSizeVariable: string;
+  /**
+   * The `root=` the stock boot command of this slot passes (nandboot: /dev/mtdblock5). The kernel
+   * command line shows it, so it tells which slot a running system booted from.
+   */
+  stockRoot: string;
 }
 
 /** How many bytes the stock U-Boot reads from a kernel slot before checking the image CRC. */
@@ -186,6 +191,12 @@ export interface Board {
   bootMethod: BootMethod;
   /** Raw NAND, for boards that have one. */
   nand?: NandFlash;
+  /**
+   * QEMU only: a virtio disk standing in for the router's NAND, with GPT partitions named as the
+   * MTD partitions it stands in for, each at its NAND offset plus 1 MiB (room for the GPT). A
+   * U-Boot script on its `u-boot` partition does what the stock bootcmd does (build/flash-stand-in.ts).
+   */
+  flashStandIn?: NandFlash;
   /** Stock U-Boot environment, for boards that have one. */
   ubootEnv?: UBootEnvironment;
   /** The two kernel slots, for dual-firmware boards. */

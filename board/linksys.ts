@@ -8,11 +8,14 @@ import type { BootCounter, KernelSlot, SerialConsole, UBootVariables } from './b
 /** `run nandboot` boots slot 1, `run altnandboot` slot 2 [OW-UP]. */
 export const stockSlotBootCommands = { 1: 'run nandboot', 2: 'run altnandboot' } as const;
 
-/** kernel1/kernel2 and the variable holding each slot's read size. */
-export function dualKernelSlots(variables: UBootVariables): readonly [KernelSlot, KernelSlot] {
+/** `nandboot` passes root=/dev/mtdblock5, `altnandboot` /dev/mtdblock7 on the 128 MiB boards [McD#76; DOOZAN]. */
+export const stockSlotRoots = { 1: '/dev/mtdblock5', 2: '/dev/mtdblock7' } as const;
+
+/** kernel1/kernel2, the variable holding each slot's read size, and the root= each slot's boot passes. */
+export function dualKernelSlots(variables: UBootVariables, roots: { 1: string; 2: string } = stockSlotRoots): readonly [KernelSlot, KernelSlot] {
   return [
-    { slot: 1, partition: 'kernel1', readSizeVariable: variables.priKernSize },
-    { slot: 2, partition: 'kernel2', readSizeVariable: variables.altKernSize },
+    { slot: 1, partition: 'kernel1', readSizeVariable: variables.priKernSize, stockRoot: roots[1] },
+    { slot: 2, partition: 'kernel2', readSizeVariable: variables.altKernSize, stockRoot: roots[2] },
   ];
 }
 

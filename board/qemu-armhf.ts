@@ -1,11 +1,24 @@
 /**
  * QEMU `virt` (armhf): the router's stand-in that CI boots. Same kernel, same kind of multi-file
  * uImage, same stock Linksys command line, root on a USB stick behind xHCI; the differences are in
- * shared/reference/qemu-stand-in.md.
+ * shared/reference/qemu-stand-in.md. Its "NAND" is a virtio disk with caiman's u_env, s_env and
+ * kernel slots, and a U-Boot script plays the stock bootcmd (build/flash-stand-in.ts), so the
+ * A/B flashing flow runs end to end.
  */
-import type { Board } from './board.js';
-import { armada385StockCommandLine } from './armada-385.js';
+import type { Board, NandFlash } from './board.js';
+import { armada385Env128, armada385StockCommandLine, armada385Variables, nand128MiB } from './armada-385.js';
+import { dualKernelSlots, sEnvBootCounter } from './linksys.js';
 import { GiB } from './units.js';
+
+/** The parts of caiman's NAND the A/B flow touches, at caiman's offsets; `u-boot` holds the stand-in's script. */
+const STAND_IN_PARTITIONS = ['u-boot', 'u_env', 's_env', 'kernel1', 'kernel2'];
+
+const flashStandIn: NandFlash = {
+  ...nand128MiB,
+  partitions: nand128MiB.partitions
+    .filter((partition) => STAND_IN_PARTITIONS.includes(partition.name))
+    .map(({ contains: _rootfs, ...partition }) => partition),
+};
 
 export const qemuArmhf: Board = {
   id: 'qemu-armhf',
@@ -21,6 +34,13 @@ export const qemuArmhf: Board = {
   dtb: { file: 'qemu-virt.dtb', source: 'qemu-dumpdtb', placement: 'uimage-part' },
   uimage: { loadAddress: 0x4000_8000, entryAddress: 0x4000_8000 }, // virt RAM starts at 0x40000000
   bootMethod: 'qemu-uimage',
+  flashStandIn,
+  ubootEnv: armada385Env128, // caiman's geometry and camelCase names
+  kernelSlots: dualKernelSlots(armada385Variables),
+  // caiman's stock 6 MiB: the stand-in's blob (with its initramfs) is larger, so every flash
+  // exercises raising priKernSize/altKernSize
+  kernelReadWindow: { bytes: 0x60_0000, confirmed: true },
+  bootCounter: sEnvBootCounter,
   // caiman's stock command line with the console QEMU's PL011 has, so the root override is exercised
   stockCommandLine: armada385StockCommandLine.replace('console=ttyS0,', 'console=ttyAMA0,'),
   console: { device: 'ttyAMA0', baud: 115200 }, // PL011

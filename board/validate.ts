@@ -4,6 +4,7 @@
  * environment, slots and boot counter name present. Returns problems; an empty list means valid.
  */
 import type { Board, MtdPartition, NandFlash } from './board.js';
+import { flashOf, flashPartition } from './flash.js';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 const end = (p: MtdPartition): number => p.offset + p.size;
@@ -16,7 +17,9 @@ export function validateBoard(board: Board): string[] {
   if (board.network.kind === 'router' && board.network.lanPorts.includes(board.network.wanPort)) {
     problems.push(`network: wan port "${board.network.wanPort}" is also a LAN port`);
   }
-  if (board.nand) problems.push(...validatePartitions(board.nand));
+  const flash = flashOf(board);
+  if (flash) problems.push(...validatePartitions(flash));
+  if (board.nand && board.flashStandIn) problems.push('a board has a NAND or a flash stand-in, not both');
   problems.push(...validateBootChain(board));
   return problems;
 }
@@ -72,9 +75,7 @@ function validateBootChain(board: Board): string[] {
   return [...problems, ...validateEnvironment(board), ...validateSlots(board)];
 }
 
-function findPartition(board: Board, name: string): MtdPartition | undefined {
-  return board.nand?.partitions.find((p) => p.name === name);
-}
+const findPartition = flashPartition;
 
 function validateEnvironment(board: Board): string[] {
   const problems: string[] = [];
@@ -85,14 +86,16 @@ function validateEnvironment(board: Board): string[] {
     else if (env.offset + env.size > p.size) {
       problems.push(`ubootEnv: offset+size ${hex(env.offset + env.size)} exceeds partition ${p.name} (${hex(p.size)})`);
     }
-    if (board.nand && env.sectorSize % board.nand.eraseBlock !== 0) {
+    const flash = flashOf(board);
+    if (flash && env.sectorSize % flash.eraseBlock !== 0) {
       problems.push(`ubootEnv.sectorSize ${hex(env.sectorSize)} is not a multiple of the erase block`);
     }
   }
   const counter = board.bootCounter;
   if (counter) {
     if (!findPartition(board, counter.partition)) problems.push(`bootCounter.partition "${counter.partition}" is not in the partition table`);
-    if (board.nand && counter.recordStride !== board.nand.pageSize) problems.push('bootCounter.recordStride must equal the NAND page size');
+    const flash = flashOf(board);
+    if (flash && counter.recordStride !== flash.pageSize) problems.push('bootCounter.recordStride must equal the NAND page size');
   }
   return problems;
 }

@@ -53,7 +53,7 @@ export const wrt1900acV1: Board = {
     variables: mambaVariables,
     slotBootCommands: stockSlotBootCommands,
   },
-  kernelSlots: dualKernelSlots(mambaVariables),
+  kernelSlots: dualKernelSlots(mambaVariables), // roots as on the 385 boards: mamba's stock bootargs are unconfirmed
   kernelReadWindow: { bytes: 4 * MiB, confirmed: true }, // pri_kern_size=0x400000 [PR3852; McD#7 "size 0x400000"]
   bootCounter: sEnvBootCounter,
   // Mamba's stock mtdparts are unconfirmed; root=/dev/mtdblock5 as on the 385 boards [McD#76]

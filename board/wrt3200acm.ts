@@ -46,7 +46,7 @@ export const wrt3200acm: Board = {
     variables: armada385Variables,
     slotBootCommands: stockSlotBootCommands,
   },
-  kernelSlots: dualKernelSlots(armada385Variables),
+  kernelSlots: dualKernelSlots(armada385Variables, { 1: '/dev/mtdblock6', 2: '/dev/mtdblock8' }), // [OMR1197; UW altnandboot]
   kernelReadWindow: { bytes: 6 * MiB, confirmed: true }, // "uboot does a 0x0600000 read to boot rango" [PR22761]
   bootCounter: sEnvBootCounter,
   // Stock bootargs, "Bootloader command line" [OMR1197]

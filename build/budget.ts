@@ -4,6 +4,7 @@
  * the sizes known so far. Reads board.kernelReadWindow, ubootEnv.variables, kernelSlots, nand.
  */
 import type { Board } from '../board/board.js';
+import { flashOf, flashPartition } from '../board/flash.js';
 
 /** Where a size came from. */
 export type SizeSource = 'debian-package' | 'estimate' | 'build' | 'unknown';
@@ -64,7 +65,7 @@ function imagePartSizes(board: Board, parts: readonly BlobPart[]): number[] {
 export function computeBudget(board: Board, parts: BlobPart[]): FlashBudget {
   const window = board.kernelReadWindow;
   const slot = board.kernelSlots?.[0];
-  const partition = board.nand?.partitions.find((p) => p.name === slot?.partition);
+  const partition = slot ? flashPartition(board, slot.partition) : undefined;
   const estimated = parts.some((part) => part.source === 'estimate');
   if (!window || !slot || !partition || !board.ubootEnv) {
     return { status: 'not-applicable', message: `${board.id} boots without a NAND read window`, parts, estimated };
@@ -82,7 +83,7 @@ export function computeBudget(board: Board, parts: BlobPart[]): FlashBudget {
     return { ...base, status: 'unknown', message: `blob size unknown: ${missing.join('; ')}` };
   }
   const blobBytes = multiImageSize(imagePartSizes(board, parts));
-  const requiredReadSize = roundUp(blobBytes, board.nand!.eraseBlock);
+  const requiredReadSize = roundUp(blobBytes, flashOf(board)!.eraseBlock);
   const recommendedReadSize = roundUp(blobBytes, MiB);
   const result = { ...base, blobBytes, requiredReadSize, recommendedReadSize };
   const about = estimated ? 'about ' : '';

@@ -1,13 +1,14 @@
 /** `mcdebian boards [--json]`: every board with its architecture, kernel, DTB and flash budget. */
 import { boards } from '../../board/index.js';
 import type { Board } from '../../board/board.js';
+import { flashPartition } from '../../board/flash.js';
 import { formatSize } from '../config/size.js';
 import { writeJson, type CommandContext, type ExitCode } from './context.js';
 
 /** The row `boards` shows for one board; `--json` adds the full board data. */
 export function summariseBoard(board: Board) {
   const slot = board.kernelSlots?.[0];
-  const kernelPartition = board.nand?.partitions.find((p) => p.name === slot?.partition);
+  const kernelPartition = slot ? flashPartition(board, slot.partition) : undefined;
   return {
     id: board.id,
     name: board.name,

@@ -1,14 +1,16 @@
 /**
  * `mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N]`: boots the built image
  * under QEMU with the console on this terminal; exits with the guest. The guest's SSH server is
- * forwarded to 127.0.0.1:<ssh-port>. Reads out/<board>/; writes only a temporary directory.
+ * forwarded to 127.0.0.1:<ssh-port>. Reads out/<board>/; writes a temporary directory, and the
+ * flash stand-in file when --flash-disk names one (kept, so flashed slots survive a restart).
  */
-import { copyFile, mkdtemp, rm, writeFile, access } from 'node:fs/promises';
+import { access, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { Board } from '../../board/board.js';
-import { armBootArgs, overlayArgs, OVMF_VARS, type PortForward, scriptImageArgs, slotDiskCommands, ubootBootScript, x86BootArgs } from '../boot.js';
+import { armBootArgs, overlayArgs, OVMF_VARS, type PortForward, x86BootArgs } from '../boot.js';
+import { createStandInDisk } from '../stand-in-disk.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../core/errors.js';
 import { runCommand } from '../core/exec.js';
@@ -20,6 +22,10 @@ export interface BootOptions {
   sshPort: number;
   /** More guest ports forwarded to the host's loopback (the overlays' services). */
   forwards?: PortForward[];
+  /** qemu-armhf: keep the flash stand-in in this file, made from the build when it does not exist. */
+  flashDisk?: string;
+  /** QEMU's monitor on this unix socket (`system_reset` power-cycles the guest). */
+  monitor?: string;
 }
 
 /** The artifacts each bootable board needs. */
@@ -41,7 +47,8 @@ export async function runBoot(context: CommandContext, options: BootOptions): Pr
   const temp = await mkdtemp(join(tmpdir(), 'mcdebian-boot-'));
   try {
     const forwards = options.forwards ?? [];
-    const argv = board.bootMethod === 'uefi' ? await prepareX86(out, temp, options.sshPort, forwards) : await prepareArm(board, out, temp, options.sshPort, forwards);
+    const argv = board.bootMethod === 'uefi' ? await prepareX86(out, temp, options.sshPort, forwards) : await prepareArm(board, out, temp, options);
+    if (options.monitor && board.bootMethod === 'uefi') argv.push('-monitor', `unix:${options.monitor},server=on,wait=off`);
     const extra = forwards.map((f) => `, ${f.protocol} ${f.guestPort} to 127.0.0.1:${f.hostPort}`).join('');
     context.logger.info(`booting ${board.id} under QEMU (TCG); SSH is forwarded to 127.0.0.1:${options.sshPort}${extra}; quit with Ctrl-A X`);
     context.logger.debug(argv.join(' '));
@@ -54,17 +61,13 @@ export async function runBoot(context: CommandContext, options: BootOptions): Pr
   }
 }
 
-async function prepareArm(board: Board, out: string, temp: string, sshPort: number, forwards: PortForward[]): Promise<string[]> {
-  await writeFile(join(temp, 'boot.txt'), ubootBootScript(board));
-  const script = join(temp, 'boot.scr.uimg');
-  await runCommand(scriptImageArgs(join(temp, 'boot.txt'), script), { debianPackage: 'u-boot-tools' });
-  const slotDisk = join(temp, 'slot.img');
-  for (const command of slotDiskCommands({ fat: join(temp, 'slot.fat'), disk: slotDisk, files: [script, join(out, 'kernel.uimg')] })) {
-    await runCommand(command.argv, { stdin: command.stdin });
-  }
+async function prepareArm(board: Board, out: string, temp: string, options: BootOptions): Promise<string[]> {
+  const flashDisk = options.flashDisk ? resolve(options.flashDisk) : join(temp, 'flash.img');
+  const exists = await access(flashDisk).then(() => true, () => false);
+  if (!exists) await createStandInDisk(board, { disk: flashDisk, kernel: join(out, 'kernel.uimg'), work: temp });
   const overlay = join(temp, 'usb.qcow2');
   await runCommand(overlayArgs(join(out, 'usb.img'), overlay), { debianPackage: 'qemu-utils' });
-  return armBootArgs({ overlay, slotDisk, sshPort, forwards });
+  return armBootArgs({ overlay, flashDisk, sshPort: options.sshPort, forwards: options.forwards, monitor: options.monitor });
 }
 
 async function prepareX86(out: string, temp: string, sshPort: number, forwards: PortForward[]): Promise<string[]> {

@@ -91,8 +91,11 @@ export const commands: Record<string, Command> = {
   },
   boot: {
     summary: 'boot the built image under QEMU, console attached (qemu-armhf, x86-64)',
-    usage: 'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N] [--forward tcp|udp:HOSTPORT:GUESTPORT ...]',
-    options: { board, config: { type: 'string', short: 'c' }, 'ssh-port': { type: 'string' }, forward: { type: 'string', multiple: true }, debug },
+    usage: 'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N] [--forward tcp|udp:HOSTPORT:GUESTPORT ...] [--flash-disk FILE] [--monitor SOCKET]',
+    options: {
+      board, config: { type: 'string', short: 'c' }, 'ssh-port': { type: 'string' }, forward: { type: 'string', multiple: true },
+      'flash-disk': { type: 'string' }, monitor: { type: 'string' }, debug,
+    },
     run: (context, values) => {
       const port = Number(values['ssh-port'] ?? 2222);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--ssh-port must be a TCP port number, not "${values['ssh-port']}"`);
@@ -102,7 +105,10 @@ export const commands: Record<string, Command> = {
         if (!forward) throw new UsageError(`--forward must be tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT, not "${text}"`);
         return forward;
       });
-      return runBoot(context, { board: values.board as string | undefined, config: values.config as string | undefined, sshPort: port, forwards });
+      return runBoot(context, {
+        board: values.board as string | undefined, config: values.config as string | undefined, sshPort: port, forwards,
+        flashDisk: values['flash-disk'] as string | undefined, monitor: values.monitor as string | undefined,
+      });
     },
   },
   clean: {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { getBoard } from '../../board/index.js';
-import { armBootArgs, overlayArgs, parseForward, scriptImageArgs, slotDiskCommands, ubootBootScript, x86BootArgs } from '../../build/boot.js';
+import { armBootArgs, overlayArgs, parseForward, x86BootArgs } from '../../build/boot.js';
 import { runCli } from '../helpers/cli.js';
 
 const QEMU_STOCK_COMMAND_LINE =
@@ -15,38 +15,22 @@ test('the QEMU stand-in boots with caiman\'s stock command line on the PL011 con
   t.true(commandLine.includes('console=ttyAMA0,115200'));
 });
 
-test('the U-Boot script sets the stock bootargs, keeps the DTB and initramfs in lowmem, loads kernel.uimg from the boot disk and boots it', (t) => {
-  t.is(ubootBootScript(getBoard('qemu-armhf')), [
-    'echo McDebian: booting kernel.uimg from ${devtype} ${devnum}:${distro_bootpart} with the stock Linksys command line',
-    `setenv bootargs '${QEMU_STOCK_COMMAND_LINE}'`,
-    'setenv fdt_high 0x60000000',
-    'setenv initrd_high 0x60000000',
-    'load ${devtype} ${devnum}:${distro_bootpart} 0x42000000 kernel.uimg',
-    'bootm 0x42000000',
-    '',
-  ].join('\n'));
-});
-
-test('a board without a stock command line has no U-Boot script', (t) => {
-  t.throws(() => ubootBootScript(getBoard('x86-64')), { message: 'x86-64 has no stock command line' });
-});
-
-test('the script is wrapped as an uncompressed ARM U-Boot script image', (t) => {
-  t.deepEqual(scriptImageArgs('/w/boot.scr', '/w/boot.scr.uimg'),
-    ['mkimage', '-A', 'arm', '-O', 'linux', '-T', 'script', '-C', 'none', '-n', 'McDebian boot', '-d', '/w/boot.scr', '/w/boot.scr.uimg']);
-});
-
-test('the armhf guest runs u-boot-qemu under TCG with the slot disk read-only on virtio and the stick on xHCI', (t) => {
-  t.deepEqual(armBootArgs({ overlay: '/w/usb.qcow2', slotDisk: '/w/slot.img', sshPort: 2222 }), [
+test('the armhf guest runs u-boot-qemu under TCG with the writable flash stand-in on virtio and the stick on xHCI', (t) => {
+  t.deepEqual(armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222 }), [
     'qemu-system-arm', '-M', 'virt,highmem=off', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-accel', 'tcg', '-nographic',
     '-bios', '/usr/lib/u-boot/qemu_arm/u-boot.bin',
     '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22', '-device', 'virtio-net-pci,netdev=net0',
-    '-drive', 'if=none,id=slot,format=raw,readonly=on,file=/w/slot.img',
-    '-device', 'virtio-blk-device,drive=slot',
+    '-drive', 'if=none,id=flash,format=raw,file=/w/flash.img',
+    '-device', 'virtio-blk-device,drive=flash',
     '-device', 'qemu-xhci,id=xhci',
     '-drive', 'if=none,id=stick,format=qcow2,file=/w/usb.qcow2',
     '-device', 'usb-storage,bus=xhci.0,drive=stick',
   ]);
+});
+
+test('--monitor puts QEMU\'s monitor on a unix socket', (t) => {
+  const args = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, monitor: '/w/monitor' });
+  t.deepEqual(args.slice(-2), ['-monitor', 'unix:/w/monitor,server=on,wait=off']);
 });
 
 test('the x86 guest runs OVMF on q35 under TCG with read-only firmware code, writable vars and the disk on virtio', (t) => {
@@ -59,23 +43,13 @@ test('the x86 guest runs OVMF on q35 under TCG with read-only firmware code, wri
   ]);
 });
 
-test('the slot disk is a 64 MiB MBR disk with one FAT partition at 1 MiB holding the files, made without a mount', (t) => {
-  t.deepEqual(slotDiskCommands({ fat: '/w/slot.fat', disk: '/w/slot.img', files: ['/w/boot.scr.uimg', '/w/kernel.uimg'] }), [
-    { argv: ['mkfs.fat', '-C', '-n', 'KERNEL', '/w/slot.fat', '63488'] },
-    { argv: ['mcopy', '-i', '/w/slot.fat', '/w/boot.scr.uimg', '/w/kernel.uimg', '::/'] },
-    { argv: ['truncate', '--size', '67108864', '/w/slot.img'] },
-    { argv: ['sfdisk', '--no-reread', '--no-tell-kernel', '--quiet', '/w/slot.img'], stdin: 'label: dos\nstart=2048, type=c\n' },
-    { argv: ['dd', 'if=/w/slot.fat', 'of=/w/slot.img', 'bs=1M', 'seek=1', 'conv=notrunc,sparse', 'status=none'] },
-  ]);
-});
-
 test('the guest writes to a qcow2 overlay backed by the raw image', (t) => {
   t.deepEqual(overlayArgs('/out/usb.img', '/w/usb.qcow2'), ['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', '/out/usb.img', '-F', 'raw', '/w/usb.qcow2']);
 });
 
 test('extra forwards go to the host\'s loopback only, after SSH', (t) => {
   const forwards = [parseForward('udp:5353:53')!, parseForward('tcp:18053:8053')!];
-  const args = armBootArgs({ overlay: '/w/usb.qcow2', slotDisk: '/w/slot.img', sshPort: 2222, forwards });
+  const args = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, forwards });
   t.is(args[args.indexOf('-netdev') + 1], 'user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp:127.0.0.1:5353-:53,hostfwd=tcp:127.0.0.1:18053-:8053');
 });
 
