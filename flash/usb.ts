@@ -11,7 +11,7 @@ import { UserError, VerificationError } from '../build/core/errors.js';
 import { runCommand } from '../build/core/exec.js';
 import { silentLogger, type Logger } from '../build/core/log.js';
 
-export type FlashPhase = 'write' | 'verify';
+export type FlashPhase = 'upload' | 'write' | 'verify';
 
 /** One progress report; `bytes` only grows within a phase and ends equal to `total`. */
 export interface FlashProgress {
@@ -64,7 +64,7 @@ export interface FlashResult extends WriteResult {
 const CHUNK = 4 * 1024 * 1024;
 
 /** Reports progress for one phase; speed is the average since the phase began. */
-function createMeter(phase: FlashPhase, total: number, onProgress?: ProgressCallback): (bytes: number) => void {
+export function createMeter(phase: FlashPhase, total: number, onProgress?: ProgressCallback): (bytes: number) => void {
   const start = performance.now();
   return (bytes) => {
     const seconds = Math.max((performance.now() - start) / 1000, 1e-3);

@@ -91,7 +91,7 @@ async function readManifestSha256(out: string, name: string): Promise<string | u
  * On a terminal one line redrawn at most 5 times a second; elsewhere (CI, a log file) a plain
  * line at most once a second. The end of each phase is always shown.
  */
-function createProgressPrinter(logger: Logger, stream: NodeJS.WritableStream & { isTTY?: boolean }): (progress: FlashProgress) => void {
+export function createProgressPrinter(logger: Logger, stream: NodeJS.WritableStream & { isTTY?: boolean }): (progress: FlashProgress) => void {
   const interval = stream.isTTY ? 200 : 1000;
   let last = -Infinity;
   return (progress) => {

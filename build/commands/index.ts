@@ -14,6 +14,7 @@ import type { CommandContext, ExitCode } from './context.js';
 import { runHashPassword, runImport } from './dns-blacklist.js';
 import { runDoctor } from './doctor.js';
 import { runFlashUsb } from './flash.js';
+import { runFlashSftp } from './flash-sftp.js';
 import { runOverlays } from './overlays.js';
 import { runPlan } from './plan.js';
 
@@ -132,15 +133,22 @@ export const commands: Record<string, Command> = {
     },
   },
   flash: {
-    summary: 'flash usb: write the built usb.img (x86-64: disk.img) to a USB stick and verify it',
-    usage: 'mcdebian flash usb --device DEV [-c FILE | --board ID] [--image PATH] [--force] [--json]',
-    options: { device: { type: 'string' }, board, config: { type: 'string', short: 'c' }, image: { type: 'string' }, force: { type: 'boolean' }, json, debug },
+    summary: 'flash usb|sftp: write a USB stick, or a router\'s inactive kernel slot over SSH with health-gated fallback',
+    usage: [
+      'mcdebian flash usb --device DEV [-c FILE | --board ID] [--image PATH] [--force] [--json]',
+      '       mcdebian flash sftp --host H (-c FILE | --board ID) [--image PATH] [--port N] [--user U] [--identity FILE]',
+      '                           [--known-hosts FILE] [--accept-new-host-key] [--health-timeout SECONDS] [--dry-run] [--json]',
+    ].join('\n'),
+    options: {
+      device: { type: 'string' }, board, config: { type: 'string', short: 'c' }, image: { type: 'string' }, force: { type: 'boolean' }, json, debug,
+      host: { type: 'string' }, port: { type: 'string' }, user: { type: 'string' }, identity: { type: 'string' }, 'known-hosts': { type: 'string' },
+      'accept-new-host-key': { type: 'boolean' }, 'health-timeout': { type: 'string' }, 'dry-run': { type: 'boolean' },
+    },
     positionals: { min: 1, max: 1 },
     run: (context, values, [transport]) => {
-      if (transport !== 'usb') throw new UsageError(`flash: the transport is usb, not "${transport}"`, 'usage: mcdebian flash usb --device DEV ...');
-      if (typeof values.device !== 'string') throw new UsageError('flash usb needs --device DEV', 'lsblk lists the block devices, e.g. --device /dev/sdb');
-      if (values.image === undefined && values.board === undefined && values.config === undefined) throw new UsageError('flash usb needs --board ID, -c FILE or --image PATH');
-      return runFlashUsb(context, { device: values.device, image: values.image as string | undefined, board: values.board as string | undefined, config: values.config as string | undefined, force: values.force === true, json: values.json === true });
+      if (transport === 'usb') return flashUsb(context, values);
+      if (transport === 'sftp') return flashSftpCommand(context, values);
+      throw new UsageError(`flash: the transport is usb or sftp, not "${transport}"`, 'usage: mcdebian flash usb --device DEV ... | mcdebian flash sftp --host H ...');
     },
   },
   doctor: {
@@ -155,3 +163,37 @@ export const commands: Record<string, Command> = {
     }),
   },
 };
+
+function flashUsb(context: CommandContext, values: Values) {
+  if (typeof values.device !== 'string') throw new UsageError('flash usb needs --device DEV', 'lsblk lists the block devices, e.g. --device /dev/sdb');
+  if (values.image === undefined && values.board === undefined && values.config === undefined) throw new UsageError('flash usb needs --board ID, -c FILE or --image PATH');
+  return runFlashUsb(context, { device: values.device, image: values.image as string | undefined, board: values.board as string | undefined, config: values.config as string | undefined, force: values.force === true, json: values.json === true });
+}
+
+/** A whole number within limits, or a usage error naming the flag. */
+function integerFlag(values: Values, name: string, fallback: number, min: number, max: number): number {
+  const text = values[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${String(text)}"`);
+  return value;
+}
+
+function flashSftpCommand(context: CommandContext, values: Values) {
+  if (typeof values.host !== 'string') throw new UsageError('flash sftp needs --host H', 'the router\'s address, e.g. --host 192.168.1.1');
+  if (values.board === undefined && values.config === undefined) throw new UsageError('flash sftp needs --board ID or -c FILE: preflight checks the device against the board');
+  return runFlashSftp(context, {
+    host: values.host,
+    port: integerFlag(values, 'port', 22, 1, 65535),
+    user: (values.user as string | undefined) ?? 'root',
+    board: values.board as string | undefined,
+    config: values.config as string | undefined,
+    image: values.image as string | undefined,
+    identity: values.identity as string | undefined,
+    knownHosts: values['known-hosts'] as string | undefined,
+    acceptNewHostKey: values['accept-new-host-key'] === true,
+    healthTimeoutSeconds: integerFlag(values, 'health-timeout', 600, 30, 86_400),
+    dryRun: values['dry-run'] === true,
+    json: values.json === true,
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * `mcdebian flash sftp --host H (--board ID | -c FILE) [--image PATH] [--port N] [--user U]
+ * [--identity FILE] [--known-hosts FILE] [--accept-new-host-key] [--health-timeout S] [--dry-run] [--json]`:
+ * the A/B flash of a running device (flash/sftp.ts). Exit 0 when the new slot came back
+ * healthy, 1 otherwise (the report says whether the old slot is back).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { UserError } from '../core/errors.js';
+import type { Manifest } from '../manifest.js';
+import { checkUImage } from '../../flash/uimage-header.js';
+import { flashSftp } from '../../flash/sftp.js';
+import type { FlashImage } from '../../flash/preflight.js';
+import { createProgressPrinter } from './flash.js';
+import { writeJson, type CommandContext, type ExitCode } from './context.js';
+
+export interface FlashSftpOptions {
+  host: string;
+  port: number;
+  user: string;
+  board?: string;
+  config?: string;
+  image?: string;
+  identity?: string;
+  knownHosts?: string;
+  acceptNewHostKey: boolean;
+  healthTimeoutSeconds: number;
+  dryRun: boolean;
+  json: boolean;
+}
+
+export async function runFlashSftp(context: CommandContext, options: FlashSftpOptions): Promise<ExitCode> {
+  const config = await loadConfig({ file: options.config, board: options.board, cwd: context.cwd });
+  const board = config.board;
+  if (!board.kernelSlots) throw new UserError(`${board.id} has no kernel slots: flash sftp writes the NAND slots of a router (or qemu-armhf's stand-in)`, { hint: 'flash usb writes a USB stick' });
+  const out = join(config.dir, config.output, board.id);
+  const image = await resolveKernelImage(out, options.image ? resolve(context.cwd, options.image) : undefined, board.id);
+  const report = await flashSftp({
+    board,
+    address: {
+      host: options.host, port: options.port, user: options.user,
+      identity: options.identity ? resolve(context.cwd, options.identity) : undefined,
+      knownHosts: options.knownHosts ? resolve(context.cwd, options.knownHosts) : undefined,
+      acceptNewHostKey: options.acceptNewHostKey,
+    },
+    image,
+    dryRun: options.dryRun,
+    healthTimeoutMs: options.healthTimeoutSeconds * 1000,
+    logger: context.logger,
+    onProgress: createProgressPrinter(context.logger, process.stderr),
+  });
+  if (options.json) writeJson(context, { host: options.host, board: board.id, image: image.path, sha256: image.sha256, bytes: image.bytes, ...report });
+  else {
+    if (report.outcome === 'dry-run') for (const [i, step] of report.steps.entries()) context.stdout.write(`${i + 1}. ${step.step}${step.command ? `\n     ${step.command}` : ''}\n`);
+    context.stdout.write(`${report.message}\n`);
+  }
+  return report.outcome === 'healthy' || report.outcome === 'dry-run' ? 0 : 1;
+}
+
+/** The kernel blob to flash: --image, or the build's kernel.uimg; its uImage CRCs are checked here. */
+async function resolveKernelImage(out: string, given: string | undefined, boardId: string): Promise<FlashImage> {
+  const path = given ?? join(out, 'kernel.uimg');
+  const bytes = await stat(path).then((s) => s.size, () => {
+    throw new UserError(`no kernel image at ${path}`, { hint: given ? 'check --image' : `build it first: mcdebian build --board ${boardId}` });
+  });
+  checkUImage(await readFile(path), path);
+  let sha256: string | undefined;
+  if (!given) {
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8').catch(() => '{}')) as Partial<Manifest>;
+    sha256 = manifest.artifacts?.find((artifact) => artifact.name === 'kernel.uimg')?.sha256;
+  }
+  if (!sha256) {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    sha256 = hash.digest('hex');
+  }
+  return { path, bytes, sha256 };
+}

@@ -1,0 +1,144 @@
+/**
+ * One SSH connection to the device (ssh2-sftp-client over ssh2): commands with exit codes, and
+ * uploads that resume. The host key is checked against known_hosts (ssh-keygen -F does the
+ * lookup, hashed names included) or a key pinned earlier in the same flash, so the device that
+ * comes back after the reboot is the one that was flashed.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import SftpClient from 'ssh2-sftp-client';
+import { UserError } from '../build/core/errors.js';
+
+export interface DeviceAddress {
+  host: string;
+  port: number;
+  user: string;
+  /** A private key file; else the ssh-agent, else ~/.ssh/id_ed25519 or id_rsa. */
+  identity?: string;
+  /** known_hosts to check the host key against (default ~/.ssh/known_hosts). */
+  knownHosts?: string;
+  /** Accept a host key known_hosts does not have (it is pinned for the rest of the flash). */
+  acceptNewHostKey?: boolean;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** What the device presented; pinned after the first connection. */
+export interface HostKeyPin {
+  base64: string;
+  fingerprint: string;
+}
+
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The host's keys in known_hosts, as base64 blobs ([host]:port when the port is not 22). */
+async function knownHostKeys(address: DeviceAddress): Promise<string[]> {
+  const file = address.knownHosts ?? join(homedir(), '.ssh', 'known_hosts');
+  const name = address.port === 22 ? address.host : `[${address.host}]:${address.port}`;
+  const result = await execa('ssh-keygen', ['-F', name, '-f', file], { reject: false, stdin: 'ignore' });
+  return String(result.stdout).split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split(/\s+/)[2] ?? '');
+}
+
+async function authentication(address: DeviceAddress): Promise<{ privateKey?: Buffer; agent?: string }> {
+  if (address.identity) {
+    return { privateKey: await readFile(address.identity).catch((error: Error) => { throw new UserError(`cannot read the identity ${address.identity}: ${error.message}`); }) };
+  }
+  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
+  for (const name of ['id_ed25519', 'id_rsa']) {
+    const key = await readFile(join(homedir(), '.ssh', name)).catch(() => undefined);
+    if (key) return { privateKey: key };
+  }
+  throw new UserError('no SSH key to log in with', { hint: 'pass --identity FILE, or run an ssh-agent' });
+}
+
+export class DeviceSession {
+  private constructor(private readonly client: SftpClient, readonly hostKey: HostKeyPin) {}
+
+  /** Connects; with `pin`, the device must present exactly that key. */
+  static async connect(address: DeviceAddress, options: { pin?: HostKeyPin; timeoutMs?: number } = {}): Promise<DeviceSession> {
+    const known = options.pin ? [options.pin.base64] : await knownHostKeys(address);
+    let presented: Buffer | undefined;
+    const client = new SftpClient('mcdebian-flash');
+    try {
+      await client.connect({
+        host: address.host,
+        port: address.port,
+        username: address.user,
+        readyTimeout: options.timeoutMs ?? 20_000,
+        ...(await authentication(address)),
+        hostVerifier: (key: Buffer) => {
+          presented = key;
+          return known.includes(key.toString('base64')) || (!options.pin && known.length === 0 && address.acceptNewHostKey === true);
+        },
+      });
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (presented && !known.includes(presented.toString('base64'))) {
+        const what = options.pin ? `is not the key it had before the flash (${options.pin.fingerprint})` : known.length > 0 ? 'does not match known_hosts' : 'is not in known_hosts';
+        throw new UserError(`${address.host}:${address.port} presented host key ${fingerprint(presented)}, which ${what}`, {
+          hint: options.pin ? 'another machine answers at that address' : `check it, then add it (ssh-keyscan -p ${address.port} ${address.host} >> ~/.ssh/known_hosts) or pass --accept-new-host-key`,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    return new DeviceSession(client, { base64: presented!.toString('base64'), fingerprint: fingerprint(presented!) });
+  }
+
+  /** Runs a shell command; never throws on a non-zero exit. */
+  exec(command: string, stdin?: string): Promise<ExecResult> {
+    // ssh2-sftp-client keeps the ssh2 Client it connected as `client`
+    const ssh = (this.client as unknown as { client: import('ssh2').Client }).client;
+    return new Promise((resolve, reject) => {
+      ssh.exec(command, (error, stream) => {
+        if (error) return reject(error);
+        let stdout = '';
+        let stderr = '';
+        stream.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+        stream.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+        stream.on('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
+        stream.end(stdin);
+      });
+    });
+  }
+
+  /** Runs a command that must succeed; the error names it and shows its stderr. */
+  async run(command: string, what: string, stdin?: string): Promise<string> {
+    const result = await this.exec(command, stdin);
+    if (result.code !== 0) {
+      throw new UserError(`${what} failed on the device (exit ${result.code}): ${command}\n${(result.stderr || result.stdout).trim()}`);
+    }
+    return result.stdout;
+  }
+
+  /** Bytes of a remote file, 0 when it does not exist. */
+  async remoteSize(path: string): Promise<number> {
+    const stat = await this.client.stat(path).catch(() => undefined);
+    return stat?.size ?? 0;
+  }
+
+  /** Uploads `local` from byte `from` on, appended to the remote file (which has exactly `from` bytes). */
+  async upload(local: string, remote: string, options: { from: number; onBytes(sent: number): void }): Promise<void> {
+    const source = createReadStream(local, { start: options.from });
+    let sent = options.from;
+    source.on('data', (chunk) => {
+      sent += chunk.length;
+      options.onBytes(sent);
+    });
+    await this.client.put(source, remote, { writeStreamOptions: { flags: options.from > 0 ? 'a' : 'w', mode: 0o600 } });
+  }
+
+  async end(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}

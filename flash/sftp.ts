@@ -1,0 +1,230 @@
+/**
+ * `flash sftp`: the A/B flash of a running device over one SSH connection.
+ *
+ *   preflight (read only) → upload (resumes) → write the inactive slot → read it back and compare
+ *   sha256 → switch slot, bootcmd and read window in one fw_setenv → reboot → wait for health
+ *
+ * Nothing is written before preflight passes, and the environment is not touched unless the slot
+ * reads back right, so a failure before the switch leaves the running slot booting. After the
+ * switch, the device's own health check resets the boot counter; if it never does, the stock
+ * U-Boot (or the QEMU stand-in) brings the old slot back, and the report says which slot answered.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Board } from '../board/board.js';
+import { UserError, VerificationError } from '../build/core/errors.js';
+import type { Logger } from '../build/core/log.js';
+import { parseProbe, PROBE_SCRIPT, UPLOAD_DIR } from './device-probe.js';
+import { DeviceSession, type DeviceAddress, type HostKeyPin } from './device-session.js';
+import { bootedSlot, preflight, type FlashImage, type FlashPlan } from './preflight.js';
+import { fileSha256Command, readBackCommand, setEnvCommand, shellQuote, writeSlotCommand } from './slot-commands.js';
+import { createMeter, type ProgressCallback } from './usb.js';
+
+export interface SftpFlashOptions {
+  board: Board;
+  address: DeviceAddress;
+  image: FlashImage;
+  /** Connect and run preflight, then print every step instead of running it. */
+  dryRun: boolean;
+  /** How long to wait for the device to come back healthy after the reboot. */
+  healthTimeoutMs: number;
+  logger: Logger;
+  onProgress?: ProgressCallback;
+}
+
+export type SftpOutcome = 'dry-run' | 'healthy' | 'fell-back' | 'unhealthy' | 'no-answer';
+
+export interface SftpFlashReport {
+  outcome: SftpOutcome;
+  message: string;
+  plan: FlashPlan;
+  hostKey: string;
+  /** What ran, or would run with --dry-run. */
+  steps: { step: string; command?: string; seconds?: number }[];
+  bootedSlot?: 1 | 2;
+  systemState?: string;
+  failedUnits?: string[];
+  bootCount?: number;
+}
+
+const SECOND = 1000;
+
+/** sha256 of the first `bytes` bytes of a local file. */
+async function localSha256(path: string, bytes: number): Promise<string> {
+  const hash = createHash('sha256');
+  if (bytes === 0) return hash.digest('hex');
+  for await (const chunk of createReadStream(path, { end: bytes - 1 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function flashSftp(options: SftpFlashOptions): Promise<SftpFlashReport> {
+  const { board, image, logger } = options;
+  const steps: SftpFlashReport['steps'] = [];
+  const timed = async <T>(step: string, command: string | undefined, work: () => Promise<T>): Promise<T> => {
+    logger.info(`${step}${command ? `: ${command}` : ''}`);
+    const started = performance.now();
+    const result = await work();
+    steps.push({ step, command, seconds: Math.round((performance.now() - started) / 100) / 10 });
+    return result;
+  };
+
+  const session = await DeviceSession.connect(options.address);
+  let plan: FlashPlan;
+  let bootId: string;
+  try {
+    const facts = parseProbe(await timed('preflight: read the device', undefined, () => session.run(PROBE_SCRIPT, 'reading the device')));
+    const result = preflight(board, facts, image);
+    if (!result.ok) {
+      throw new UserError(`refusing to flash ${options.address.host}: it does not match ${board.id}\n${result.problems.map((p) => `  - ${p}`).join('\n')}`, {
+        hint: 'nothing was written; check --board and --host',
+      });
+    }
+    plan = result.plan;
+    bootId = facts.bootId;
+    logger.info(`preflight passed: ${board.id}, slot ${plan.activeSlot} running, slot ${plan.targetSlot} (${plan.target.device}) gets ${image.path}`);
+    if (plan.bootCount !== undefined && plan.bootCount > 0) {
+      logger.warn(`the boot counter is at ${plan.bootCount}: the running system has not confirmed its own health`);
+    }
+    const remote = `${UPLOAD_DIR}/${image.sha256.slice(0, 16)}.uimg`;
+    const write = writeSlotCommand(plan.kind, plan.target.device, remote);
+    const readBack = readBackCommand(plan.kind, plan.target.device, image.bytes);
+    const env = setEnvCommand(plan.envChanges);
+    const envText = plan.envChanges.map(([name, value]) => `${name}=${value}`).join(' ');
+    if (options.dryRun) {
+      steps.push(
+        { step: 'upload', command: `sftp ${image.path} → ${remote} (resumes a partial upload)` },
+        { step: `write slot ${plan.targetSlot}`, command: write },
+        { step: 'read back and compare sha256', command: `${readBack} (expect ${image.sha256})` },
+        { step: 'switch slot in one write', command: `${env.command} <<< ${envText}` },
+        { step: 'reset the boot counter', command: 'mcdebian-bootcount reset' },
+        { step: 'reboot', command: 'systemctl reboot' },
+        { step: 'wait for health', command: 'reconnect; systemctl is-system-running --wait; root= in /proc/cmdline; mcdebian-bootcount print' },
+      );
+      return { outcome: 'dry-run', message: `dry run: nothing written to ${options.address.host}`, plan, hostKey: session.hostKey.fingerprint, steps };
+    }
+
+    await timed('upload', `${image.path} → ${remote}`, () => upload(session, image, remote, options.onProgress, logger));
+    await timed(`write slot ${plan.targetSlot}`, write, () => session.run(write, `writing ${plan.target.device}`));
+    const written = (await timed('read back', readBack, () => session.run(readBack, `reading ${plan.target.device} back`))).trim();
+    if (written !== image.sha256) {
+      throw new VerificationError(`slot ${plan.targetSlot} (${plan.target.device}) read back`, image.sha256, written, {
+        hint: `the environment was not changed: slot ${plan.activeSlot} still boots. Flash again; if it repeats, the flash may be failing`,
+      });
+    }
+    await timed('switch slot', `${env.command} <<< ${envText}`, () => session.run(env.command, 'fw_setenv', env.stdin));
+    await checkEnvironment(session, plan);
+    if (facts.tools.has('mcdebian-bootcount')) await timed('reset the boot counter', 'mcdebian-bootcount reset', () => session.run('mcdebian-bootcount reset', 'resetting the boot counter'));
+    await session.exec(`rm -f ${shellQuote(remote)}`);
+    await timed('reboot', 'systemctl reboot', () => session.exec("nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &"));
+  } finally {
+    await session.end();
+  }
+  const health = await timed('wait for health', undefined, () => waitForHealth(options, plan, session.hostKey, bootId));
+  return { ...health, plan, hostKey: session.hostKey.fingerprint, steps };
+}
+
+/** Uploads, resuming a partial file whose bytes match the image's; checks the whole file's sha256. */
+async function upload(session: DeviceSession, image: FlashImage, remote: string, onProgress: ProgressCallback | undefined, logger: Logger): Promise<void> {
+  let from = await session.remoteSize(remote);
+  if (from > image.bytes) from = 0;
+  if (from > 0) {
+    const [theirs, ours] = await Promise.all([session.run(fileSha256Command(remote, from), 'hashing the partial upload'), localSha256(image.path, from)]);
+    if (theirs.trim() !== ours) from = 0;
+    else logger.info(from === image.bytes ? 'already uploaded' : `resuming the upload at byte ${from}`);
+  }
+  if (from < image.bytes) {
+    const meter = createMeter('upload', image.bytes, onProgress);
+    meter(from);
+    await session.upload(image.path, remote, { from, onBytes: meter });
+  }
+  const uploaded = (await session.run(fileSha256Command(remote), 'hashing the upload')).trim();
+  if (uploaded !== image.sha256) {
+    await session.exec(`rm -f ${shellQuote(remote)}`);
+    throw new VerificationError(`the uploaded ${remote}`, image.sha256, uploaded, { hint: 'nothing was written to the flash; run the flash again' });
+  }
+}
+
+/** fw_printenv must show every change: the write went to the environment U-Boot reads. */
+async function checkEnvironment(session: DeviceSession, plan: FlashPlan): Promise<void> {
+  const names = plan.envChanges.map(([name]) => name);
+  const printed = await session.run(`fw_printenv ${names.join(' ')}`, 'reading the environment back');
+  for (const [name, value] of plan.envChanges) {
+    if (!printed.split('\n').includes(`${name}=${value}`)) {
+      throw new VerificationError(`U-Boot environment ${name}`, value, printed.split('\n').find((line) => line.startsWith(`${name}=`)) ?? 'unset', {
+        hint: 'the slot is written but the switch did not take; check fw_env.config on the device',
+      });
+    }
+  }
+}
+
+type Health = Pick<SftpFlashReport, 'outcome' | 'message' | 'bootedSlot' | 'systemState' | 'failedUnits' | 'bootCount'>;
+
+/** What the device said after the reboot. */
+export interface HealthObservation {
+  bootedSlot?: 1 | 2;
+  systemState: string;
+  failedUnits: string[];
+  bootCount?: number;
+}
+
+/** The outcome of a flash from what the device said after the reboot. */
+export function judgeHealth(plan: FlashPlan, seen: HealthObservation): Health {
+  const base = { ...seen };
+  if (seen.bootedSlot === plan.activeSlot) {
+    return {
+      ...base,
+      outcome: 'fell-back',
+      message: `the device came back on slot ${plan.activeSlot}, the old one: slot ${plan.targetSlot} never confirmed a healthy boot, so the boot counter brought slot ${plan.activeSlot} back. The new image does not work on this device.`,
+    };
+  }
+  if (seen.bootedSlot !== plan.targetSlot) {
+    return { ...base, outcome: 'unhealthy', message: 'the device came back, but its kernel command line names neither slot\'s root=' };
+  }
+  if (seen.systemState === 'running' && (seen.bootCount === undefined || seen.bootCount === 0)) {
+    return { ...base, outcome: 'healthy', message: `slot ${plan.targetSlot} booted and is healthy (systemctl is-system-running: running${seen.bootCount === 0 ? ', boot counter reset' : ''})` };
+  }
+  const why = seen.systemState === 'running' ? `its boot counter is still ${seen.bootCount}` : `systemctl is-system-running says ${seen.systemState}${seen.failedUnits.length > 0 ? ` (failed: ${seen.failedUnits.join(', ')})` : ''}`;
+  return {
+    ...base,
+    outcome: 'unhealthy',
+    message: `slot ${plan.targetSlot} booted but is not healthy: ${why}. Unless it confirms a boot, U-Boot returns to slot ${plan.activeSlot} after 3 boots; reboot it to go back now`,
+  };
+}
+
+/** Reconnects until the device answers from a new boot, then asks it how it is. */
+async function waitForHealth(options: SftpFlashOptions, plan: FlashPlan, pin: HostKeyPin, oldBootId: string): Promise<Health> {
+  const { board, logger } = options;
+  const deadline = Date.now() + options.healthTimeoutMs;
+  logger.info(`waiting up to ${Math.round(options.healthTimeoutMs / SECOND)} s for ${options.address.host} to come back`);
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5 * SECOND));
+    const session = await DeviceSession.connect(options.address, { pin, timeoutMs: 15 * SECOND }).catch((error: Error) => {
+      if (error instanceof UserError) throw error; // another host key: not the device that was flashed
+      return undefined;
+    });
+    if (!session) continue;
+    try {
+      const bootId = (await session.exec('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+      if (bootId === oldBootId) continue; // the reboot has not begun yet
+      logger.info('the device is back; waiting for its boot to finish');
+      const seconds = Math.max(10, Math.round((deadline - Date.now()) / SECOND));
+      const systemState = (await session.exec(`timeout ${seconds} systemctl is-system-running --wait`)).stdout.trim() || 'unknown';
+      const slot = bootedSlot(board, (await session.exec('cat /proc/cmdline')).stdout);
+      const count = /"count":\s*(\d+)/.exec((await session.exec('mcdebian-bootcount print --json')).stdout)?.[1];
+      const failedUnits = systemState === 'running' ? [] : (await session.exec('systemctl list-units --state=failed --no-legend --plain')).stdout
+        .split('\n').map((line) => line.split(' ')[0]!).filter(Boolean);
+      return judgeHealth(plan, { bootedSlot: slot, systemState, failedUnits, bootCount: count === undefined ? undefined : Number(count) });
+    } finally {
+      await session.end();
+    }
+  }
+  return {
+    outcome: 'no-answer',
+    systemState: 'unknown',
+    failedUnits: [],
+    message:
+      `${options.address.host} did not answer from a new boot within ${Math.round(options.healthTimeoutMs / SECOND)} s. ` +
+      `If slot ${plan.targetSlot} does not come up, the boot counter brings slot ${plan.activeSlot} back after 3 boots that no healthy system confirmed ` +
+      '(power-cycle the router if it hangs); then run the flash again.',
+  };
+}
