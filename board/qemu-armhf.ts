@@ -44,7 +44,17 @@ export const qemuArmhf: Board = {
   // caiman's stock command line with the console QEMU's PL011 has, so the root override is exercised
   stockCommandLine: armada385StockCommandLine.replace('console=ttyS0,', 'console=ttyAMA0,'),
   console: { device: 'ttyAMA0', baud: 115200 }, // PL011
-  rootModules: ['xhci-pci', 'usb-storage', 'uas', 'sd_mod', 'ext4'], // qemu-xhci + usb-storage [qemu-stand-in.md]
+  // QEMU's user network answers TFTP to its gateway 10.0.2.2 itself ("Access violation" without
+  // -netdev tftp=), so U-Boot sends to 127.0.0.1 through that gateway and QEMU relays the UDP to
+  // the host's own 127.0.0.1:69 (seen with QEMU 7.2, libslirp 4.7, u-boot-qemu 2023.01)
+  ubootConsole: {
+    prompt: '=> ',
+    dialect: 'qemu-stand-in',
+    network: { ipaddr: '10.0.2.15', netmask: '255.255.255.0', gatewayip: '10.0.2.2', serverip: '127.0.0.1' },
+  },
+  // qemu-xhci + usb-storage for the root [qemu-stand-in.md]; virtio for the flash stand-in, so that it is there
+  // before the boot health check resets the counter (udev loads it only late in the boot otherwise)
+  rootModules: ['xhci-pci', 'usb-storage', 'uas', 'sd_mod', 'ext4', 'virtio_mmio', 'virtio_blk'],
   network: { kind: 'single' },
   unverified: ['everything about the stock Marvell U-Boot, the NAND, the switch and Wi-Fi'],
 };

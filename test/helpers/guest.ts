@@ -84,11 +84,11 @@ export interface BootedGuest {
 }
 
 /** Starts `mcdebian boot` and waits until the configured key logs in over SSH. */
-export async function bootGuest(workspace: Workspace, config: string, options: { minutes: number; forwards?: string[] }): Promise<BootedGuest> {
+export async function bootGuest(workspace: Workspace, config: string, options: { minutes: number; forwards?: string[]; bootArgs?: string[] }): Promise<BootedGuest & { sshPort: number }> {
   const port = await freePort();
   let output = '';
   const forwards = (options.forwards ?? []).flatMap((forward) => ['--forward', forward]);
-  const child: ResultPromise = execa(process.execPath, [CLI, 'boot', '-c', config, '--ssh-port', String(port), ...forwards], {
+  const child: ResultPromise = execa(process.execPath, [CLI, 'boot', '-c', config, '--ssh-port', String(port), ...forwards, ...(options.bootArgs ?? [])], {
     cwd: workspace.dir, env: workspace.env, reject: false, stdin: 'ignore', all: true, buffer: false,
   });
   child.all?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -110,6 +110,7 @@ export async function bootGuest(workspace: Workspace, config: string, options: {
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }
   return {
+    sshPort: port,
     run: (command) => sshExec(port, workspace.privateKey, command, 120_000),
     async powerOff() {
       await sshExec(port, workspace.privateKey, 'systemctl poweroff', 120_000).catch(() => undefined);

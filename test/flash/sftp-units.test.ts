@@ -1,0 +1,102 @@
+import test from 'ava';
+import { crc32 } from 'node:zlib';
+import type { FlashPlan } from '../../flash/preflight.js';
+import { judgeHealth } from '../../flash/sftp.js';
+import { readBackCommand, setEnvCommand, shellQuote, writeSlotCommand } from '../../flash/slot-commands.js';
+import { checkUImage } from '../../flash/uimage-header.js';
+import { rewrapMultiImage } from '../helpers/uimage.js';
+import { runCli } from '../helpers/cli.js';
+
+const plan: FlashPlan = {
+  kind: 'mtd', activeSlot: 1, targetSlot: 2, readSize: 0x70_0000, envChanges: [],
+  target: { name: 'kernel2', device: '/dev/mtd6', size: 0x280_0000, eraseSize: 0x2_0000 },
+};
+
+test('slot 2 running with the counter reset is healthy', (t) => {
+  t.is(judgeHealth(plan, { bootedSlot: 2, systemState: 'running', failedUnits: [], bootCount: 0 }).outcome, 'healthy');
+});
+
+test('the old slot answering means the boot counter fell back, and says so', (t) => {
+  const health = judgeHealth(plan, { bootedSlot: 1, systemState: 'running', failedUnits: [], bootCount: 0 });
+  t.is(health.outcome, 'fell-back');
+  t.regex(health.message, /came back on slot 1, the old one: slot 2 never confirmed a healthy boot/);
+});
+
+test('the new slot degraded is unhealthy, naming the failed units and the way back', (t) => {
+  const health = judgeHealth(plan, { bootedSlot: 2, systemState: 'degraded', failedUnits: ['named.service'], bootCount: 1 });
+  t.is(health.outcome, 'unhealthy');
+  t.regex(health.message, /degraded \(failed: named.service\).*returns to slot 1 after 3 boots/);
+});
+
+test('running but with the counter not reset is unhealthy', (t) => {
+  t.regex(judgeHealth(plan, { bootedSlot: 2, systemState: 'running', failedUnits: [], bootCount: 2 }).message, /boot counter is still 2/);
+});
+
+test('NAND slots are erased whole, written with nandwrite -p and read back skipping bad blocks', (t) => {
+  t.is(writeSlotCommand('mtd', '/dev/mtd6', '/var/tmp/a.uimg'), "flash_erase -q '/dev/mtd6' 0 0 && nandwrite -p -q '/dev/mtd6' '/var/tmp/a.uimg'");
+  t.is(readBackCommand('mtd', '/dev/mtd6', 100), "nanddump -q --bb=skipbad -l 100 '/dev/mtd6' 2>/dev/null | head -c 100 | sha256sum | cut -d' ' -f1");
+  t.regex(writeSlotCommand('block', '/dev/vda5', '/x'), /^dd if='\/x' of='\/dev\/vda5' bs=1M conv=fsync/);
+  t.regex(readBackCommand('block', '/dev/vda5', 100), /drop_caches; head -c 100 '\/dev\/vda5'/);
+});
+
+test('the environment changes go to fw_setenv as one name=value script', (t) => {
+  t.deepEqual(setEnvCommand([['boot_part', '2'], ['bootcmd', 'run altnandboot']]), { command: 'fw_setenv -s -', stdin: 'boot_part=2\nbootcmd=run altnandboot\n' });
+  t.throws(() => setEnvCommand([['bad name', 'x']]));
+  t.throws(() => setEnvCommand([['x', 'two\nlines']]));
+});
+
+test('shell quoting survives quotes', (t) => {
+  t.is(shellQuote("it's"), "'it'\\''s'");
+});
+
+/** A two-part multi-file uImage with correct CRCs. */
+function multiImage(parts: Buffer[]): Buffer {
+  const table = Buffer.alloc(4 * (parts.length + 1));
+  parts.forEach((part, i) => table.writeUInt32BE(part.length, 4 * i));
+  const padded = parts.map((part, i) => (i < parts.length - 1 ? Buffer.concat([part, Buffer.alloc((4 - (part.length % 4)) % 4)]) : part));
+  const data = Buffer.concat([table, ...padded]);
+  const header = Buffer.alloc(64);
+  header.writeUInt32BE(0x2705_1956, 0);
+  header.writeUInt32BE(data.length, 12);
+  header.writeUInt32BE(0x8000, 16);
+  header.writeUInt32BE(0x8000, 20);
+  header.writeUInt32BE(crc32(data), 24);
+  header[30] = 4;
+  header.write('test', 32);
+  header.writeUInt32BE(crc32(header), 4);
+  return Buffer.concat([header, data]);
+}
+
+test('a good uImage passes; a bad magic, header CRC, data CRC or truncation is named', (t) => {
+  const image = multiImage([Buffer.from('kernel!'), Buffer.from('initrd')]);
+  t.like(checkUImage(image, 'k.uimg'), { name: 'test', type: 4, loadAddress: 0x8000 });
+  t.throws(() => checkUImage(Buffer.from('MZ not a uimage at all, really no'), 'k.uimg'), { message: /not a legacy U-Boot image/ });
+  const badHeader = Buffer.from(image); badHeader[40] = 0x41;
+  t.throws(() => checkUImage(badHeader, 'k.uimg'), { message: /header CRC is wrong/ });
+  const badData = Buffer.from(image); badData[image.length - 1] = 0x7f ^ image[image.length - 1]!;
+  t.throws(() => checkUImage(badData, 'k.uimg'), { message: /data CRC is wrong \(U-Boot would stop with "Bad Data CRC"\)/ });
+  t.throws(() => checkUImage(image.subarray(0, image.length - 3), 'k.uimg'), { message: /truncated/ });
+});
+
+test('the test helper re-wraps a multi-file image with a new name or a zeroed part, CRCs intact', (t) => {
+  const image = multiImage([Buffer.from('kernel!'), Buffer.from('initrd')]);
+  t.is(checkUImage(rewrapMultiImage(image, { name: 'renamed' }), 'x').name, 'renamed');
+  const zeroed = rewrapMultiImage(image, { name: 'z', zeroPart: 1 });
+  checkUImage(zeroed, 'x');
+  t.true(zeroed.includes(Buffer.from('kernel!')));
+  t.false(zeroed.includes(Buffer.from('initrd')));
+});
+
+test('flash sftp without --host, or without a board, is a usage error', async (t) => {
+  const noHost = await runCli(['flash', 'sftp', '--board', 'wrt1200ac']);
+  t.is(noHost.exitCode, 2);
+  t.regex(noHost.stderr, /flash sftp needs --host H/);
+  const noBoard = await runCli(['flash', 'sftp', '--host', '192.168.1.1']);
+  t.is(noBoard.exitCode, 2);
+  t.regex(noBoard.stderr, /needs --board ID or -c FILE/);
+  const badPort = await runCli(['flash', 'sftp', '--host', 'h', '--board', 'wrt1200ac', '--port', '99999']);
+  t.regex(badPort.stderr, /--port must be a whole number from 1 to 65535, not "99999"/);
+  const usbBoard = await runCli(['flash', 'sftp', '--host', 'h', '--board', 'x86-64']);
+  t.is(usbBoard.exitCode, 1);
+  t.regex(usbBoard.stderr, /x86-64 has no kernel slots/);
+});
