@@ -96,9 +96,10 @@ export type BootCounterReset =
   | { action: 'none' }
   | { action: 'write'; eraseFirst: boolean; offset: number; page: Buffer };
 
-/** Nothing when the count is already 0; else append `{magic, 0, magic}`, erasing a full log first. */
+/** Nothing when a record already says 0; else append `{magic, 0, magic}`, erasing a full log first. */
 export function planBootCounterReset(log: BootCountLog, layout: BootCounterLayout): BootCounterReset {
-  if (log.count === 0) return { action: 'none' };
+  // an empty log also reads 0, but gets its record, as the device's mcdebian-bootcount writes it
+  if (log.count === 0 && log.records.length > 0) return { action: 'none' };
   const page = renderBootCountRecord({ count: 0 }, layout);
   return log.nextOffset === undefined
     ? { action: 'write', eraseFirst: true, offset: 0, page }

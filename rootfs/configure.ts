@@ -1,8 +1,9 @@
 /**
  * The base configuration of every image, rendered as files (a pure function of the config and
  * the board): hostname, fstab by UUID, apt sources with security updates, SSH by key only,
- * systemd-networkd for the board's network layout, the serial getty, fw_env.config, and the
- * initramfs settings that find the USB root whatever root= the stock U-Boot passes.
+ * systemd-networkd for the board's network layout, the serial getty, fw_env.config, the boot
+ * health check that resets the s_env boot counter, and the initramfs settings that find the USB
+ * root whatever root= the stock U-Boot passes.
  */
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -74,7 +75,12 @@ export function renderBaseConfig(input: BaseConfigInput): BaseConfig {
   const units = ['systemd-networkd.service', 'systemd-resolved.service'];
   if (board.ubootEnv) {
     files.push(...renderFwEnv(board));
-    units.push('mcdebian-fw-env.service');
+    // the stand-in's partitions have fixed names in /dev/disk/by-partlabel: nothing to rewrite
+    if (board.nand) units.push('mcdebian-fw-env.service');
+  }
+  if (board.bootCounter) {
+    files.push(...renderBootHealth(board));
+    units.push('mcdebian-boot-health.service');
   }
   return { files, units };
 }
@@ -137,14 +143,35 @@ function renderUsers(input: BaseConfigInput): LayerFile[] {
 function renderFwEnv(board: Board): LayerFile[] {
   const env = board.ubootEnv!;
   const hex = (n: number) => `0x${n.toString(16)}`;
-  const index = board.nand!.partitions.findIndex((p) => p.name === env.partition);
   const geometry = `${hex(env.offset)} ${hex(env.size)} ${hex(env.sectorSize)}`;
+  if (!board.nand) {
+    if (!board.flashStandIn) throw new Error(`${board.id} has a U-Boot environment but neither a NAND nor a flash stand-in`);
+    // a GPT partition named as the MTD one (build/flash-stand-in.ts); libubootenv reads and writes a block device as it is
+    return [file('/etc/fw_env.config', `# ${env.partition} of ${board.name}: the stand-in disk's GPT partition\n/dev/disk/by-partlabel/${env.partition} ${geometry}\n`)];
+  }
+  const index = board.nand.partitions.findIndex((p) => p.name === env.partition);
   return [
     // the device-tree order; corrected at boot from /proc/mtd by mcdebian-fw-env.service
     file('/etc/fw_env.config', `# ${env.partition} of ${board.name}; rewritten at boot from /proc/mtd\n/dev/mtd${index} ${geometry}\n`),
     file('/etc/mcdebian/fw_env.geometry', `${env.partition} ${geometry}\n`),
     { path: '/usr/libexec/mcdebian/fw-env-config', source: 'fw-env-config', mode: 0o755 },
     { path: '/etc/systemd/system/mcdebian-fw-env.service', source: 'mcdebian-fw-env.service', mode: 0o644 },
+  ];
+}
+
+/**
+ * The s_env boot counter is reset only by a healthy boot (reference §4c): mcdebian-bootcount
+ * reads and resets the log on the MTD partition or the stand-in's GPT partition, and
+ * mcdebian-boot-health.service runs it after the boot once the checks (and health.d) pass.
+ */
+function renderBootHealth(board: Board): LayerFile[] {
+  const counter = board.bootCounter!;
+  return [
+    { path: '/usr/sbin/mcdebian-bootcount', source: 'mcdebian-bootcount', mode: 0o755 },
+    { path: '/usr/libexec/mcdebian/boot-health', source: 'mcdebian-boot-health', mode: 0o755 },
+    { path: '/etc/systemd/system/mcdebian-boot-health.service', source: 'mcdebian-boot-health.service', mode: 0o644 },
+    file('/etc/mcdebian/bootcount.conf', `# the s_env boot counter of ${board.name}, for mcdebian-bootcount\npartition=${counter.partition}\nstride=${counter.recordStride}\n`),
+    { path: '/etc/mcdebian/health.d', mode: 0o755 },
   ];
 }
 

@@ -56,6 +56,11 @@ test('resetting a zero counter writes nothing', (t) => {
   t.deepEqual(planBootCounterReset(log, counter), { action: 'none' });
 });
 
+test('resetting an empty (erased) log writes the first record, as mcdebian-bootcount does on the device', (t) => {
+  const log = parseBootCounter(renderBootCounter([], layout), counter);
+  t.like(planBootCounterReset(log, counter), { action: 'write', eraseFirst: false, offset: 0 });
+});
+
 test('resetting appends a zero record after the last one', (t) => {
   const log = parseBootCounter(renderBootCounter([{ count: 0 }, { count: 1, checksum: 1 }], layout), counter);
   const plan = planBootCounterReset(log, counter);

@@ -90,14 +90,19 @@ const singleEthernet = test.macro({
     t.deepEqual(networkPaths(config), ['/etc/systemd/network/10-ethernet.network']);
     t.is(contentOf(config, '/etc/systemd/network/10-ethernet.network'),
       '[Match]\nType=ether\nName=en* eth*\n\n[Network]\nDHCP=yes\nDNS=192.0.2.53\nDNS=2001:db8::53\n');
-    t.false(paths(config).some((path) => path.includes('fw_env') || path.includes('fw-env')));
-    t.deepEqual(config.units, ['systemd-networkd.service', 'systemd-resolved.service']);
   },
-  title: (_given, boardId: string) => `${boardId} gets one DHCP .network, no fw_env files and no fw-env unit`,
+  title: (_given, boardId: string) => `${boardId} gets one DHCP .network`,
 });
 
 test(singleEthernet, 'qemu-armhf');
 test(singleEthernet, 'x86-64');
+
+// qemu-armhf's fw_env.config (on its stand-in disk) is in configure-boot-health.test.ts
+test('x86-64 gets no fw_env files and no fw-env unit', (t) => {
+  const config = renderBaseConfig(input('x86-64'));
+  t.false(paths(config).some((path) => path.includes('fw_env') || path.includes('fw-env')));
+  t.deepEqual(config.units, ['systemd-networkd.service', 'systemd-resolved.service']);
+});
 
 test('fstab mounts the root filesystem by the given UUID', (t) => {
   t.is(contentOf(renderBaseConfig(input('wrt1200ac')), '/etc/fstab'),
@@ -132,7 +137,7 @@ const fwEnv = test.macro({
     const config = renderBaseConfig(input(boardId));
     t.is(contentOf(config, '/etc/fw_env.config'), expected.config);
     t.is(contentOf(config, '/etc/mcdebian/fw_env.geometry'), expected.geometry);
-    t.deepEqual(config.units, ['systemd-networkd.service', 'systemd-resolved.service', 'mcdebian-fw-env.service']);
+    t.deepEqual(config.units, ['systemd-networkd.service', 'systemd-resolved.service', 'mcdebian-fw-env.service', 'mcdebian-boot-health.service']);
     t.deepEqual(
       config.files.filter((entry) => entry.source === 'fw-env-config' || entry.source === 'mcdebian-fw-env.service'),
       [
@@ -172,7 +177,7 @@ test(initramfsModules, 'wrt1900ac-v1',
   'xhci-pci\nehci-orion\nsata_mv\nusb-storage\nuas\nsd_mod\next4\ncrc32c\n');
 test(initramfsModules, 'qemu-armhf',
   '# McDebian: what the initramfs needs to reach the root filesystem on QEMU virt (armhf), the router stand-in\n' +
-  'xhci-pci\nusb-storage\nuas\nsd_mod\next4\ncrc32c\n');
+  'xhci-pci\nusb-storage\nuas\nsd_mod\next4\nvirtio_mmio\nvirtio_blk\ncrc32c\n');
 test(initramfsModules, 'x86-64',
   '# McDebian: what the initramfs needs to reach the root filesystem on Generic x86-64 (UEFI, EC2)\n' +
   'nvme\nxen-blkfront\nvirtio_blk\nvirtio_scsi\nahci\nsd_mod\next4\ncrc32c\n');
