@@ -61,7 +61,12 @@ test('an unknown part makes the budget unknown and says why', (t) => {
 
 test('boards without a NAND read window have no budget', (t) => {
   t.is(computeBudget(getBoard('x86-64'), []).status, 'not-applicable');
-  t.is(computeBudget(getBoard('qemu-armhf'), parts(1, 1, 1)).status, 'not-applicable');
+});
+
+test('the QEMU stand-in has caiman\'s 6 MiB window over its kernel1 stand-in partition', (t) => {
+  const budget = computeBudget(getBoard('qemu-armhf'), parts(1, 1, 1));
+  t.is(budget.status, 'fits');
+  t.deepEqual(budget.partition, { name: 'kernel1', bytes: 0x280_0000 });
 });
 
 test('an unconfirmed stock window is said to be unconfirmed', (t) => {
