@@ -7,6 +7,7 @@ import type { Board, KernelReadWindow, NandFlash, NetworkLayout, UBootEnvironmen
 import {
   armUImage,
   dualKernelSlots,
+  linksysUBootConsole,
   routerUnverified,
   sEnvBootCounter,
   stockSlotBootCommands,
@@ -129,6 +130,7 @@ export function armada385Board(facts: Armada385BoardFacts): Board {
     bootCounter: sEnvBootCounter,
     stockCommandLine: armada385StockCommandLine,
     console: uart0,
+    ubootConsole: linksysUBootConsole,
     rootModules: armada385RootModules,
     network: armada385Network,
     unverified: [...routerUnverified, ...facts.unverified],

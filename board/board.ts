@@ -165,6 +165,32 @@ export interface SerialConsole {
   baud: number;
 }
 
+/**
+ * The commands that reach the flash from U-Boot's console (mcdebian flash tftp).
+ * - `marvell-nand`: the stock Linksys U-Boot: `nand erase`/`nand write`, `saveenv` to u_env.
+ * - `qemu-stand-in`: u-boot-qemu on the flash stand-in disk (build/flash-stand-in.ts): `virtio
+ *   write`, and u_env imported and exported by hand, as the stand-in's boot script does.
+ */
+export type UBootDialect = 'marvell-nand' | 'qemu-stand-in';
+
+/** The addresses `tftpboot` uses: U-Boot's own and the TFTP server's (U-Boot variable names). */
+export interface UBootNetwork {
+  ipaddr: string;
+  serverip: string;
+  /** Set where the server is reached through a gateway (QEMU's user network). */
+  netmask?: string;
+  gatewayip?: string;
+}
+
+/** How McDebian drives the board's U-Boot over its serial console. */
+export interface UBootConsole {
+  /** What U-Boot prints when it waits for a command. */
+  prompt: string;
+  dialect: UBootDialect;
+  /** Default addresses for `tftpboot`; --ipaddr and --serverip override them. */
+  network: UBootNetwork;
+}
+
 /** A board McDebian can build for. */
 export interface Board {
   /** Id used on the command line and in mcdebian.yaml. */
@@ -209,6 +235,8 @@ export interface Board {
   stockCommandLine?: string;
   /** Serial console. */
   console: SerialConsole;
+  /** U-Boot's console, for boards flashed from it (mcdebian flash tftp). */
+  ubootConsole?: UBootConsole;
   /** Kernel modules the initramfs needs to mount a USB (or disk) root, in load order. */
   rootModules: readonly string[];
   /** Default network layout. */

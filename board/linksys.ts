@@ -3,7 +3,7 @@
  * the serial console, the uImage addresses, the s_env boot counter.
  * Sources: shared/reference/wrt-ac-boards.md, keys in its §0.
  */
-import type { BootCounter, KernelSlot, SerialConsole, UBootVariables } from './board.js';
+import type { BootCounter, KernelSlot, SerialConsole, UBootConsole, UBootVariables } from './board.js';
 
 /** `run nandboot` boots slot 1, `run altnandboot` slot 2 [OW-UP]. */
 export const stockSlotBootCommands = { 1: 'run nandboot', 2: 'run altnandboot' } as const;
@@ -33,3 +33,13 @@ export const routerUnverified = [
 
 /** One 12-byte record per 2048-byte page in s_env [OW-RBC]. */
 export const sEnvBootCounter: BootCounter = { partition: 's_env', recordStride: 2048 };
+
+/**
+ * The stock U-Boot's console: the `Marvell>> ` prompt [McD#76; gargoyle forum], NAND commands, and
+ * the addresses the TFTP recovery guides use (the stock ipaddr/serverip are unconfirmed, reference §4a).
+ */
+export const linksysUBootConsole: UBootConsole = {
+  prompt: 'Marvell>> ',
+  dialect: 'marvell-nand',
+  network: { ipaddr: '192.168.1.1', serverip: '192.168.1.2' },
+};

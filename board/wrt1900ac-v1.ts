@@ -1,6 +1,6 @@
 /** Linksys WRT1900AC v1: mamba, Armada XP, 128 MiB NAND. Source keys: shared/reference/wrt-ac-boards.md §0. */
 import type { Board, UBootVariables } from './board.js';
-import { armUImage, dualKernelSlots, routerUnverified, sEnvBootCounter, stockSlotBootCommands, uart0 } from './linksys.js';
+import { armUImage, dualKernelSlots, linksysUBootConsole, routerUnverified, sEnvBootCounter, stockSlotBootCommands, uart0 } from './linksys.js';
 import { KiB, MiB } from './units.js';
 
 /** Mamba's stock U-Boot uses lower_case names [McD#44; PR3852]. */
@@ -59,6 +59,7 @@ export const wrt1900acV1: Board = {
   // Mamba's stock mtdparts are unconfirmed; root=/dev/mtdblock5 as on the 385 boards [McD#76]
   stockCommandLine: 'console=ttyS0,115200 root=/dev/mtdblock5 ro rootdelay=1 rootfstype=jffs2 earlyprintk',
   console: uart0,
+  ubootConsole: linksysUBootConsole,
   // The USB 3.0 port is an Etron EJ168 on PCIe (xhci-pci); the combo port is orion-EHCI + sata_mv [L-DTS]
   rootModules: ['xhci-pci', 'ehci-orion', 'sata_mv', 'usb-storage', 'uas', 'sd_mod', 'ext4'],
   // switch port 4 is labelled "internet" on mamba [L-DTS]

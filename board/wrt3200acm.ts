@@ -1,7 +1,7 @@
 /** Linksys WRT3200ACM: rango, Armada 385, 256 MiB NAND. Source keys: shared/reference/wrt-ac-boards.md §0. */
 import type { Board } from './board.js';
 import { armada385Network, armada385RootModules, armada385Variables } from './armada-385.js';
-import { armUImage, dualKernelSlots, routerUnverified, sEnvBootCounter, stockSlotBootCommands, uart0 } from './linksys.js';
+import { armUImage, dualKernelSlots, linksysUBootConsole, routerUnverified, sEnvBootCounter, stockSlotBootCommands, uart0 } from './linksys.js';
 import { KiB, MiB } from './units.js';
 
 export const wrt3200acm: Board = {
@@ -55,6 +55,7 @@ export const wrt3200acm: Board = {
     'mtdparts=armada-nand:2048K(uboot)ro,128K(u_env),256K(s_env),256K@8064K(devinfo),1920K@8320K(sysdiag),' +
     '80m@10m(kernel),74m@16m(rootfs),80m@90m(alt_kernel),74m@96m(alt_rootfs),160m@10m(ubifs),-@170m(syscfg)',
   console: uart0,
+  ubootConsole: linksysUBootConsole,
   rootModules: armada385RootModules,
   network: armada385Network,
   unverified: [...routerUnverified, 'the 88W8964 radios (mwlwifi is not packaged in Debian)'],

@@ -39,7 +39,11 @@ function userNet(sshPort: number, forwards: readonly PortForward[] = []): string
   return `user,id=net0,hostfwd=tcp:127.0.0.1:${sshPort}-:22${extra}`;
 }
 
-export function armBootArgs(options: { overlay: string; flashDisk: string; sshPort: number; forwards?: readonly PortForward[]; monitor?: string }): string[] {
+export function armBootArgs(options: {
+  overlay: string; flashDisk: string; sshPort: number; forwards?: readonly PortForward[]; monitor?: string;
+  /** The console on this unix socket instead of stdio, for a program to drive U-Boot (mcdebian flash tftp). */
+  serialSocket?: string;
+}): string[] {
   return [
     'qemu-system-arm', ...armMachineArgs(), '-accel', 'tcg', '-nographic',
     '-bios', UBOOT_QEMU_ARM,
@@ -51,6 +55,7 @@ export function armBootArgs(options: { overlay: string; flashDisk: string; sshPo
     '-drive', `if=none,id=stick,format=qcow2,file=${options.overlay}`,
     '-device', 'usb-storage,bus=xhci.0,drive=stick',
     ...(options.monitor ? ['-monitor', `unix:${options.monitor},server=on,wait=off`] : []),
+    ...(options.serialSocket ? ['-serial', `unix:${options.serialSocket},server=on,wait=off`] : []),
   ];
 }
 

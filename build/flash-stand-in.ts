@@ -26,7 +26,7 @@ export const BOOTS_BEFORE_FALLBACK = 3;
  * RAM the script works in (virt RAM starts at 0x40000000; u-boot-qemu relocates itself to the top
  * of its 1 GiB): u_env at ENV_ADDRESS, s_env at COUNTER_ADDRESS, the blob at the load address.
  */
-const ENV_ADDRESS = 0x4800_0000;
+export const ENV_ADDRESS = 0x4800_0000;
 const COUNTER_ADDRESS = 0x4810_0000;
 /** Where nandboot reads the slot: clear of the kernel unpacked at 0x40008000 and of the script. */
 export const STAND_IN_LOAD_ADDRESS = 0x4200_0000;

@@ -51,6 +51,9 @@ export function prerequisitesFor(board: Board, options: { bootstrapper: Bootstra
   }
   if (board.uimage) list.push({ name: 'mkimage', kind: 'program', debianPackage: 'u-boot-tools', purpose: 'makes the multi-file uImage', need: 'required' });
   if (board.dtb?.source === 'debian-kernel') list.push({ name: 'fdtget', kind: 'program', debianPackage: 'device-tree-compiler', purpose: 'checks the appended DTB\'s compatible string', need: 'required' });
+  if (board.ubootConsole) {
+    list.push({ name: 'in.tftpd', kind: 'program', debianPackage: 'tftpd-hpa', purpose: 'the TFTP server of mcdebian flash tftp', need: 'optional' });
+  }
   if (board.bootMethod === 'uefi') {
     list.push(
       { name: 'mkfs.fat', kind: 'program', debianPackage: 'dosfstools', purpose: 'makes the EFI system partition', need: 'required' },

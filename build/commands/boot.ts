@@ -26,6 +26,8 @@ export interface BootOptions {
   flashDisk?: string;
   /** QEMU's monitor on this unix socket (`system_reset` power-cycles the guest). */
   monitor?: string;
+  /** The console on this unix socket instead of the terminal (mcdebian flash tftp --serial unix:PATH). */
+  serialSocket?: string;
 }
 
 /** The artifacts each bootable board needs. */
@@ -49,8 +51,13 @@ export async function runBoot(context: CommandContext, options: BootOptions): Pr
     const forwards = options.forwards ?? [];
     const argv = board.bootMethod === 'uefi' ? await prepareX86(out, temp, options.sshPort, forwards) : await prepareArm(board, out, temp, options);
     if (options.monitor && board.bootMethod === 'uefi') argv.push('-monitor', `unix:${options.monitor},server=on,wait=off`);
+    if (options.serialSocket && board.bootMethod === 'uefi') argv.push('-serial', `unix:${options.serialSocket},server=on,wait=off`);
     const extra = forwards.map((f) => `, ${f.protocol} ${f.guestPort} to 127.0.0.1:${f.hostPort}`).join('');
-    context.logger.info(`booting ${board.id} under QEMU (TCG); SSH is forwarded to 127.0.0.1:${options.sshPort}${extra}; quit with Ctrl-A X`);
+    // with the console on a socket, -nographic gives this terminal QEMU's monitor (unless --monitor moved it)
+    const quit = options.serialSocket
+      ? `the console is on unix:${options.serialSocket}; ${options.monitor ? 'quit with "quit" on the monitor socket' : 'this terminal is QEMU\'s monitor, quit with "quit"'}`
+      : 'quit with Ctrl-A X';
+    context.logger.info(`booting ${board.id} under QEMU (TCG); SSH is forwarded to 127.0.0.1:${options.sshPort}${extra}; ${quit}`);
     context.logger.debug(argv.join(' '));
     const [file, ...args] = argv;
     const result = await execa(file!, args, { stdio: 'inherit', reject: false });
@@ -67,7 +74,7 @@ async function prepareArm(board: Board, out: string, temp: string, options: Boot
   if (!exists) await createStandInDisk(board, { disk: flashDisk, kernel: join(out, 'kernel.uimg'), work: temp });
   const overlay = join(temp, 'usb.qcow2');
   await runCommand(overlayArgs(join(out, 'usb.img'), overlay), { debianPackage: 'qemu-utils' });
-  return armBootArgs({ overlay, flashDisk, sshPort: options.sshPort, forwards: options.forwards, monitor: options.monitor });
+  return armBootArgs({ overlay, flashDisk, sshPort: options.sshPort, forwards: options.forwards, monitor: options.monitor, serialSocket: options.serialSocket });
 }
 
 async function prepareX86(out: string, temp: string, sshPort: number, forwards: PortForward[]): Promise<string[]> {

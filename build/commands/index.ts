@@ -15,6 +15,7 @@ import { runHashPassword, runImport } from './dns-blacklist.js';
 import { runDoctor } from './doctor.js';
 import { runFlashUsb } from './flash.js';
 import { runFlashSftp } from './flash-sftp.js';
+import { runFlashTftp } from './flash-tftp.js';
 import { runOverlays } from './overlays.js';
 import { runPlan } from './plan.js';
 
@@ -92,10 +93,10 @@ export const commands: Record<string, Command> = {
   },
   boot: {
     summary: 'boot the built image under QEMU, console attached (qemu-armhf, x86-64)',
-    usage: 'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N] [--forward tcp|udp:HOSTPORT:GUESTPORT ...] [--flash-disk FILE] [--monitor SOCKET]',
+    usage: 'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N] [--forward tcp|udp:HOSTPORT:GUESTPORT ...] [--flash-disk FILE] [--monitor SOCKET] [--serial-socket SOCKET]',
     options: {
       board, config: { type: 'string', short: 'c' }, 'ssh-port': { type: 'string' }, forward: { type: 'string', multiple: true },
-      'flash-disk': { type: 'string' }, monitor: { type: 'string' }, debug,
+      'flash-disk': { type: 'string' }, monitor: { type: 'string' }, 'serial-socket': { type: 'string' }, debug,
     },
     run: (context, values) => {
       const port = Number(values['ssh-port'] ?? 2222);
@@ -109,6 +110,7 @@ export const commands: Record<string, Command> = {
       return runBoot(context, {
         board: values.board as string | undefined, config: values.config as string | undefined, sshPort: port, forwards,
         flashDisk: values['flash-disk'] as string | undefined, monitor: values.monitor as string | undefined,
+        serialSocket: values['serial-socket'] as string | undefined,
       });
     },
   },
@@ -133,22 +135,26 @@ export const commands: Record<string, Command> = {
     },
   },
   flash: {
-    summary: 'flash usb|sftp: write a USB stick, or a router\'s inactive kernel slot over SSH with health-gated fallback',
+    summary: 'flash usb|sftp|tftp: write a USB stick, or a router\'s inactive kernel slot over SSH or from U-Boot\'s console and TFTP',
     usage: [
       'mcdebian flash usb --device DEV [-c FILE | --board ID] [--image PATH] [--force] [--json]',
       '       mcdebian flash sftp --host H (-c FILE | --board ID) [--image PATH] [--port N] [--user U] [--identity FILE]',
       '                           [--known-hosts FILE] [--accept-new-host-key] [--health-timeout SECONDS] [--dry-run] [--json]',
+      '       mcdebian flash tftp (-c FILE | --board ID) --serial DEV|unix:PATH|tcp:HOST:PORT [--image PATH] [--slot 1|2]',
+      '                           [--ipaddr A] [--serverip B] [--listen ADDR[:PORT]] [--log FILE] [--dry-run] [--json]',
     ].join('\n'),
     options: {
       device: { type: 'string' }, board, config: { type: 'string', short: 'c' }, image: { type: 'string' }, force: { type: 'boolean' }, json, debug,
       host: { type: 'string' }, port: { type: 'string' }, user: { type: 'string' }, identity: { type: 'string' }, 'known-hosts': { type: 'string' },
       'accept-new-host-key': { type: 'boolean' }, 'health-timeout': { type: 'string' }, 'dry-run': { type: 'boolean' },
+      serial: { type: 'string' }, slot: { type: 'string' }, ipaddr: { type: 'string' }, serverip: { type: 'string' }, listen: { type: 'string' }, log: { type: 'string' },
     },
     positionals: { min: 1, max: 1 },
     run: (context, values, [transport]) => {
       if (transport === 'usb') return flashUsb(context, values);
       if (transport === 'sftp') return flashSftpCommand(context, values);
-      throw new UsageError(`flash: the transport is usb or sftp, not "${transport}"`, 'usage: mcdebian flash usb --device DEV ... | mcdebian flash sftp --host H ...');
+      if (transport === 'tftp') return flashTftpCommand(context, values);
+      throw new UsageError(`flash: the transport is usb, sftp or tftp, not "${transport}"`, 'usage: mcdebian flash usb --device DEV ... | mcdebian flash sftp --host H ... | mcdebian flash tftp --serial DEV ...');
     },
   },
   doctor: {
@@ -194,6 +200,26 @@ function flashSftpCommand(context: CommandContext, values: Values) {
     acceptNewHostKey: values['accept-new-host-key'] === true,
     healthTimeoutSeconds: integerFlag(values, 'health-timeout', 600, 30, 86_400),
     dryRun: values['dry-run'] === true,
+    json: values.json === true,
+  });
+}
+
+function flashTftpCommand(context: CommandContext, values: Values) {
+  if (values.board === undefined && values.config === undefined) throw new UsageError('flash tftp needs --board ID or -c FILE: the board decides the U-Boot commands');
+  const dryRun = values['dry-run'] === true;
+  if (typeof values.serial !== 'string' && !dryRun) throw new UsageError('flash tftp needs --serial DEV, unix:PATH or tcp:HOST:PORT', 'the USB serial adapter on the router\'s console header, e.g. --serial /dev/ttyUSB0');
+  if (values.slot !== undefined && values.slot !== '1' && values.slot !== '2') throw new UsageError(`--slot must be 1 or 2, not "${String(values.slot)}"`);
+  return runFlashTftp(context, {
+    board: values.board as string | undefined,
+    config: values.config as string | undefined,
+    serial: values.serial as string | undefined,
+    image: values.image as string | undefined,
+    slot: values.slot === undefined ? undefined : (Number(values.slot) as 1 | 2),
+    ipaddr: values.ipaddr as string | undefined,
+    serverip: values.serverip as string | undefined,
+    listen: values.listen as string | undefined,
+    log: values.log as string | undefined,
+    dryRun,
     json: values.json === true,
   });
 }

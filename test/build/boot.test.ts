@@ -33,6 +33,12 @@ test('--monitor puts QEMU\'s monitor on a unix socket', (t) => {
   t.deepEqual(args.slice(-2), ['-monitor', 'unix:/w/monitor,server=on,wait=off']);
 });
 
+test('--serial-socket puts the console on a unix socket that a program can drive (flash tftp)', (t) => {
+  const args = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, monitor: '/w/monitor', serialSocket: '/w/console' });
+  t.deepEqual(args.slice(-4), ['-monitor', 'unix:/w/monitor,server=on,wait=off', '-serial', 'unix:/w/console,server=on,wait=off']);
+  t.false(armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222 }).includes('-serial'), 'stdio by default (-nographic)');
+});
+
 test('the x86 guest runs OVMF on q35 under TCG with read-only firmware code, writable vars and the disk on virtio', (t) => {
   t.deepEqual(x86BootArgs({ overlay: '/w/disk.qcow2', vars: '/w/OVMF_VARS.fd', sshPort: 10022 }), [
     'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '2', '-nographic',

@@ -61,7 +61,7 @@ const usage = test.macro(async (t, args: string[], message: RegExp) => {
   t.is(result.exitCode, 2);
   t.regex(result.stderr, message);
 });
-test('flash with a transport other than usb is a usage error', usage, ['sftp', '--device', '/dev/null'], /error: flash: the transport is usb, not "sftp"/);
+test('flash with an unknown transport is a usage error', usage, ['scp', '--device', '/dev/null'], /error: flash: the transport is usb, sftp or tftp, not "scp"/);
 test('flash usb without --device is a usage error', usage, ['usb', '--image', 'usb.img'], /error: flash usb needs --device DEV/);
 test('flash usb without an image, board or config is a usage error', usage, ['usb', '--device', '/dev/null'], /error: flash usb needs --board ID, -c FILE or --image PATH/);
 test('flash without a transport is a usage error', usage, [], /expected 1 arguments, got 0/);

@@ -1,0 +1,122 @@
+/**
+ * `mcdebian flash tftp (--board ID | -c FILE) --serial DEV|unix:PATH|tcp:HOST:PORT [--image PATH]
+ * [--slot 1|2] [--ipaddr A] [--serverip B] [--listen ADDR[:PORT]] [--log FILE] [--dry-run] [--json]`:
+ * writes the kernel blob to a slot from U-Boot's console, served over TFTP (flash/tftp.ts).
+ * Reads out/<board>/kernel.uimg (or --image); writes the console transcript to
+ * out/<board>/flash-tftp.log (or --log).
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Board } from '../../board/board.js';
+import { flashPartition } from '../../board/flash.js';
+import { loadConfig } from '../config/load.js';
+import { UserError } from '../core/errors.js';
+import { readSizeFor } from '../../flash/preflight.js';
+import { flashOverTftp } from '../../flash/tftp.js';
+import { loadCommands, prepareCommands, switchCommands, writeCommands, type ConsoleCommand } from '../../flash/tftp-commands.js';
+import type { TftpFlashPlan } from '../../flash/tftp-plan.js';
+import { checkUImage, type UImageHeader } from '../../flash/uimage-header.js';
+import { writeJson, type CommandContext, type ExitCode } from './context.js';
+
+export interface FlashTftpOptions {
+  board?: string;
+  config?: string;
+  /** Required unless dryRun. */
+  serial?: string;
+  image?: string;
+  slot?: 1 | 2;
+  ipaddr?: string;
+  serverip?: string;
+  /** ADDR or ADDR:PORT; the server's address (serverip) by default. */
+  listen?: string;
+  log?: string;
+  dryRun: boolean;
+  json: boolean;
+}
+
+/** From power-on to the countdown, with time to reach the power switch. */
+const AUTOBOOT_TIMEOUT_MS = 120_000;
+
+export async function runFlashTftp(context: CommandContext, options: FlashTftpOptions): Promise<ExitCode> {
+  const config = await loadConfig({ file: options.config, board: options.board, cwd: context.cwd });
+  const board = config.board;
+  if (!board.ubootConsole) {
+    throw new UserError(`${board.id} has no U-Boot console to flash from`, { hint: 'flash tftp writes a router\'s kernel slot (or qemu-armhf\'s stand-in); flash usb writes a stick' });
+  }
+  const out = join(config.dir, config.output, board.id);
+  const imagePath = options.image ? resolve(context.cwd, options.image) : join(out, 'kernel.uimg');
+  const { header, bytes } = await readImage(board, imagePath, options.image === undefined);
+  const network = { ...board.ubootConsole.network, ...defined({ ipaddr: options.ipaddr, serverip: options.serverip }) };
+  if (options.dryRun) return printDryRun(context, board, { imagePath, bytes, slot: options.slot, network, json: options.json });
+  if (options.serial === undefined) throw new UserError('flash tftp needs --serial DEV (or unix:PATH, tcp:HOST:PORT) unless --dry-run');
+
+  const [listen, port] = parseListen(options.listen ?? network.serverip);
+  const transcript = options.log ? resolve(context.cwd, options.log) : join(out, 'flash-tftp.log');
+  await mkdir(dirname(transcript), { recursive: true });
+  const result = await flashOverTftp({
+    board, image: { path: imagePath, bytes, name: header.name }, console: options.serial, slot: options.slot, network,
+    listen, port, transcript, autobootTimeoutMs: AUTOBOOT_TIMEOUT_MS, logger: context.logger,
+  });
+  const { plan } = result;
+  if (options.json) {
+    writeJson(context, {
+      board: board.id, console: options.serial, image: imagePath, bytes, imageName: header.name, slot: plan.slot, previousSlot: plan.activeSlot ?? null,
+      readSize: plan.readSize, load: result.load, bootedImage: result.bootedImage ?? null, seconds: result.seconds, transcript,
+    });
+  } else {
+    context.stdout.write(
+      `slot ${plan.slot} of ${board.id} flashed over TFTP: ${bytes} bytes loaded in ${result.load.seconds} s ` +
+      `(${(result.load.bytesPerSecond / 1e6).toFixed(1)} MB/s); U-Boot verified it and started the kernel; ${result.seconds} s in all. Transcript: ${transcript}\n`,
+    );
+  }
+  return 0;
+}
+
+/** The image's uImage CRCs, and whether it fits the smaller kernel slot (before anything connects). */
+async function readImage(board: Board, path: string, built: boolean): Promise<{ header: UImageHeader; bytes: number }> {
+  const data = await readFile(path).catch(() => {
+    throw new UserError(`no kernel image at ${path}`, { hint: built ? `build it first: mcdebian build --board ${board.id}` : 'check --image' });
+  });
+  const header = checkUImage(data, path);
+  const slotBytes = Math.min(...board.kernelSlots!.map((slot) => flashPartition(board, slot.partition)!.size));
+  if (data.length > slotBytes) {
+    throw new UserError(`${path} is ${data.length} bytes, larger than ${board.id}'s ${slotBytes}-byte kernel slot`, { hint: 'trim the initramfs (fewer rootModules) or the kernel' });
+  }
+  return { header, bytes: data.length };
+}
+
+/** `ADDR` or `ADDR:PORT`. */
+function parseListen(text: string): [string, number | undefined] {
+  const match = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  if (!match) throw new UserError(`--listen ${text}: expected an IPv4 address, optionally with :PORT`);
+  return [match[1]!, match[2] === undefined ? undefined : Number(match[2])];
+}
+
+function defined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** Every console command in order; the environment reads and restores are described where they happen. */
+function printDryRun(
+  context: CommandContext, board: Board,
+  options: { imagePath: string; bytes: number; slot?: 1 | 2; network: TftpFlashPlan['network']; json: boolean },
+): ExitCode {
+  const plan: TftpFlashPlan = { slot: options.slot ?? 2, imageBytes: options.bytes, readSize: readSizeFor(options.bytes, undefined), network: options.network };
+  const step = ({ phase, command }: ConsoleCommand, note?: string) => ({ phase, command, ...(note ? { note } : {}) });
+  const steps = [
+    ...prepareCommands(board).map((c) => step(c)),
+    { phase: 'prepare', command: 'printenv', note: `checked against ${board.id}; its ${board.ubootEnv!.variables.bootPart} picks the slot` },
+    ...[...loadCommands(board, plan), ...writeCommands(board, plan)].map((c) => step(c)),
+    { phase: 'restore', command: 'printenv', note: 'then setenv puts back every variable loading added or changed' },
+    ...switchCommands(board, plan).map((c) => step(c)),
+    { phase: 'reset', command: 'reset' },
+  ];
+  const assumption = options.slot === undefined ? 'slot 2 shown, as if boot_part were 1: the real run writes the slot boot_part does not name' : `slot ${plan.slot}`;
+  if (options.json) {
+    writeJson(context, { board: board.id, image: options.imagePath, bytes: options.bytes, slot: options.slot ?? null, commands: steps });
+  } else {
+    context.stdout.write(`# ${board.id}: ${options.imagePath} (${options.bytes} bytes); ${assumption}; read window at least 0x${plan.readSize.toString(16)}\n`);
+    for (const { command, note } of steps) context.stdout.write(`${command}${note ? `    # ${note}` : ''}\n`);
+  }
+  return 0;
+}
