@@ -1,10 +1,9 @@
 import test from 'ava';
-import { crc32 } from 'node:zlib';
 import type { FlashPlan } from '../../flash/preflight.js';
 import { judgeHealth } from '../../flash/sftp.js';
 import { readBackCommand, setEnvCommand, shellQuote, writeSlotCommand } from '../../flash/slot-commands.js';
 import { checkUImage } from '../../flash/uimage-header.js';
-import { rewrapMultiImage } from '../helpers/uimage.js';
+import { makeMultiImage, rewrapMultiImage } from '../helpers/uimage.js';
 import { runCli } from '../helpers/cli.js';
 
 const plan: FlashPlan = {
@@ -49,26 +48,8 @@ test('shell quoting survives quotes', (t) => {
   t.is(shellQuote("it's"), "'it'\\''s'");
 });
 
-/** A two-part multi-file uImage with correct CRCs. */
-function multiImage(parts: Buffer[]): Buffer {
-  const table = Buffer.alloc(4 * (parts.length + 1));
-  parts.forEach((part, i) => table.writeUInt32BE(part.length, 4 * i));
-  const padded = parts.map((part, i) => (i < parts.length - 1 ? Buffer.concat([part, Buffer.alloc((4 - (part.length % 4)) % 4)]) : part));
-  const data = Buffer.concat([table, ...padded]);
-  const header = Buffer.alloc(64);
-  header.writeUInt32BE(0x2705_1956, 0);
-  header.writeUInt32BE(data.length, 12);
-  header.writeUInt32BE(0x8000, 16);
-  header.writeUInt32BE(0x8000, 20);
-  header.writeUInt32BE(crc32(data), 24);
-  header[30] = 4;
-  header.write('test', 32);
-  header.writeUInt32BE(crc32(header), 4);
-  return Buffer.concat([header, data]);
-}
-
 test('a good uImage passes; a bad magic, header CRC, data CRC or truncation is named', (t) => {
-  const image = multiImage([Buffer.from('kernel!'), Buffer.from('initrd')]);
+  const image = makeMultiImage('test', [Buffer.from('kernel!'), Buffer.from('initrd')]);
   t.like(checkUImage(image, 'k.uimg'), { name: 'test', type: 4, loadAddress: 0x8000 });
   t.throws(() => checkUImage(Buffer.from('MZ not a uimage at all, really no'), 'k.uimg'), { message: /not a legacy U-Boot image/ });
   const badHeader = Buffer.from(image); badHeader[40] = 0x41;
@@ -79,7 +60,7 @@ test('a good uImage passes; a bad magic, header CRC, data CRC or truncation is n
 });
 
 test('the test helper re-wraps a multi-file image with a new name or a zeroed part, CRCs intact', (t) => {
-  const image = multiImage([Buffer.from('kernel!'), Buffer.from('initrd')]);
+  const image = makeMultiImage('test', [Buffer.from('kernel!'), Buffer.from('initrd')]);
   t.is(checkUImage(rewrapMultiImage(image, { name: 'renamed' }), 'x').name, 'renamed');
   const zeroed = rewrapMultiImage(image, { name: 'z', zeroPart: 1 });
   checkUImage(zeroed, 'x');

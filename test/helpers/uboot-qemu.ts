@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { makeUImage } from './uimage.js';
 import { execa, type ResultPromise } from 'execa';
 import { UBOOT_QEMU_ARM } from '../../build/boot.js';
 import { runCommand } from '../../build/core/exec.js';
@@ -16,18 +16,7 @@ import { armMachineArgs, dumpDtbArgs } from '../../build/qemu.js';
 export const QEMU_TFTP_TOOLS = { 'qemu-system-arm': 'qemu-system-arm', 'in.tftpd': 'tftpd-hpa', mkimage: 'u-boot-tools', 'mkfs.fat': 'dosfstools', mcopy: 'mtools', sfdisk: 'fdisk' };
 
 /** A legacy single-file uImage made in memory (include/image.h), for tests without mkimage. */
-export function legacyUImage(name: string, data: Buffer): Buffer {
-  const header = Buffer.alloc(64);
-  header.writeUInt32BE(0x2705_1956, 0);
-  header.writeUInt32BE(data.length, 12);
-  header.writeUInt32BE(0x8000, 16);
-  header.writeUInt32BE(0x8000, 20);
-  header.writeUInt32BE(crc32(data), 24);
-  header.set([5, 2, 2, 0], 28); // Linux, ARM, kernel, uncompressed
-  header.write(name.slice(0, 31), 32, 'latin1');
-  header.writeUInt32BE(crc32(header), 4);
-  return Buffer.concat([header, data]);
-}
+export const legacyUImage = (name: string, data: Buffer): Buffer => makeUImage(name, data);
 
 /** QEMU's virt DTB, as the build makes it for qemu-armhf's blob. */
 export async function dumpVirtDtb(dir: string): Promise<string> {
