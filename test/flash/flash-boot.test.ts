@@ -5,7 +5,8 @@
  *   against nandsim with caiman's geometry and a bad block, inside the booted guest;
  * - preflight refuses a device that is not the board, and nothing is written;
  * - `flash sftp --dry-run` prints every step and writes nothing;
- * - `flash sftp` writes slot 2, which U-Boot boots and the device confirms healthy;
+ * - `flash sftp` resumes a cut-off upload and writes slot 2, which U-Boot boots and the device
+ *   confirms healthy;
  * - a broken image in slot 1 fails to boot three times and the boot counter brings slot 2 back,
  *   which the command reports.
  */
@@ -147,12 +148,18 @@ serial('--dry-run connects, passes preflight and prints every step without writi
   t.is(await inGuest('sha256sum /dev/disk/by-partlabel/kernel2'), before);
 });
 
-serial('flash sftp writes slot 2, U-Boot boots it, and the device comes back healthy on it', async (t) => {
+serial('flash sftp resumes an upload, writes slot 2, U-Boot boots it, and the device comes back healthy on it', async (t) => {
   t.timeout(30 * 60_000);
   const image = join(t.context.workspace.dir, 'slot-b.uimg');
-  await writeFile(image, rewrapMultiImage(await readFile(out(t, 'kernel.uimg')), { name: 'McDebian slot B test' }));
+  const bytes = rewrapMultiImage(await readFile(out(t, 'kernel.uimg')), { name: 'McDebian slot B test' });
+  await writeFile(image, bytes);
+  // an upload cut off after 5 MB: the flash resumes it
+  await writeFile(join(t.context.workspace.dir, 'partial'), bytes.subarray(0, 5_000_000));
+  const partial = `/var/tmp/mcdebian-flash/${sha256(bytes).slice(0, 16)}.uimg`;
+  await execa('sh', ['-c', `ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i keys/test -p ${guest().sshPort} root@127.0.0.1 'mkdir -p /var/tmp/mcdebian-flash && cat > ${partial}' < partial`], { cwd: t.context.workspace.dir });
   const result = await flashSftp(t, ['-c', t.context.config, '--image', image, '--json', '--health-timeout', '1200']);
   t.is(result.exitCode, 0, `${result.stdout}\n${result.stderr}`);
+  t.regex(result.stderr, /resuming the upload at byte 5000000/);
   const report = JSON.parse(result.stdout) as { outcome: string; bootedSlot: number; plan: { targetSlot: number; readSize: number }; bootCount: number };
   t.is(report.outcome, 'healthy');
   t.is(report.plan.targetSlot, 2);
