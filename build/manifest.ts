@@ -41,6 +41,11 @@ export interface Manifest {
   board: string;
   sourceDateEpoch?: number;
   kernelRelease?: string;
+  /**
+   * The root filesystem's UUID, which the kernel blob's initramfs mounts (an older manifest lacks
+   * it). A blob flashed on its own only boots a device whose stick has this UUID.
+   */
+  rootUuid?: string;
   /** What the build was made from; `hash` is the sha256 of the rest of `inputs`. */
   inputs: Record<string, unknown> & { hash: string };
   artifacts: Artifact[];
@@ -89,6 +94,7 @@ export interface ManifestOptions {
   out: string;
   inputs: Record<string, unknown> & { hash: string };
   secrets: SecretRecord[];
+  rootUuid: string;
 }
 
 export function manifestStep(options: ManifestOptions): Step {
@@ -104,6 +110,7 @@ export function manifestStep(options: ManifestOptions): Step {
         board: options.board,
         sourceDateEpoch: ctx.state.sourceDateEpoch,
         kernelRelease: ctx.state.kernelRelease,
+        rootUuid: options.rootUuid,
         inputs: options.inputs,
         artifacts: await listArtifacts(options.staging),
         packages: parseDpkgStatus(await readFile(join(options.rootfs, 'var/lib/dpkg/status'), 'utf8')),

@@ -126,6 +126,7 @@ export function planBuild(inputs: PlanInputs): Plan {
       board: board.id, rootfs: paths.rootfs, staging: paths.staging, out: paths.out,
       inputs: { ...keysAndConfig(inputs, keys), hash: cacheKey({ keys, stageInputs }) },
       secrets: secretsOf(layer.files),
+      rootUuid,
     }),
   ];
   const { parts: _parts, ...kernelSummary } = kernel;

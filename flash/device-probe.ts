@@ -23,6 +23,7 @@ export const PROBE_SCRIPT = [
   `echo "== tools"; for t in ${DEVICE_TOOLS.join(' ')} mcdebian-bootcount; do if command -v "$t" >/dev/null 2>&1; then echo "$t"; fi; done`,
   `echo "== space"; mkdir -p ${UPLOAD_DIR} && df -P -B1 ${UPLOAD_DIR} | awk 'NR == 2 { print $4 }'`,
   'echo "== boot_id"; cat /proc/sys/kernel/random/boot_id',
+  'echo "== rootuuid"; findmnt -n -o UUID /',
 ].join('\n');
 
 export interface FlashPartitionFacts {
@@ -51,6 +52,8 @@ export interface DeviceFacts {
   /** Free bytes where the upload goes. */
   freeBytes?: number;
   bootId: string;
+  /** The UUID of the mounted root filesystem (the USB stick). */
+  rootUuid?: string;
 }
 
 /** Splits the probe's output into its sections. */
@@ -105,5 +108,6 @@ export function parseProbe(output: string): DeviceFacts {
     tools: new Set(lines('tools')),
     freeBytes: Number.isFinite(space) ? space : undefined,
     bootId: lines('boot_id')[0] ?? '',
+    rootUuid: lines('rootuuid')[0] || undefined,
   };
 }

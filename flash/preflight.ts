@@ -14,6 +14,8 @@ export interface FlashImage {
   path: string;
   bytes: number;
   sha256: string;
+  /** The root UUID its initramfs mounts, from the build's manifest; unknown for --image. */
+  rootUuid?: string;
 }
 
 /** How the slot is written: mtd-utils on NAND, dd on the QEMU stand-in's block device. */
@@ -107,6 +109,13 @@ export function preflight(board: Board, facts: DeviceFacts, image: FlashImage): 
 
   if (facts.freeBytes !== undefined && facts.freeBytes < image.bytes) {
     problems.push(`space: ${facts.freeBytes} bytes free in the upload directory, the image needs ${image.bytes}`);
+  }
+
+  if (image.rootUuid && facts.rootUuid && image.rootUuid !== facts.rootUuid) {
+    problems.push(
+      `root filesystem: the image's initramfs mounts UUID=${image.rootUuid}, but this device's root is UUID=${facts.rootUuid} ` +
+      '(a build from another base): the kernel would not find its root. Write the stick from the same build first (mcdebian flash usb)',
+    );
   }
 
   const targetSlot: 1 | 2 | undefined = activeSlot === undefined ? undefined : activeSlot === 1 ? 2 : 1;

@@ -38,6 +38,7 @@ export async function runFlashSftp(context: CommandContext, options: FlashSftpOp
   if (!board.kernelSlots) throw new UserError(`${board.id} has no kernel slots: flash sftp writes the NAND slots of a router (or qemu-armhf's stand-in)`, { hint: 'flash usb writes a USB stick' });
   const out = join(config.dir, config.output, board.id);
   const image = await resolveKernelImage(out, options.image ? resolve(context.cwd, options.image) : undefined, board.id);
+  if (!image.rootUuid) context.logger.warn(`${image.path} comes without a build manifest: whether its initramfs finds the device's root filesystem is not checked`);
   const report = await flashSftp({
     board,
     address: {
@@ -68,14 +69,16 @@ async function resolveKernelImage(out: string, given: string | undefined, boardI
   });
   checkUImage(await readFile(path), path);
   let sha256: string | undefined;
+  let rootUuid: string | undefined;
   if (!given) {
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8').catch(() => '{}')) as Partial<Manifest>;
     sha256 = manifest.artifacts?.find((artifact) => artifact.name === 'kernel.uimg')?.sha256;
+    rootUuid = manifest.rootUuid;
   }
   if (!sha256) {
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
     sha256 = hash.digest('hex');
   }
-  return { path, bytes, sha256 };
+  return { path, bytes, sha256, rootUuid };
 }

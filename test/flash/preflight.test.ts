@@ -35,6 +35,7 @@ function caimanProbe(changes: { compatible?: string; mtd?: string[]; env?: strin
     '== tools', ...(changes.tools ?? ['fw_printenv', 'fw_setenv', 'sha256sum', 'dd', 'head', 'flash_erase', 'nandwrite', 'nanddump', 'mcdebian-bootcount']),
     '== space', String(changes.space ?? 900_000_000),
     '== boot_id', '0f6d6c1e-8d55-4f0e-9b1a-2d7c1c3f0a11',
+    '== rootuuid', '3e425387-3d30-8d56-8c12-485df5c51017',
     '',
   ].join('\n');
 }
@@ -54,6 +55,8 @@ test('the probe output parses into facts', (t) => {
   t.true(facts.tools.has('nandwrite'));
   t.is(facts.freeBytes, 900_000_000);
   t.is(facts.bootId, '0f6d6c1e-8d55-4f0e-9b1a-2d7c1c3f0a11');
+  t.is(facts.rootUuid, '3e425387-3d30-8d56-8c12-485df5c51017');
+  t.true(preflight(caiman, facts, { ...image, rootUuid: facts.rootUuid }).ok, 'the same root UUID passes');
 });
 
 test('a matching WRT1200AC on slot 1 gets slot 2 (kernel2), with the read window raised and the switch in one write', (t) => {
@@ -97,6 +100,8 @@ test('a device running the other slot than boot_part says', refusal, caimanProbe
 test('a command line naming neither slot', refusal, caimanProbe({ cmdline: 'root=/dev/sda1' }), /no root= of either slot/);
 test('a device without mtd-utils', refusal, caimanProbe({ tools: ['fw_printenv', 'fw_setenv', 'sha256sum'] }), /lacks flash_erase, nandwrite, nanddump/);
 test('a device without room for the upload', refusal, caimanProbe({ space: 1000 }), /1000 bytes free in the upload directory, the image needs 6066343/);
+test('an image whose initramfs mounts another root UUID than the device has', refusal, caimanProbe(),
+  /the image's initramfs mounts UUID=0000-1111, but this device's root is UUID=3e425387-3d30-8d56-8c12-485df5c51017/, { ...image, rootUuid: '0000-1111' });
 test('an image larger than the slot', refusal, caimanProbe(), /larger than the 41943040-byte kernel2 partition/, { ...image, bytes: 41 * MiB });
 
 test('every problem is reported at once', (t) => {

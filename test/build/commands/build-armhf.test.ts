@@ -43,6 +43,7 @@ serial(`a cold build of qemu-armhf writes every artifact, checked by the real to
   t.is(fsck.exitCode, 0, String(fsck.stdout));
   const dump = await execa('dumpe2fs', ['-h', join(out, 'rootfs.ext4')]);
   t.regex(String(dump.stdout), /Filesystem volume name:\s+mcdebian-root/);
+  t.is(/Filesystem UUID:\s+(\S+)/.exec(String(dump.stdout))?.[1], manifest.rootUuid, 'the manifest names the root UUID the initramfs mounts');
   t.notRegex(String(dump.stdout), /Filesystem features:.*\b64bit\b/, 'U-Boot\'s ext4load needs ^64bit');
   const table = await execa('sfdisk', ['--dump', join(out, 'usb.img')]);
   t.regex(String(table.stdout), /label: dos[\s\S]*usb\.img1 : start=\s*2048, size=\s*4192256, type=83, bootable/);
