@@ -50,7 +50,13 @@ export function readSizeFor(imageBytes: number, current: number | undefined): nu
   return current !== undefined && current >= needed ? current : needed;
 }
 
-export function preflight(board: Board, facts: DeviceFacts, image: FlashImage): PreflightResult {
+/** A root filesystem update's room on the stick: the upload, then the unpacked tree. */
+export interface RootfsRoom {
+  uploadBytes: number;
+  unpackedBytes: number;
+}
+
+export function preflight(board: Board, facts: DeviceFacts, image: FlashImage, rootfs?: RootfsRoom): PreflightResult {
   const flash = flashOf(board);
   const env = board.ubootEnv;
   const slots = board.kernelSlots;
@@ -107,8 +113,10 @@ export function preflight(board: Board, facts: DeviceFacts, image: FlashImage): 
   const missing = ['fw_printenv', 'fw_setenv', 'sha256sum', ...tools].filter((tool) => !facts.tools.has(tool));
   if (missing.length > 0) problems.push(`tools: the device lacks ${missing.join(', ')} (Debian packages mtd-utils, libubootenv-tool, coreutils)`);
 
-  if (facts.freeBytes !== undefined && facts.freeBytes < image.bytes) {
-    problems.push(`space: ${facts.freeBytes} bytes free in the upload directory, the image needs ${image.bytes}`);
+  const needed = image.bytes + (rootfs ? rootfs.uploadBytes + rootfs.unpackedBytes : 0);
+  if (facts.freeBytes !== undefined && facts.freeBytes < needed) {
+    const what = rootfs ? `the image, the root filesystem's upload and its unpacked tree need ${needed}` : `the image needs ${image.bytes}`;
+    problems.push(`space: ${facts.freeBytes} bytes free in the upload directory, ${what}`);
   }
 
   if (image.rootUuid && facts.rootUuid && image.rootUuid !== facts.rootUuid) {

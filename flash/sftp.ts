@@ -2,7 +2,8 @@
  * `flash sftp`: the A/B flash of a running device over one SSH connection.
  *
  *   preflight (read only) → upload (resumes) → write the inactive slot → read it back and compare
- *   sha256 → switch slot, bootcmd and read window in one fw_setenv → reboot → wait for health
+ *   sha256 → [--rootfs: upload and stage the root filesystem] → switch slot, bootcmd and read
+ *   window in one fw_setenv → reboot → wait for health
  *
  * Nothing is written before preflight passes, and the environment is not touched unless the slot
  * reads back right, so a failure before the switch leaves the running slot booting. After the
@@ -17,13 +18,23 @@ import type { Logger } from '../build/core/log.js';
 import { parseProbe, PROBE_SCRIPT, UPLOAD_DIR } from './device-probe.js';
 import { DeviceSession, type DeviceAddress, type HostKeyPin } from './device-session.js';
 import { bootedSlot, preflight, type FlashImage, type FlashPlan } from './preflight.js';
+import { ROOTFS_STATE_COMMAND, stageCommands, STAGE_DIR, type RootfsState } from './rootfs-update.js';
 import { fileSha256Command, readBackCommand, setEnvCommand, shellQuote, writeSlotCommand } from './slot-commands.js';
 import { createMeter, type ProgressCallback } from './usb.js';
+
+/** The root filesystem update: rootfs.tar gzip'd on this host, and the paths the device keeps. */
+export interface RootfsUpdate extends FlashImage {
+  /** Bytes of the tarball before compression: about what the unpacked tree takes. */
+  unpackedBytes: number;
+  keep: string[];
+}
 
 export interface SftpFlashOptions {
   board: Board;
   address: DeviceAddress;
   image: FlashImage;
+  /** Also update the root filesystem on the stick (--rootfs). */
+  rootfs?: RootfsUpdate;
   /** Connect and run preflight, then print every step instead of running it. */
   dryRun: boolean;
   /** How long to wait for the device to come back healthy after the reboot. */
@@ -45,6 +56,8 @@ export interface SftpFlashReport {
   systemState?: string;
   failedUnits?: string[];
   bootCount?: number;
+  /** With --rootfs: whether the new root filesystem is in place after the reboot. */
+  rootfs?: RootfsState;
 }
 
 const SECOND = 1000;
@@ -73,7 +86,8 @@ export async function flashSftp(options: SftpFlashOptions): Promise<SftpFlashRep
   let bootId: string;
   try {
     const facts = parseProbe(await timed('preflight: read the device', undefined, () => session.run(PROBE_SCRIPT, 'reading the device')));
-    const result = preflight(board, facts, image);
+    const rootfs = options.rootfs;
+    const result = preflight(board, facts, image, rootfs ? { uploadBytes: rootfs.bytes, unpackedBytes: rootfs.unpackedBytes } : undefined);
     if (!result.ok) {
       throw new UserError(`refusing to flash ${options.address.host}: it does not match ${board.id}\n${result.problems.map((p) => `  - ${p}`).join('\n')}`, {
         hint: 'nothing was written; check --board and --host',
@@ -90,11 +104,14 @@ export async function flashSftp(options: SftpFlashOptions): Promise<SftpFlashRep
     const readBack = readBackCommand(plan.kind, plan.target.device, image.bytes);
     const env = setEnvCommand(plan.envChanges);
     const envText = plan.envChanges.map(([name, value]) => `${name}=${value}`).join(' ');
+    const rootfsRemote = rootfs ? `${UPLOAD_DIR}/${rootfs.sha256.slice(0, 16)}.rootfs.tar.gz` : '';
+    const stage = rootfs ? stageCommands(rootfsRemote, rootfs.keep) : [];
     if (options.dryRun) {
       steps.push(
         { step: 'upload', command: `sftp ${image.path} → ${remote} (resumes a partial upload)` },
         { step: `write slot ${plan.targetSlot}`, command: write },
         { step: 'read back and compare sha256', command: `${readBack} (expect ${image.sha256})` },
+        ...(rootfs ? [{ step: 'upload the root filesystem', command: `sftp ${rootfs.path} → ${rootfsRemote} (resumes a partial upload)` }, ...stage] : []),
         { step: 'switch slot in one write', command: `${env.command} <<< ${envText}` },
         { step: 'reset the boot counter', command: 'mcdebian-bootcount reset' },
         { step: 'reboot', command: 'systemctl reboot' },
@@ -111,6 +128,10 @@ export async function flashSftp(options: SftpFlashOptions): Promise<SftpFlashRep
         hint: `the environment was not changed: slot ${plan.activeSlot} still boots. Flash again; if it repeats, the flash may be failing`,
       });
     }
+    if (rootfs) {
+      await timed('upload the root filesystem', `${rootfs.path} → ${rootfsRemote}`, () => upload(session, rootfs, rootfsRemote, options.onProgress, logger));
+      for (const { step, command } of stage) await timed(step, command, () => session.run(command, step));
+    }
     await timed('switch slot', `${env.command} <<< ${envText}`, () => session.run(env.command, 'fw_setenv', env.stdin));
     await checkEnvironment(session, plan);
     if (facts.tools.has('mcdebian-bootcount')) await timed('reset the boot counter', 'mcdebian-bootcount reset', () => session.run('mcdebian-bootcount reset', 'resetting the boot counter'));
@@ -120,11 +141,19 @@ export async function flashSftp(options: SftpFlashOptions): Promise<SftpFlashRep
     await session.end();
   }
   const health = await timed('wait for health', undefined, () => waitForHealth(options, plan, session.hostKey, bootId));
+  if (options.rootfs && health.rootfs !== 'in-place' && health.outcome === 'healthy') {
+    return {
+      ...health, outcome: 'unhealthy', plan, hostKey: session.hostKey.fingerprint, steps,
+      message: health.rootfs === 'put-back'
+        ? `slot ${plan.targetSlot} booted with the root filesystem it had: the new one was put back into /.mcdebian-failed (its kernel modules did not match)`
+        : `slot ${plan.targetSlot} booted, but the staged root filesystem is still in ${STAGE_DIR}: its initramfs did not put it in place`,
+    };
+  }
   return { ...health, plan, hostKey: session.hostKey.fingerprint, steps };
 }
 
-/** Uploads, resuming a partial file whose bytes match the image's; checks the whole file's sha256. */
-async function upload(session: DeviceSession, image: FlashImage, remote: string, onProgress: ProgressCallback | undefined, logger: Logger): Promise<void> {
+/** Uploads, resuming a partial file whose bytes match the local file's; checks the whole file's sha256. */
+async function upload(session: DeviceSession, image: Pick<FlashImage, 'path' | 'bytes' | 'sha256'>, remote: string, onProgress: ProgressCallback | undefined, logger: Logger): Promise<void> {
   let from = await session.remoteSize(remote);
   if (from > image.bytes) from = 0;
   if (from > 0) {
@@ -157,7 +186,7 @@ async function checkEnvironment(session: DeviceSession, plan: FlashPlan): Promis
   }
 }
 
-type Health = Pick<SftpFlashReport, 'outcome' | 'message' | 'bootedSlot' | 'systemState' | 'failedUnits' | 'bootCount'>;
+type Health = Pick<SftpFlashReport, 'outcome' | 'message' | 'bootedSlot' | 'systemState' | 'failedUnits' | 'bootCount' | 'rootfs'>;
 
 /** What the device said after the reboot. */
 export interface HealthObservation {
@@ -213,7 +242,8 @@ async function waitForHealth(options: SftpFlashOptions, plan: FlashPlan, pin: Ho
       const count = /"count":\s*(\d+)/.exec((await session.exec('mcdebian-bootcount print --json')).stdout)?.[1];
       const failedUnits = systemState === 'running' ? [] : (await session.exec('systemctl list-units --state=failed --no-legend --plain')).stdout
         .split('\n').map((line) => line.split(' ')[0]!).filter(Boolean);
-      return judgeHealth(plan, { bootedSlot: slot, systemState, failedUnits, bootCount: count === undefined ? undefined : Number(count) });
+      const rootfs = options.rootfs ? (await session.exec(ROOTFS_STATE_COMMAND)).stdout.trim() as RootfsState : undefined;
+      return { ...judgeHealth(plan, { bootedSlot: slot, systemState, failedUnits, bootCount: count === undefined ? undefined : Number(count) }), rootfs };
     } finally {
       await session.end();
     }

@@ -121,6 +121,8 @@ function renderInitramfs(input: BaseConfigInput): LayerFile[] {
     file('/etc/initramfs-tools/conf.d/mcdebian.conf', 'MODULES=list\nCOMPRESS=zstd\nCOMPRESSLEVEL=19\n'),
     file('/etc/initramfs-tools/mcdebian-root.conf', `MCDEBIAN_ROOT='UUID=${input.rootUuid}'\nMCDEBIAN_ROOTDELAY='${ROOT_DELAY}'\n`),
     { path: '/etc/initramfs-tools/scripts/init-top/mcdebian-root', source: 'mcdebian-root', mode: 0o755 },
+    // boards with kernel slots take a root filesystem update from flash sftp --rootfs
+    ...(input.board.kernelSlots ? [{ path: '/etc/initramfs-tools/scripts/local-bottom/mcdebian-rootfs-swap', source: 'mcdebian-rootfs-swap', mode: 0o755 }] : []),
     { path: '/etc/initramfs-tools/hooks/mcdebian-root', source: 'mcdebian-root-hook', mode: 0o755 },
   ];
 }

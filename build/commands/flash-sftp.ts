@@ -1,18 +1,25 @@
 /**
  * `mcdebian flash sftp --host H (--board ID | -c FILE) [--image PATH] [--port N] [--user U]
- * [--identity FILE] [--known-hosts FILE] [--accept-new-host-key] [--health-timeout S] [--dry-run] [--json]`:
+ * [--identity FILE] [--known-hosts FILE] [--accept-new-host-key] [--health-timeout S] [--rootfs [--keep PATH ...]]
+ * [--dry-run] [--json]`:
  * the A/B flash of a running device (flash/sftp.ts). Exit 0 when the new slot came back
  * healthy, 1 otherwise (the report says whether the old slot is back).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { Board } from '../../board/board.js';
+import { keepPath } from '../config/schema.js';
+import { keepList } from '../../flash/rootfs-update.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../core/errors.js';
 import type { Manifest } from '../manifest.js';
 import { checkUImage } from '../../flash/uimage-header.js';
-import { flashSftp } from '../../flash/sftp.js';
+import { flashSftp, type RootfsUpdate } from '../../flash/sftp.js';
 import type { FlashImage } from '../../flash/preflight.js';
 import { createProgressPrinter } from './flash.js';
 import { writeJson, type CommandContext, type ExitCode } from './context.js';
@@ -30,6 +37,10 @@ export interface FlashSftpOptions {
   healthTimeoutSeconds: number;
   dryRun: boolean;
   json: boolean;
+  /** Also update the root filesystem from the build's rootfs.tar. */
+  rootfs: boolean;
+  /** More paths to keep, beside the defaults and the config's flash.keep. */
+  keep: string[];
 }
 
 export async function runFlashSftp(context: CommandContext, options: FlashSftpOptions): Promise<ExitCode> {
@@ -39,8 +50,20 @@ export async function runFlashSftp(context: CommandContext, options: FlashSftpOp
   const out = join(config.dir, config.output, board.id);
   const image = await resolveKernelImage(out, options.image ? resolve(context.cwd, options.image) : undefined, board.id);
   if (!image.rootUuid) context.logger.warn(`${image.path} comes without a build manifest: whether its initramfs finds the device's root filesystem is not checked`);
+  const temp = options.rootfs ? await mkdtemp(join(tmpdir(), 'mcdebian-rootfs-')) : undefined;
+  try {
+    const rootfs = temp ? await prepareRootfs(context, out, temp, keepList([...config.flash.keep, ...checkedKeep(options.keep)])) : undefined;
+    return await flashAndReport(context, options, { board, image, rootfs });
+  } finally {
+    if (temp) await rm(temp, { recursive: true, force: true });
+  }
+}
+
+async function flashAndReport(context: CommandContext, options: FlashSftpOptions, what: { board: Board; image: FlashImage; rootfs?: RootfsUpdate }): Promise<ExitCode> {
+  const { board, image, rootfs } = what;
   const report = await flashSftp({
     board,
+    rootfs,
     address: {
       host: options.host, port: options.port, user: options.user,
       identity: options.identity ? resolve(context.cwd, options.identity) : undefined,
@@ -59,6 +82,33 @@ export async function runFlashSftp(context: CommandContext, options: FlashSftpOp
     context.stdout.write(`${report.message}\n`);
   }
   return report.outcome === 'healthy' || report.outcome === 'dry-run' ? 0 : 1;
+}
+
+/** --keep paths, held to the config's rules for flash.keep. */
+function checkedKeep(paths: readonly string[]): string[] {
+  for (const path of paths) {
+    const result = keepPath.safeParse(path);
+    if (!result.success) throw new UserError(`--keep ${path}: ${result.error.issues[0]?.message}`);
+  }
+  return [...paths];
+}
+
+/**
+ * The build's rootfs.tar, gzip'd into `temp` for the upload (about a third of the bytes over a
+ * slow link; Node's gzip writes no timestamp, so the same tar gives the same file and an
+ * interrupted upload resumes across runs).
+ */
+async function prepareRootfs(context: CommandContext, out: string, temp: string, keep: string[]): Promise<RootfsUpdate> {
+  const tar = join(out, 'rootfs.tar');
+  const unpackedBytes = await stat(tar).then((s) => s.size, () => {
+    throw new UserError(`no rootfs.tar in ${out}`, { hint: 'build the image first: --rootfs sends the build\'s root filesystem' });
+  });
+  const path = join(temp, 'rootfs.tar.gz');
+  context.logger.info(`compressing ${tar} (${unpackedBytes} bytes) for the upload`);
+  await pipeline(createReadStream(tar), createGzip({ level: 6 }), createWriteStream(path));
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return { path, bytes: (await stat(path)).size, sha256: hash.digest('hex'), unpackedBytes, keep };
 }
 
 /** The kernel blob to flash: --image, or the build's kernel.uimg; its uImage CRCs are checked here. */

@@ -139,7 +139,7 @@ export const commands: Record<string, Command> = {
     usage: [
       'mcdebian flash usb --device DEV [-c FILE | --board ID] [--image PATH] [--force] [--json]',
       '       mcdebian flash sftp --host H (-c FILE | --board ID) [--image PATH] [--port N] [--user U] [--identity FILE]',
-      '                           [--known-hosts FILE] [--accept-new-host-key] [--health-timeout SECONDS] [--dry-run] [--json]',
+      '                           [--known-hosts FILE] [--accept-new-host-key] [--health-timeout SECONDS] [--rootfs [--keep PATH ...]] [--dry-run] [--json]',
       '       mcdebian flash tftp (-c FILE | --board ID) --serial DEV|unix:PATH|tcp:HOST:PORT [--image PATH] [--slot 1|2]',
       '                           [--ipaddr A] [--serverip B] [--listen ADDR[:PORT]] [--log FILE] [--dry-run] [--json]',
     ].join('\n'),
@@ -147,6 +147,7 @@ export const commands: Record<string, Command> = {
       device: { type: 'string' }, board, config: { type: 'string', short: 'c' }, image: { type: 'string' }, force: { type: 'boolean' }, json, debug,
       host: { type: 'string' }, port: { type: 'string' }, user: { type: 'string' }, identity: { type: 'string' }, 'known-hosts': { type: 'string' },
       'accept-new-host-key': { type: 'boolean' }, 'health-timeout': { type: 'string' }, 'dry-run': { type: 'boolean' },
+      rootfs: { type: 'boolean' }, keep: { type: 'string', multiple: true },
       serial: { type: 'string' }, slot: { type: 'string' }, ipaddr: { type: 'string' }, serverip: { type: 'string' }, listen: { type: 'string' }, log: { type: 'string' },
     },
     positionals: { min: 1, max: 1 },
@@ -201,6 +202,8 @@ function flashSftpCommand(context: CommandContext, values: Values) {
     healthTimeoutSeconds: integerFlag(values, 'health-timeout', 600, 30, 86_400),
     dryRun: values['dry-run'] === true,
     json: values.json === true,
+    rootfs: values.rootfs === true,
+    keep: (values.keep ?? []) as unknown as string[],
   });
 }
 

@@ -40,6 +40,10 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return bytes;
 });
 
+/** An absolute path or glob in the image: no `..`, and only characters a shell glob passes as they are. */
+export const keepPath = z.string().regex(/^\/[A-Za-z0-9._+@:*?/-]*$/, { message: 'must be an absolute path of letters, digits and ._+@:-/ (with * and ? as globs)' })
+  .refine((path) => !path.split('/').includes('..'), { message: 'must not contain ..' });
+
 const user = z.strictObject({
   name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name: lower-case letters, digits, _ and -' }),
   /** Files holding OpenSSH public keys, relative to mcdebian.yaml. */
@@ -79,6 +83,11 @@ export const configSchema = z.strictObject({
   /** Size of usb.img (armhf boards) or disk.img (x86-64). */
   image: z.strictObject({ size: size.default(2 * 1024 ** 3) }).default({ size: 2 * 1024 ** 3 }),
   output: z.string().min(1).default('out'),
+  /** What `mcdebian flash sftp --rootfs` carries over from the device's old root filesystem. */
+  flash: z.strictObject({
+    /** Paths (shell globs) beside the defaults (SSH host keys, machine-id, /var/lib/bind). */
+    keep: z.array(keepPath).default([]),
+  }).default({ keep: [] }),
 });
 
 /** The schema with `overlays:` holding exactly the given overlays, each checked by its own schema. */

@@ -8,7 +8,9 @@
  * - `flash sftp` resumes a cut-off upload and writes slot 2, which U-Boot boots and the device
  *   confirms healthy;
  * - a broken image in slot 1 fails to boot three times and the boot counter brings slot 2 back,
- *   which the command reports.
+ *   which the command reports;
+ * - `flash sftp --rootfs` stages the build's root filesystem, which the initramfs puts in place,
+ *   keeping the host keys and the paths asked for.
  */
 import anyTest, { type TestFn } from 'ava';
 import { createHash } from 'node:crypto';
@@ -189,4 +191,24 @@ serial('a broken image in slot 1 fails three boots and the boot counter brings s
   t.regex(console, /slot 1 booted 3 times with no healthy system resetting the counter, auto_recovery switches slots/);
   t.is((await inGuest('fw_printenv -n boot_part')).trim(), '2');
   t.regex(await inGuest('cat /proc/cmdline'), /root=\/dev\/mtdblock7/);
+});
+
+serial('flash sftp --rootfs replaces the root filesystem at the next boot, keeping the host keys and the paths asked for', async (t) => {
+  t.timeout(40 * 60_000);
+  await inGuest('echo kept > /etc/kept-by-test && echo gone > /root/not-kept && mkdir -p /var/lib/bind && echo journal > /var/lib/bind/test.jnl');
+  const hostKey = await inGuest('cat /etc/ssh/ssh_host_ed25519_key.pub');
+  const result = await flashSftp(t, ['-c', t.context.config, '--rootfs', '--keep', '/etc/kept-by-test', '--json', '--health-timeout', '1800']);
+  t.is(result.exitCode, 0, `${result.stdout}\n${result.stderr}`);
+  const report = JSON.parse(result.stdout) as { outcome: string; rootfs: string; bootedSlot: number; steps: { step: string }[] };
+  t.is(report.outcome, 'healthy');
+  t.is(report.rootfs, 'in-place');
+  t.is(report.bootedSlot, 1);
+  t.true(report.steps.some((step) => step.step === 'unpack the new root filesystem'));
+  t.regex(guest().console(), /the root filesystem staged by flash sftp is in place/);
+  t.is((await inGuest('cat /etc/kept-by-test')).trim(), 'kept');
+  t.is((await inGuest('cat /var/lib/bind/test.jnl')).trim(), 'journal');
+  t.is(await inGuest('cat /etc/ssh/ssh_host_ed25519_key.pub'), hostKey);
+  t.is((await guest().run('test -e /root/not-kept')).code, 1, 'what was not kept is gone with the old root');
+  // the healthy boot dropped the old root; nothing of the update is left behind
+  t.is((await inGuest('ls -A / | grep -c "^\\.mcdebian-" || true')).trim(), '0');
 });

@@ -1,5 +1,9 @@
 import test from 'ava';
-import type { FlashPlan } from '../../flash/preflight.js';
+import { getBoard } from '../../board/index.js';
+import { keepPath } from '../../build/config/schema.js';
+import { parseProbe } from '../../flash/device-probe.js';
+import { keepList, stageCommands } from '../../flash/rootfs-update.js';
+import { preflight, type FlashPlan } from '../../flash/preflight.js';
 import { judgeHealth } from '../../flash/sftp.js';
 import { readBackCommand, setEnvCommand, shellQuote, writeSlotCommand } from '../../flash/slot-commands.js';
 import { checkUImage } from '../../flash/uimage-header.js';
@@ -80,4 +84,39 @@ test('flash sftp without --host, or without a board, is a usage error', async (t
   const usbBoard = await runCli(['flash', 'sftp', '--host', 'h', '--board', 'x86-64']);
   t.is(usbBoard.exitCode, 1);
   t.regex(usbBoard.stderr, /x86-64 has no kernel slots/);
+});
+
+test('the root filesystem is staged beside the running one, kept paths copied in, and marked complete last', (t) => {
+  const commands = stageCommands('/var/tmp/mcdebian-flash/r.tar.gz', keepList(['/etc/wireguard/*.conf']));
+  t.deepEqual(commands.map((c) => c.step), [
+    'remove what an earlier root filesystem update left', 'unpack the new root filesystem', 'copy the kept paths into it', 'mark it complete for the next boot',
+  ]);
+  t.is(commands[0]!.command, 'rm -rf /.mcdebian-next /.mcdebian-previous /.mcdebian-failed');
+  t.regex(commands[1]!.command, /^mkdir \/.mcdebian-next && tar -xzpf '\/var\/tmp\/mcdebian-flash\/r.tar.gz' -C \/.mcdebian-next --numeric-owner/);
+  t.regex(commands[2]!.command, /for p in \/etc\/ssh\/ssh_host_\*; do .*cp -a --parents "\$p" \/.mcdebian-next\/; fi; done/);
+  t.regex(commands[2]!.command, /for p in \/etc\/wireguard\/\*.conf;/);
+  t.regex(commands[3]!.command, /sync && : > \/.mcdebian-next\/.mcdebian-complete && sync$/);
+});
+
+test('the keep list is the defaults, then the config\'s, without repeats', (t) => {
+  t.deepEqual(keepList(['/etc/machine-id', '/etc/x']), ['/etc/ssh/ssh_host_*', '/etc/machine-id', '/var/lib/bind', '/etc/x']);
+});
+
+test('flash.keep takes absolute paths and globs, and refuses shell characters and ..', (t) => {
+  t.true(keepPath.safeParse('/etc/ssh/ssh_host_*').success);
+  for (const bad of ['etc/x', '/etc/$(reboot)', '/etc/a b', '/etc/../root', '/etc/x;rm']) t.false(keepPath.safeParse(bad).success, bad);
+});
+
+test('a root filesystem update needs room for its upload and its unpacked tree', (t) => {
+  const facts = parseProbe([
+    '== compatible', 'linksys,caiman', '== mtd', ...['u-boot 00200000', 'u_env 00040000', 's_env 00040000', 'devinfo 00100000', 'kernel1 02800000', 'rootfs1 02200000', 'kernel2 02800000', 'rootfs2 02200000', 'syscfg 02600000', 'unused_area 00680000']
+      .map((entry, i) => `mtd${i}: ${entry.split(' ')[1]} 00020000 "${entry.split(' ')[0]}"`),
+    '== env', 'boot_part=1', 'bootcmd=run nandboot', 'priKernAddr=0xa00000', 'priKernSize=0x600000', 'altKernAddr=0x3200000', 'altKernSize=0x600000', 'fw_printenv-exit 0',
+    '== cmdline', 'root=/dev/mtdblock5', '== tools', 'fw_printenv', 'fw_setenv', 'sha256sum', 'flash_erase', 'nandwrite', 'nanddump', '== space', '300000000', '== boot_id', 'x', '',
+  ].join('\n'));
+  const image = { path: 'k', bytes: 6_000_000, sha256: 'x' };
+  t.true(preflight(getBoard('wrt1200ac'), facts, image).ok);
+  const result = preflight(getBoard('wrt1200ac'), facts, image, { uploadBytes: 120_000_000, unpackedBytes: 324_000_000 });
+  t.false(result.ok);
+  t.regex(result.ok ? '' : result.problems.join('\n'), /300000000 bytes free in the upload directory, the image, the root filesystem's upload and its unpacked tree need 450000000/);
 });
