@@ -199,10 +199,10 @@ serial('flash sftp --rootfs replaces the root filesystem at the next boot, keepi
   const hostKey = await inGuest('cat /etc/ssh/ssh_host_ed25519_key.pub');
   const result = await flashSftp(t, ['-c', t.context.config, '--rootfs', '--keep', '/etc/kept-by-test', '--json', '--health-timeout', '1800']);
   t.is(result.exitCode, 0, `${result.stdout}\n${result.stderr}`);
-  const report = JSON.parse(result.stdout) as { outcome: string; rootfs: string; bootedSlot: number; steps: { step: string }[] };
+  const report = JSON.parse(result.stdout) as { outcome: string; rootfs: string; bootedSlot: number; plan: { targetSlot: number }; steps: { step: string }[] };
   t.is(report.outcome, 'healthy');
   t.is(report.rootfs, 'in-place');
-  t.is(report.bootedSlot, 1);
+  t.is(report.bootedSlot, report.plan.targetSlot);
   t.true(report.steps.some((step) => step.step === 'unpack the new root filesystem'));
   t.regex(guest().console(), /the root filesystem staged by flash sftp is in place/);
   t.is((await inGuest('cat /etc/kept-by-test')).trim(), 'kept');

@@ -4,8 +4,9 @@
  */
 import test from 'ava';
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFakeBin } from '../helpers/fake-bin.js';
@@ -84,4 +85,31 @@ test('with nothing staged and nothing to put back, the script does nothing', asy
   t.is(await version(), 'old');
   t.deepEqual((await readdir(root)).sort(), ['.hidden', 'etc', 'lost+found', 'usr']);
   t.is(await mounts(), 0);
+});
+
+const KLIBC = '/usr/lib/klibc/bin';
+const klibcReady = existsSync(join(KLIBC, 'sh')) && process.getuid?.() === 0;
+const klibcTest = klibcReady || process.env.CI === 'true' ? test.serial : test.serial.skip;
+
+klibcTest(`as in the initramfs: klibc's sh, mv, mkdir, nuke and mount, the root a read-only mount${klibcReady ? '' : ' [needs root and klibc-utils]'}`, async (t) => {
+  t.true(klibcReady, 'CI=true needs root and klibc-utils (Debian package klibc-utils)');
+  const dir = await mkdtemp(join(tmpdir(), 'mcdebian-swap-'));
+  const root = join(dir, 'root');
+  await mkdir(root);
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'mcdebian-test-root', root]);
+  t.teardown(async () => {
+    await execa('umount', [root]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+  await tree(root, 'old', release());
+  await tree(join(root, '.mcdebian-next'), 'new', release());
+  await writeFile(join(root, '.mcdebian-next/.mcdebian-complete'), '');
+  await execa('mount', ['-o', 'remount,ro', root]);
+  // klibc's tools only, as the initramfs has them: no rm, no awk, no coreutils
+  await execa(join(KLIBC, 'sh'), [SCRIPT], { env: { PATH: KLIBC, rootmnt: root } });
+  t.is(await readFile(join(root, 'etc/version'), 'utf8'), 'new');
+  t.is(await readFile(join(root, '.mcdebian-previous/etc/version'), 'utf8'), 'old');
+  t.false(existsSync(join(root, '.mcdebian-next')), 'nuke removed the emptied stage');
+  const line = (await readFile('/proc/mounts', 'utf8')).split('\n').find((l) => l.split(' ')[1] === root);
+  t.regex(line ?? '', /\sro[,\s]/, 'the root is read-only again, as the initramfs mounted it');
 });
