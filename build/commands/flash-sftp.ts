@@ -13,14 +13,14 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Board } from '../../board/board.js';
-import { keepPath } from '../config/schema.js';
+import type { FlashImage } from '../../flash/preflight.js';
 import { keepList } from '../../flash/rootfs-update.js';
+import { flashSftp, type RootfsUpdate } from '../../flash/sftp.js';
+import { checkUImage } from '../../flash/uimage-header.js';
 import { loadConfig } from '../config/load.js';
+import { keepPath } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import type { Manifest } from '../manifest.js';
-import { checkUImage } from '../../flash/uimage-header.js';
-import { flashSftp, type RootfsUpdate } from '../../flash/sftp.js';
-import type { FlashImage } from '../../flash/preflight.js';
 import { createProgressPrinter } from './flash.js';
 import { writeJson, type CommandContext, type ExitCode } from './context.js';
 

@@ -189,6 +189,7 @@ function integerFlag(values: Values, name: string, fallback: number, min: number
 function flashSftpCommand(context: CommandContext, values: Values) {
   if (typeof values.host !== 'string') throw new UsageError('flash sftp needs --host H', 'the router\'s address, e.g. --host 192.168.1.1');
   if (values.board === undefined && values.config === undefined) throw new UsageError('flash sftp needs --board ID or -c FILE: preflight checks the device against the board');
+  if (values.keep !== undefined && values.rootfs !== true) throw new UsageError('--keep goes with --rootfs: it names what a root filesystem update keeps');
   return runFlashSftp(context, {
     host: values.host,
     port: integerFlag(values, 'port', 22, 1, 65535),

@@ -81,6 +81,9 @@ test('flash sftp without --host, or without a board, is a usage error', async (t
   t.regex(noBoard.stderr, /needs --board ID or -c FILE/);
   const badPort = await runCli(['flash', 'sftp', '--host', 'h', '--board', 'wrt1200ac', '--port', '99999']);
   t.regex(badPort.stderr, /--port must be a whole number from 1 to 65535, not "99999"/);
+  const keepAlone = await runCli(['flash', 'sftp', '--host', 'h', '--board', 'wrt1200ac', '--keep', '/etc/x']);
+  t.is(keepAlone.exitCode, 2);
+  t.regex(keepAlone.stderr, /--keep goes with --rootfs/);
   const usbBoard = await runCli(['flash', 'sftp', '--host', 'h', '--board', 'x86-64']);
   t.is(usbBoard.exitCode, 1);
   t.regex(usbBoard.stderr, /x86-64 has no kernel slots/);
