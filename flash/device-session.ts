@@ -68,7 +68,11 @@ export class DeviceSession {
   static async connect(address: DeviceAddress, options: { pin?: HostKeyPin; timeoutMs?: number } = {}): Promise<DeviceSession> {
     const known = options.pin ? [options.pin.base64] : await knownHostKeys(address);
     let presented: Buffer | undefined;
-    const client = new SftpClient('mcdebian-flash');
+    // the library's default listeners print "Global end listener: …" on stdout when the device
+    // drops the connection (it does, rebooting), which would break --json; failures of the
+    // calls themselves still reject their promises
+    const quiet = () => undefined;
+    const client = new SftpClient('mcdebian-flash', { error: quiet, end: quiet, close: quiet });
     try {
       await client.connect({
         host: address.host,

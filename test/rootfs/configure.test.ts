@@ -189,8 +189,16 @@ test('the initramfs lists only its modules, compresses with zstd -19 and finds t
     "MCDEBIAN_ROOT='UUID=3f1c9a52-7d0e-5b8a-9c4e-2a6b1d0f8e37'\nMCDEBIAN_ROOTDELAY='30'\n");
   t.deepEqual(config.files.filter((entry) => entry.path.startsWith('/etc/initramfs-tools/scripts/') || entry.path.startsWith('/etc/initramfs-tools/hooks/')), [
     { path: '/etc/initramfs-tools/scripts/init-top/mcdebian-root', source: 'mcdebian-root', mode: 0o755 },
+    { path: '/etc/initramfs-tools/scripts/local-bottom/mcdebian-rootfs-swap', source: 'mcdebian-rootfs-swap', mode: 0o755 },
     { path: '/etc/initramfs-tools/hooks/mcdebian-root', source: 'mcdebian-root-hook', mode: 0o755 },
   ]);
+});
+
+test('only boards with kernel slots get the root filesystem swap in their initramfs', (t) => {
+  const swap = (board: string) => renderBaseConfig(input(board)).files.some((entry) => entry.path.endsWith('/mcdebian-rootfs-swap'));
+  t.true(swap('wrt1200ac'));
+  t.true(swap('qemu-armhf'));
+  t.false(swap('x86-64'));
 });
 
 test('root\'s keys go to /root/.ssh, private to root, and another user\'s to /etc/ssh/authorized_keys/<name>', (t) => {
