@@ -13,7 +13,7 @@ import type { Authenticator } from './auth.js';
 import type { Blocklist, ChangeResult } from './blocklist.js';
 import { checkDomains, describeInvalid } from './domain.js';
 import { HttpError, readJsonBody, sendError, sendJson } from './http.js';
-import type { Log } from './log.js';
+import type { Log } from '../../service-log.js';
 import { UpdateError } from './updater.js';
 import type { Change } from './zone.js';
 

@@ -11,7 +11,7 @@ import { Blocklist } from './blocklist.js';
 import { readFirstLine } from './first-line.js';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, zoneSettingsOf } from './config.js';
 import { describeImport, importHostsFile } from './import.js';
-import { createLog, type Log } from './log.js';
+import { createLog, type Log } from '../../service-log.js';
 import { hashPassword } from './password.js';
 import { startService } from './serve.js';
 import { createDnsUpdater } from './updater.js';

@@ -12,7 +12,7 @@ import { createAuthenticator } from './auth.js';
 import { blockedPageHandler } from './blocked-page.js';
 import { Blocklist } from './blocklist.js';
 import { ConfigError, zoneSettingsOf, type ServiceConfig } from './config.js';
-import type { Log } from './log.js';
+import type { Log } from '../../service-log.js';
 import { isPasswordHash } from './password.js';
 import { FailureLimiter } from './rate-limit.js';
 import { createDnsUpdater, type Updater } from './updater.js';

@@ -1,4 +1,5 @@
 /**
+ * Shared by the overlays' Node services (each bundles its own copy).
  * One line per event on stdout (information) or stderr (warnings, errors), which systemd sends
  * to the journal. Under systemd (JOURNAL_STREAM set) each line carries its sd-daemon(3) level
  * prefix, `<6>` `<4>` `<3>`, so `journalctl -p warning` finds the failures.
