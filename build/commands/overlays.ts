@@ -26,9 +26,10 @@ interface JsonSchemaProperty {
   description?: string;
   properties?: Record<string, JsonSchemaProperty>;
   required?: string[];
+  items?: JsonSchemaProperty;
 }
 
-/** The fields of an overlay's config, in schema order; nested mappings as `api.port`. */
+/** The fields of an overlay's config, in schema order; nested mappings as `api.port`, a list's items as `smsc[].host`. */
 export function overlayFields(overlay: Overlay): OverlayField[] {
   return fieldsOf(z.toJSONSchema(overlay.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaProperty, '');
 }
@@ -42,7 +43,7 @@ function fieldsOf(schema: JsonSchemaProperty, prefix: string): OverlayField[] {
       // a mapping the user may leave out entirely makes its fields optional too
       return required ? children : children.map((child) => ({ ...child, required: false }));
     }
-    return [{
+    const field: OverlayField = {
       name,
       type: property.type ?? (property.anyOf ? [...new Set(property.anyOf.map((option) => option.type ?? 'any'))].join(' | ') : 'any'),
       required,
@@ -50,7 +51,9 @@ function fieldsOf(schema: JsonSchemaProperty, prefix: string): OverlayField[] {
       ...(property.minimum === undefined ? {} : { minimum: property.minimum }),
       ...(property.maximum === undefined ? {} : { maximum: property.maximum }),
       ...(property.description === undefined ? {} : { description: property.description }),
-    }];
+    };
+    // the items of a list of mappings are fields too; required inside each item they are given for
+    return property.items?.properties ? [field, ...fieldsOf(property.items, `${name}[].`)] : [field];
   });
 }
 

@@ -1,0 +1,46 @@
+/**
+ * smpp-relay's systemd unit: the bundled relay under Debian's nodejs as its own system user,
+ * in the shared sandbox, its kannel.conf (passwords inside) and TLS client key handed over by
+ * LoadCredential, its message store in a state directory only it can write.
+ */
+import { SERVICE_SANDBOX } from '../hardening.js';
+
+/** Where the bundled service goes in the image. */
+export const APP_PATH = '/usr/lib/mcdebian/smpp-relay/main.mjs';
+export const UNIT = 'mcdebian-smpp-relay.service';
+export const SERVICE_USER = 'smpprelay';
+/** Root's copy of the rendered kannel.conf (0600): the service gets it as a credential. */
+export const CONF_SECRET = '/etc/mcdebian/secrets/smpp-relay/kannel.conf';
+export const CLIENT_KEY_SECRET = '/etc/mcdebian/secrets/smpp-relay/client-certkey';
+
+export function relayUnit(options: { clientCertKey: boolean; privilegedPort: boolean }): string {
+  const key = options.clientCertKey ? `LoadCredential=client-certkey:${CLIENT_KEY_SECRET}\n` : '';
+  const capabilities = options.privilegedPort
+    ? 'AmbientCapabilities=CAP_NET_BIND_SERVICE\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n'
+    : 'CapabilityBoundingSet=\n';
+  return `[Unit]
+Description=McDebian smpp-relay: SMPP relay with Kannel's sendsms API
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=exec
+User=${SERVICE_USER}
+Group=${SERVICE_USER}
+ExecStart=/usr/bin/node ${APP_PATH} serve --config %d/kannel.conf
+LoadCredential=kannel.conf:${CONF_SECRET}
+${key}# the message store: accepted messages survive a crash or a reboot here
+StateDirectory=mcdebian-smpp-relay/messages
+StateDirectoryMode=0700
+${capabilities}Restart=always
+RestartSec=2
+# 78: the config is wrong; restarting will not fix it
+RestartPreventExitStatus=78
+# one relay per store: the journal takes no lock of its own
+KillMode=control-group
+TimeoutStopSec=20
+${SERVICE_SANDBOX}
+[Install]
+WantedBy=multi-user.target
+`;
+}
