@@ -96,6 +96,8 @@ export interface SimulatorOptions {
   accounts: SimulatorAccount[];
   tls?: { key: string | Buffer; cert: string | Buffer };
   behaviour?: Partial<Behaviour>;
+  /** A port fixed in advance (a config built before the simulator starts); default: a free one. */
+  port?: number;
 }
 
 export interface SmscSimulator {
@@ -148,7 +150,7 @@ class Simulator implements SmscSimulator {
   }
 
   listen(): Promise<void> {
-    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => {
+    return new Promise((resolve) => this.server.listen(this.options.port ?? 0, '127.0.0.1', () => {
       this.port = (this.server.address() as AddressInfo).port;
       resolve();
     }));
