@@ -4,6 +4,7 @@
  * as `%d/NAME`, which is read from $CREDENTIALS_DIRECTORY (systemd's LoadCredential=, the way
  * the callhome unit hands over its key); any other value is a path read as given.
  */
+import { ConfigError as ServiceConfigError } from '../../service-main.js';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -44,7 +45,7 @@ export const configSchema = z.strictObject({
 export type ServiceConfig = z.output<typeof configSchema>;
 
 /** A config the service cannot run with: the message names the file and the field. */
-export class ConfigError extends Error {
+export class ConfigError extends ServiceConfigError {
   override readonly name = 'ConfigError';
 }
 

@@ -3,15 +3,15 @@
  *   main.mjs [serve] [--config PATH]        the admin API and the blocked page, until SIGTERM
  *   main.mjs import FILE [--config PATH]    adds a hosts-format block list
  *   main.mjs hash-password                  reads a password on stdin, prints its hash line
- * The only place that prints final errors and sets the exit code: 64 bad usage, 78 bad config
- * (sysexits.h; a unit may stop restarting on it with RestartPreventExitStatus=78), 1 otherwise.
+ * Final errors and exit codes: service-main.ts.
  */
 import { parseArgs } from 'node:util';
 import { Blocklist } from './blocklist.js';
 import { readFirstLine } from './first-line.js';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, zoneSettingsOf } from './config.js';
+import { DEFAULT_CONFIG_PATH, loadConfig, zoneSettingsOf } from './config.js';
 import { describeImport, importHostsFile } from './import.js';
-import { createLog, type Log } from '../../service-log.js';
+import type { Log } from '../../service-log.js';
+import { runServiceMain, UsageError } from '../../service-main.js';
 import { hashPassword } from './password.js';
 import { startService } from './serve.js';
 import { createDnsUpdater } from './updater.js';
@@ -20,8 +20,6 @@ const USAGE = `usage: main.mjs [serve] [--config PATH]
        main.mjs import FILE [--config PATH]
        main.mjs hash-password   (password on stdin)
 --config defaults to ${DEFAULT_CONFIG_PATH}`;
-
-class UsageError extends Error {}
 
 /** The first line of stdin: the password, without its newline. */
 async function readPassword(): Promise<string> {
@@ -63,17 +61,4 @@ async function run(argv: string[], log: Log): Promise<number> {
   throw new UsageError(`unknown command or arguments: ${positionals.join(' ')}`);
 }
 
-async function main(): Promise<void> {
-  const log = createLog();
-  try {
-    process.exitCode = await run(process.argv.slice(2), log);
-  } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    // a bug shows its stack; anything else (config, nsupdate, a missing file) its message
-    const bug = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || !(error instanceof Error);
-    log.error(usage ? `${(error as Error).message}\n${USAGE}` : bug ? String((error as Error).stack ?? error) : (error as Error).message);
-    process.exitCode = usage ? 64 : error instanceof ConfigError ? 78 : 1;
-  }
-}
-
-await main();
+await runServiceMain(run, USAGE);

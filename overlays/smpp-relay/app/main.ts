@@ -2,22 +2,19 @@
  * The relay's entry point, bundled into one file (main.mjs) for Debian's nodejs:
  *   main.mjs serve --config kannel.conf [--store FILE]   runs until SIGTERM or SIGINT
  *   main.mjs check --config kannel.conf                  reports what the relay makes of a config
- * The only place that prints final errors and sets the exit code: 64 bad usage, 78 bad config
- * (sysexits.h; the unit stops restarting on it with RestartPreventExitStatus=78), 1 otherwise.
+ * Final errors and exit codes (78 for a config the relay cannot run): service-main.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLog, type Log } from '../../service-log.js';
+import type { Log } from '../../service-log.js';
+import { ConfigError, runServiceMain, UsageError } from '../../service-main.js';
 import { startRelay } from './service.js';
 import { formatIssue, loadKannelConf } from './settings.js';
 import type { RelaySettings } from './types.js';
 
 const USAGE = `usage: main.mjs serve --config kannel.conf [--store FILE]
        main.mjs check --config kannel.conf`;
-
-class UsageError extends Error {}
-class ConfigError extends Error {}
 
 /** Reads and checks the config; warnings are logged, errors thrown together. */
 async function loadSettings(path: string, log: Log): Promise<RelaySettings> {
@@ -73,16 +70,4 @@ async function run(argv: string[], log: Log): Promise<number> {
   throw new UsageError(`unknown command: ${positionals.join(' ')}`);
 }
 
-async function main(): Promise<void> {
-  const log = createLog();
-  try {
-    process.exitCode = await run(process.argv.slice(2), log);
-  } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const bug = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || !(error instanceof Error);
-    log.error(usage ? `${(error as Error).message}\n${USAGE}` : bug ? String((error as Error).stack ?? error) : (error as Error).message);
-    process.exitCode = usage ? 64 : error instanceof ConfigError ? 78 : 1;
-  }
-}
-
-await main();
+await runServiceMain(run, USAGE);

@@ -1,0 +1,25 @@
+/**
+ * The entry point every overlay Node service shares: runs its command, prints a final error
+ * and sets the exit code (sysexits.h): 64 bad usage, 78 a config error (units stop restarting
+ * on it with RestartPreventExitStatus=78), 1 anything else. A bug shows its stack; an expected
+ * failure (a config, a missing file, a tool that failed) only its message.
+ */
+import { createLog, type Log } from './service-log.js';
+
+/** A command line the service does not understand. */
+export class UsageError extends Error {}
+
+/** A configuration the service cannot run with. */
+export class ConfigError extends Error {}
+
+export async function runServiceMain(run: (argv: string[], log: Log) => Promise<number>, usage: string): Promise<void> {
+  const log = createLog();
+  try {
+    process.exitCode = await run(process.argv.slice(2), log);
+  } catch (error) {
+    const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const bug = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || !(error instanceof Error);
+    log.error(isUsage ? `${(error as Error).message}\n${usage}` : bug ? String((error as Error).stack ?? error) : (error as Error).message);
+    process.exitCode = isUsage ? 64 : error instanceof ConfigError ? 78 : 1;
+  }
+}
