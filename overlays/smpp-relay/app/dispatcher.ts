@@ -209,7 +209,10 @@ export class Dispatcher {
     const level = state === 'in' ? 'info' : 'warn';
     this.options.log[level](`link ${link.settings.name}: ${state === 'in' ? 'back in rotation' : state === 'out' ? 'out of rotation' : 'probing'}: ${why}`);
     if (state === 'out') this.#reroute(link);
-    if (state !== 'out') this.#retryWaiting();
+    if (state === 'in') this.#retryWaiting();
+    // probing starts inside a routing decision (health.admits() in #route): placing the waiting
+    // parts from in here would put one on the link before that decision puts its own there too
+    if (state === 'probing') queueMicrotask(() => this.#retryWaiting());
   }
 
   /** Takes a link's queue back to routing, message by message. */

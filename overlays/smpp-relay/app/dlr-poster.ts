@@ -55,10 +55,12 @@ export class DlrPoster {
 
   async #attempt(post: PendingPost, tries: number): Promise<void> {
     const problem = await this.#fetch(post.url);
-    if (this.#stopped) return;
     if (problem === undefined) {
+      // also while stopping: a URL fetched must not be fetched again at the next start
       this.counters.fetched += 1;
       this.options.done(post.key);
+    } else if (this.#stopped) {
+      return;
     } else if (tries + 1 >= MAX_TRIES) {
       this.counters.failed += 1;
       this.options.log.warn(`DLR URL given up after ${MAX_TRIES} tries (${problem}): ${post.url}`);

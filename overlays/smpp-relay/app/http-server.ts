@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from './http-args.js';
+import { parseArgs, percentDecode } from './http-args.js';
 import { plainAddress } from './ip-patterns.js';
 import type { SendsmsReply } from './sendsms.js';
 
@@ -30,15 +30,19 @@ async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
 /** A POST's parameters: a form, or Kannel's text body with X-Kannel-* headers. */
 function postArgs(request: IncomingMessage, body: Buffer): Map<string, Buffer> | string {
   const [type = '', ...params] = (request.headers['content-type'] ?? '').split(';').map((part) => part.trim());
-  if (type.toLowerCase() === 'application/x-www-form-urlencoded') return parseArgs(body.toString('latin1'));
+  // as UTF-8, so raw UTF-8 (curl -d 'text=Grüße') keeps its bytes; %XX gives any byte
+  if (type.toLowerCase() === 'application/x-www-form-urlencoded') return parseArgs(body.toString('utf8'));
   if (!['text/plain', 'application/octet-stream'].includes(type.toLowerCase())) return 'Invalid content-type';
   const args = new Map<string, Buffer>([['text', body]]);
   for (const name of KANNEL_HEADERS) {
     const value = request.headers[`x-kannel-${name}`];
     if (typeof value === 'string') args.set(name, Buffer.from(value, 'latin1'));
   }
+  // smsbox_sendsms_post(): 7-bit for text/plain, 8-bit for octet-stream, unless the header says
+  if (!args.has('coding')) args.set('coding', Buffer.from(type.toLowerCase() === 'text/plain' ? '0' : '1'));
+  // get_x_kannel_from_headers(): hex, else URL-encoded
   const udh = request.headers['x-kannel-udh'];
-  if (typeof udh === 'string') args.set('udh', Buffer.from(udh, 'hex'));
+  if (typeof udh === 'string') args.set('udh', /^[0-9a-f]*$/i.test(udh) ? Buffer.from(udh, 'hex') : percentDecode(udh));
   const charset = params.find((param) => param.toLowerCase().startsWith('charset='));
   if (charset) args.set('charset', Buffer.from(charset.slice(8).replaceAll('"', ''), 'latin1'));
   return args;

@@ -92,7 +92,8 @@ export class Receipts {
    */
   #reportSmscAnswer(message: StoredMessage, outcomes: readonly PartOutcome[], smscId: string | undefined): void {
     const refused = outcomes.find((outcome) => outcome.kind === 'failed');
-    const wanted = refused ? (message.dlrMask & (DLR.smscNack | DLR.failed)) !== 0 : dlrWanted(DLR.smscAck, message.dlrMask);
+    // DLR_SMSC_FAIL or DLR_IS_FAIL (gw/dlr.h): failed, expired (0x20) or unknown (0x40)
+    const wanted = refused ? (message.dlrMask & (DLR.smscNack | DLR.failed | 0x20 | 0x40)) !== 0 : dlrWanted(DLR.smscAck, message.dlrMask);
     if (!wanted) return;
     // a split message's nack carries no reason, as handle_split() reports the whole message
     const reason = refused?.kind === 'failed' && outcomes.length === 1 ? (refused.status ?? refused.reason) : undefined;
@@ -110,7 +111,10 @@ export class Receipts {
 
   #index(wait: ReceiptWait): void {
     const link = this.#links.get(wait.link);
-    for (const key of messageIdKeys(wait.smscMessageId, { from: 'submit_sm_resp', msgIdType: link?.msgIdType })) {
+    const [exact, ...readings] = messageIdKeys(wait.smscMessageId, { from: 'submit_sm_resp', msgIdType: link?.msgIdType });
+    // the id as it came is this wait's, even when an earlier id read as hex or decimal gave the same
+    if (exact !== undefined) this.#aliases.set(this.keyOf(wait.link, exact), wait.key);
+    for (const key of readings) {
       if (!this.#aliases.has(this.keyOf(wait.link, key))) this.#aliases.set(this.keyOf(wait.link, key), wait.key);
     }
   }

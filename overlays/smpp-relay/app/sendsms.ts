@@ -84,7 +84,8 @@ function fieldError(values: Record<string, number | undefined>, dlrUrl: string |
   }
   if (values.validity !== undefined && values.validity < -1) return 'Validity field misformed, rejected';
   if (values.deferred !== undefined && values.deferred < -1) return 'Deferred field misformed, rejected';
-  if (values.priority !== undefined && (values.priority < 0 || values.priority > 3)) return 'Priority field misformed, rejected';
+  // -1 is SMS_PARAM_UNDEFINED, which smsbox lets through here as for every other field
+  if (values.priority !== undefined && values.priority !== -1 && (values.priority < 0 || values.priority > 3)) return 'Priority field misformed, rejected';
   return undefined;
 }
 
@@ -160,7 +161,7 @@ function toMessages(request: Request, args: Args, encoded: { parts: Buffer[]; es
     ...optional('charset', argText(args, 'charset')),
     ...optional('udh', request.udh?.toString('hex')),
     ...optional('protocolId', values.pid, nonNegative),
-    ...optional('priority', values.priority),
+    ...optional('priority', values.priority, nonNegative),
     ...optional('validityMinutes', values.validity, nonNegative),
     ...optional('deferredMinutes', values.deferred, nonNegative),
     acceptedAt: context.now(),

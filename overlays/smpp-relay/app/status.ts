@@ -38,7 +38,8 @@ const pad = (text: string, width: number) => text.padEnd(width);
 
 function linkLine(link: LinkStatus): string {
   const state = link.state === 'bound' ? `online ${link.onlineSeconds ?? 0}s` : link.state;
-  const health = link.health.state === 'in' ? '' : ` [${link.health.state === 'out' ? 'out of rotation' : 'probing'}: ${link.health.lastFailure ?? ''}]`;
+  const why = link.health.lastFailure === undefined ? '' : `: ${link.health.lastFailure}`;
+  const health = link.health.state === 'in' ? '' : ` [${link.health.state === 'out' ? 'out of rotation' : 'probing'}${why}]`;
   const counters = Object.entries(link.counters)
     .filter(([, value]) => value !== undefined && value !== '')
     .map(([key, value]) => `${key} ${value}`)

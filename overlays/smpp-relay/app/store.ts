@@ -162,7 +162,12 @@ export class MessageStore {
     for (const { message, outcomes } of this.open.values()) {
       records.push({ t: 'accept', m: message });
       outcomes.forEach((outcome, p) => {
-        if (outcome?.kind === 'sent') records.push({ t: 'sent', id: message.id, p, link: outcome.link, mid: outcome.mid, at: outcome.at });
+        if (outcome?.kind === 'sent') {
+          records.push({ t: 'sent', id: message.id, p, link: outcome.link, mid: outcome.mid, at: outcome.at });
+          // replaying 'sent' opens the part's wait again: close it when its receipt came or it expired
+          const key = this.options.keyOf(outcome.link, outcome.mid);
+          if (this.options.wantsReceipt(message, p) && outcome.mid !== '' && !this.waits.has(key)) records.push({ t: 'receipt', key });
+        }
         if (outcome?.kind === 'failed') records.push({ t: 'failed', id: message.id, p, ...(outcome.status === undefined ? {} : { status: outcome.status }), reason: outcome.reason, at: outcome.at });
       });
     }
