@@ -7,15 +7,27 @@
  * each posted to the message's dlr-url with Kannel's escapes (dlr-url.ts) when the mask asks.
  * Receipts match their message by the smsc-id of the link they come on and the SMSC's message
  * id; without `msg-id-type` a hex id in submit_sm_resp also finds its decimal twin in the
- * receipt (dlr.ts, messageIdKeys()).
+ * receipt (dlr.ts, messageIdKeys()). A receipt that comes before its submit_sm_resp is handled
+ * (in the same read from the socket, or from an SMSC that sends it first) is held for ten
+ * seconds and matched when the resp is; Kannel drops it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Log } from '../../service-log.js';
 import type { PartJob } from './dispatcher.js';
-import { ackText, DLR, dlrEndsWait, dlrWanted, messageIdKeys, nackText, parseReceipt, receiptDlrType, registeredDelivery } from './dlr.js';
+import { ackText, DLR, dlrEndsWait, dlrWanted, messageIdKeys, nackText, parseReceipt, receiptDlrType, registeredDelivery, type Receipt } from './dlr.js';
 import { expandDlrUrl, type DlrFields } from './dlr-url.js';
 import type { MessageStore, PartOutcome, PendingPost, ReceiptWait, StoredMessage } from './store.js';
 import type { DeliverSm, LinkSettings } from './types.js';
+
+/** How long a receipt waits for its submit_sm_resp to be handled, and how many may wait. */
+const EARLY_MS = 10_000;
+const MAX_EARLY = 10_000;
+
+interface EarlyReceipt {
+  link: string;
+  receipt: Receipt;
+  until: number;
+}
 
 /** The message fields every DLR URL may show. */
 function messageFields(message: Omit<StoredMessage, 'parts'>): Omit<DlrFields, 'type'> {
@@ -27,8 +39,11 @@ export class Receipts {
   /** Called for each DLR URL to fetch, after it is in the store. */
   onPost: (post: PendingPost) => void = () => undefined;
   #store: MessageStore | undefined;
-  /** Every key a wait may be found by -> the wait's own key. */
+  /** Every key a wait may be found by -> the wait's own key; and the other way round, to forget them. */
   readonly #aliases = new Map<string, string>();
+  readonly #aliasesOf = new Map<string, string[]>();
+  /** Receipts whose submit_sm_resp has not been handled yet, for a few seconds. */
+  #early: EarlyReceipt[] = [];
   readonly #links: Map<string, LinkSettings>;
 
   constructor(private readonly options: { links: readonly LinkSettings[]; log: Log; now?: () => number }) {
@@ -71,19 +86,44 @@ export class Receipts {
       return;
     }
     this.counters.received += 1;
-    const link = this.#links.get(deliver.link);
+    this.#dropLate();
+    const early = { link: deliver.link, receipt, until: this.#now() + EARLY_MS };
+    if (!this.#match(early) && this.#early.length < MAX_EARLY) this.#early.push(early);
+  }
+
+  /** Receipt waits submitted before the cutoff (epoch ms) end unanswered; so do receipts held too long for their message. */
+  expire(cutoff: number): number {
+    this.#dropLate();
+    const keys = this.#requireStore().expireWaits(cutoff);
+    for (const key of keys) this.#forget(key);
+    return keys.length;
+  }
+
+  /** Handles a receipt if its wait is known; false when it is not (yet). */
+  #match({ link: name, receipt }: EarlyReceipt): boolean {
+    const link = this.#links.get(name);
     const wait = this.#find(link, receipt.id);
-    if (!wait) {
-      this.counters.unmatched += 1;
-      this.options.log.warn(`link ${deliver.link}: a receipt for SMSC message id ${receipt.id} matches no message awaiting one`);
-      return;
-    }
+    if (!wait) return false;
     const type = receiptDlrType(receipt);
     const { message } = wait;
     if (dlrWanted(type, message.dlrMask)) {
       this.#post(message, { type, text: receipt.raw, smscMessageId: wait.smscMessageId, ...(link ? { smscId: link.smscId, account: link.systemId } : {}) });
     }
-    if (dlrEndsWait(type, message.dlrMask)) this.#requireStore().receiptDone(wait.key);
+    if (dlrEndsWait(type, message.dlrMask)) {
+      this.#requireStore().receiptDone(wait.key);
+      this.#forget(wait.key);
+    }
+    return true;
+  }
+
+  /** Receipts held for a submit_sm_resp that never came are unmatched after all. */
+  #dropLate(): void {
+    const now = this.#now();
+    for (const early of this.#early.filter((entry) => entry.until <= now)) {
+      this.counters.unmatched += 1;
+      this.options.log.warn(`link ${early.link}: a receipt for SMSC message id ${early.receipt.id} matches no message awaiting one`);
+    }
+    this.#early = this.#early.filter((entry) => entry.until > now);
   }
 
   /**
@@ -111,12 +151,20 @@ export class Receipts {
 
   #index(wait: ReceiptWait): void {
     const link = this.#links.get(wait.link);
-    const [exact, ...readings] = messageIdKeys(wait.smscMessageId, { from: 'submit_sm_resp', msgIdType: link?.msgIdType });
+    const [exact, ...readings] = messageIdKeys(wait.smscMessageId, { from: 'submit_sm_resp', msgIdType: link?.msgIdType }).map((key) => this.keyOf(wait.link, key));
     // the id as it came is this wait's, even when an earlier id read as hex or decimal gave the same
-    if (exact !== undefined) this.#aliases.set(this.keyOf(wait.link, exact), wait.key);
-    for (const key of readings) {
-      if (!this.#aliases.has(this.keyOf(wait.link, key))) this.#aliases.set(this.keyOf(wait.link, key), wait.key);
-    }
+    if (exact !== undefined) this.#aliases.set(exact, wait.key);
+    const own = [exact, ...readings.filter((key) => !this.#aliases.has(key))].filter((key): key is string => key !== undefined);
+    for (const key of own) this.#aliases.set(key, wait.key);
+    this.#aliasesOf.set(wait.key, own);
+    // a receipt that came before its submit_sm_resp was handled (same read, or an SMSC that sends it first)
+    if (this.#early.length > 0) this.#early = this.#early.filter((early) => !this.#match(early));
+  }
+
+  /** Forgets an ended wait's lookup keys, so the table does not grow for as long as the relay runs. */
+  #forget(waitKey: string): void {
+    for (const key of this.#aliasesOf.get(waitKey) ?? []) if (this.#aliases.get(key) === waitKey) this.#aliases.delete(key);
+    this.#aliasesOf.delete(waitKey);
   }
 
   #find(link: LinkSettings | undefined, id: string): ReceiptWait | undefined {

@@ -109,32 +109,36 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     json: status,
   });
   const maintenance = setInterval(() => {
-    const expired = store.expireWaits(Date.now() - settings.core.dlrExpiryHours * 3600 * 1000);
+    const expired = receipts.expire(Date.now() - settings.core.dlrExpiryHours * 3600 * 1000);
     if (expired > 0) log.info(`${expired} delivery receipts never came within dlr-expiry; no longer awaited`);
     store.compactIfLarge().catch((error: Error) => log.error(`compacting ${options.storePath} failed: ${error.message}`));
   }, 60_000);
   maintenance.unref();
-
-  const sendsmsPort = await listen(sendsms, options.ports?.sendsms ?? settings.smsbox.sendsmsPort, settings.smsbox.sendsmsInterface);
-  const adminPort = await listen(admin, options.ports?.admin ?? settings.core.adminPort, settings.core.adminInterface);
-  log.info(`sendsms on port ${sendsmsPort}, status on port ${adminPort}, ${links.length} links`);
 
   const closeServer = (server: Server) =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-  return {
-    sendsmsPort,
-    adminPort,
-    status,
-    close: async () => {
-      clearInterval(maintenance);
-      await Promise.all([closeServer(sendsms), closeServer(admin)]);
-      dispatcher.stop();
-      await Promise.all(links.map((link) => link.port.stop()));
-      await poster.stop();
-      await store.close();
-    },
+  const close = async () => {
+    clearInterval(maintenance);
+    await Promise.all([closeServer(sendsms), closeServer(admin)]);
+    dispatcher.stop();
+    await Promise.all(links.map((link) => link.port.stop()));
+    await poster.stop();
+    await store.close();
   };
+  let sendsmsPort: number;
+  let adminPort: number;
+  try {
+    sendsmsPort = await listen(sendsms, options.ports?.sendsms ?? settings.smsbox.sendsmsPort, settings.smsbox.sendsmsInterface);
+    adminPort = await listen(admin, options.ports?.admin ?? settings.core.adminPort, settings.core.adminInterface);
+  } catch (error) {
+    // the links are connecting or bound by now: left open, they would keep the process running
+    // with no HTTP side (and systemd would see it up)
+    await close().catch((closing: Error) => log.error(`stopping after a failed start: ${closing.message}`));
+    throw error;
+  }
+  log.info(`sendsms on port ${sendsmsPort}, status on port ${adminPort}, ${links.length} links`);
+  return { sendsmsPort, adminPort, status, close };
 }

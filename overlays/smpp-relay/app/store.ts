@@ -137,11 +137,11 @@ export class MessageStore {
     this.#record({ t: 'posted', key });
   }
 
-  /** Drops receipt waits older than the cutoff (epoch ms); returns how many. */
-  expireWaits(cutoff: number): number {
+  /** Drops receipt waits older than the cutoff (epoch ms); returns their keys. */
+  expireWaits(cutoff: number): string[] {
     const expired = [...this.waits.values()].filter((wait) => wait.submittedAt < cutoff);
     for (const wait of expired) this.#record({ t: 'receipt', key: wait.key });
-    return expired.length;
+    return expired.map((wait) => wait.key);
   }
 
   /** Bytes in the journal. */

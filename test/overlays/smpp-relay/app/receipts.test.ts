@@ -26,12 +26,15 @@ interface Setup {
   posts: PendingPost[];
   log: ReturnType<typeof createMemoryLog>;
   dir: string;
+  /** Moves the receipts' clock on. */
+  advance(ms: number): void;
 }
 
 async function setUp(t: ExecutionContext, dir?: string): Promise<Setup> {
   const where = dir ?? (await makeTempDir(t, 'mcdebian-receipts-'));
   const log = createMemoryLog();
-  const receipts = new Receipts({ links: LINKS, log, now: () => NOW });
+  let now = NOW;
+  const receipts = new Receipts({ links: LINKS, log, now: () => now });
   const store = await MessageStore.load({ path: join(where, 'journal'), keyOf: receipts.keyOf, wantsReceipt: Receipts.wantsReceipt, log, sync: false });
   t.teardown(() => store.close().catch(() => undefined));
   receipts.attach(store);
@@ -40,7 +43,7 @@ async function setUp(t: ExecutionContext, dir?: string): Promise<Setup> {
     t.true(store.posts.has(post.key), 'a DLR URL is in the store before it is fetched');
     posts.push(post);
   };
-  return { receipts, store, posts, log, dir: where };
+  return { receipts, store, posts, log, dir: where, advance: (ms) => { now += ms; } };
 }
 
 function message(id: string, parts: number, dlrMask: number, change: Partial<StoredMessage> = {}): StoredMessage {
@@ -130,13 +133,16 @@ test('the phone\'s receipt is matched by the link\'s smsc-id and the SMSC\'s id,
   t.deepEqual(receipts.counters, { received: 1, unmatched: 0, mo: 0 });
 });
 
-test('a receipt on a link of another smsc-id does not match, and is counted', async (t) => {
-  const { receipts, store, posts, log } = await setUp(t);
+test('a receipt on a link of another smsc-id does not match, and is counted once it has waited 10 s for its message', async (t) => {
+  const { receipts, store, posts, log, advance } = await setUp(t);
   const stored = message('m', 1, 1);
   await store.accept(stored);
   receipts.sent(job(stored, 0), link('a1'), '1A2B');
   receipts.deliver(deliver('other', receipt('1A2B', 'DELIVRD')));
   receipts.deliver(deliver('a1', receipt('999', 'DELIVRD')));
+  t.is(receipts.counters.unmatched, 0, 'held for a submit_sm_resp still to come');
+  advance(10_001);
+  receipts.expire(0);
   t.deepEqual(posts, []);
   t.is(store.waits.size, 1);
   t.deepEqual(receipts.counters, { received: 2, unmatched: 2, mo: 0 });
@@ -169,7 +175,7 @@ test('an exact id wins over another message\'s id that only reads the same as he
 });
 
 test('an intermediate receipt is posted and keeps the wait when the final one is asked for', async (t) => {
-  const { receipts, store, posts } = await setUp(t);
+  const { receipts, store, posts, advance } = await setUp(t);
   const stored = message('m', 1, 1 + 2 + 4);
   await store.accept(stored);
   receipts.sent(job(stored, 0), link('a1'), 'X');
@@ -179,8 +185,22 @@ test('an intermediate receipt is posted and keeps the wait when the final one is
   receipts.deliver(deliver('a1', receipt('X', 'DELIVRD')));
   t.is(store.waits.size, 0);
   receipts.deliver(deliver('a1', receipt('X', 'DELIVRD')));
+  advance(10_001);
+  receipts.expire(0);
   t.deepEqual(queries(posts).map(({ type }) => type), ['4', '4', '1']);
   t.deepEqual(receipts.counters, { received: 4, unmatched: 1, mo: 0 });
+});
+
+test('a receipt that comes before its submit_sm_resp is handled is matched when it is', async (t) => {
+  const { receipts, store, posts } = await setUp(t);
+  const stored = message('m', 1, 1);
+  await store.accept(stored);
+  receipts.deliver(deliver('a1', receipt('77', 'DELIVRD')));
+  t.deepEqual(posts, []);
+  receipts.sent(job(stored, 0), link('a1'), '77');
+  t.deepEqual(queries(posts).map(({ id, type }) => ({ id, type })), [{ id: 'm', type: '1' }]);
+  t.is(store.waits.size, 0);
+  t.is(receipts.counters.unmatched, 0);
 });
 
 const phoneReceipts = test.macro({
