@@ -15,8 +15,8 @@ import { Receipts } from './receipts.js';
 import { handleSendsms } from './sendsms.js';
 import { SmppLink } from './smpp-link.js';
 import { renderStatusText, type RelayStatus } from './status.js';
-import { MessageStore } from './store.js';
-import type { RelaySettings } from './types.js';
+import { MessageStore, type StoredMessage } from './store.js';
+import type { LinkSettings, RelaySettings } from './types.js';
 
 export const VERSION = '1.0.0';
 
@@ -39,18 +39,18 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-/** Starts the relay; resolves once every server listens. */
-export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
-  const { settings, log } = options;
-  const started = Date.now();
-  const counters = { accepted: 0, sent: 0, failed: 0 };
-  const links = settings.links.map((link) => ({ settings: link, port: new SmppLink(link, { log, ...(options.tls ? { tls: options.tls } : {}) }) }));
-  const receipts = new Receipts({ links: settings.links, log });
-  const store = await MessageStore.load({ path: options.storePath, keyOf: receipts.keyOf, wantsReceipt: Receipts.wantsReceipt, log, sync: options.sync ?? true });
-  receipts.attach(store);
-  const poster = new DlrPoster({ done: (key) => store.posted(key), log });
-  receipts.onPost = (post) => poster.post(post);
-  const dispatcher = new Dispatcher(links, {
+interface Counters {
+  accepted: number;
+  sent: number;
+  failed: number;
+}
+
+type Links = { settings: LinkSettings; port: SmppLink }[];
+
+/** The dispatcher, reporting what became of each part to the counters and the receipts. */
+function createDispatcher(options: { settings: RelaySettings; links: Links; receipts: Receipts; counters: Counters; log: Log }): Dispatcher {
+  const { settings, receipts, counters, log } = options;
+  return new Dispatcher(options.links, {
     resendRetry: settings.core.smsResendRetry,
     resendFreq: settings.core.smsResendFreq,
     queueLimit: settings.core.smsOutgoingQueueLimit,
@@ -68,10 +68,57 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       },
     },
   });
+}
+
+/**
+ * Stores the messages of one request, then dispatches them. Each one stored is dispatched even
+ * when another could not be (the request is then answered 503, and that one may still be in
+ * the journal and go after a restart: at-least-once).
+ */
+async function acceptAll(messages: StoredMessage[], store: MessageStore, dispatcher: Dispatcher, counters: Counters): Promise<void> {
+  const results = await Promise.allSettled(messages.map((message) => store.accept(message)));
+  messages.forEach((message, index) => {
+    if (results[index]!.status !== 'fulfilled') return;
+    counters.accepted += 1;
+    dispatcher.enqueue(message);
+  });
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/** Every minute: receipts that never came, and compaction of a grown journal. */
+function startMaintenance(options: { receipts: Receipts; store: MessageStore; settings: RelaySettings; storePath: string; log: Log }): NodeJS.Timeout {
+  const { receipts, store, settings, log } = options;
+  const timer = setInterval(() => {
+    const expired = receipts.expire(Date.now() - settings.core.dlrExpiryHours * 3600 * 1000);
+    if (expired > 0) log.info(`${expired} delivery receipts never came within dlr-expiry; no longer awaited`);
+    store.compactIfLarge().catch((error: Error) => log.error(`compacting ${options.storePath} failed: ${error.message}`));
+  }, 60_000);
+  timer.unref();
+  return timer;
+}
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+
+/** Starts the relay; resolves once every server listens. */
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const { settings, log } = options;
+  const started = Date.now();
+  const counters: Counters = { accepted: 0, sent: 0, failed: 0 };
+  const links: Links = settings.links.map((link) => ({ settings: link, port: new SmppLink(link, { log, ...(options.tls ? { tls: options.tls } : {}) }) }));
+  const receipts = new Receipts({ links: settings.links, log });
+  const store = await MessageStore.load({ path: options.storePath, keyOf: receipts.keyOf, wantsReceipt: Receipts.wantsReceipt, log, sync: options.sync ?? true });
+  receipts.attach(store);
+  const poster = new DlrPoster({ done: (key) => store.posted(key), log });
+  receipts.onPost = (post) => poster.post(post);
+  const dispatcher = createDispatcher({ settings, links, receipts, counters, log });
   for (const link of links) link.port.on('deliver', (deliver) => receipts.deliver(deliver));
-  for (const { message, outcomes } of store.open.values()) {
-    dispatcher.enqueue(message, outcomes.flatMap((outcome, part) => (outcome === undefined ? [part] : [])));
-  }
+  // what the journal holds is queued before any link binds
+  for (const { message, outcomes } of store.open.values()) dispatcher.enqueue(message, outcomes.flatMap((outcome, part) => (outcome === undefined ? [part] : [])));
   for (const post of store.posts.values()) poster.post(post);
   if (store.open.size > 0) log.info(`resuming ${store.open.size} messages from ${options.storePath}`);
   dispatcher.start();
@@ -83,11 +130,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       users: settings.users,
       smsbox: settings.smsbox,
       route: (smscId) => dispatcher.preview(smscId),
-      accept: async (messages) => {
-        await Promise.all(messages.map((message) => store.accept(message)));
-        counters.accepted += messages.length;
-        for (const message of messages) dispatcher.enqueue(message);
-      },
+      accept: (messages) => acceptAll(messages, store, dispatcher, counters),
       newId: randomUUID,
       now: Date.now,
       reference: () => (reference = (reference + 1) % 256),
@@ -108,18 +151,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     text: () => renderStatusText(status()),
     json: status,
   });
-  const maintenance = setInterval(() => {
-    const expired = receipts.expire(Date.now() - settings.core.dlrExpiryHours * 3600 * 1000);
-    if (expired > 0) log.info(`${expired} delivery receipts never came within dlr-expiry; no longer awaited`);
-    store.compactIfLarge().catch((error: Error) => log.error(`compacting ${options.storePath} failed: ${error.message}`));
-  }, 60_000);
-  maintenance.unref();
-
-  const closeServer = (server: Server) =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+  const maintenance = startMaintenance({ receipts, store, settings, storePath: options.storePath, log });
   const close = async () => {
     clearInterval(maintenance);
     await Promise.all([closeServer(sendsms), closeServer(admin)]);
@@ -128,17 +160,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await poster.stop();
     await store.close();
   };
-  let sendsmsPort: number;
-  let adminPort: number;
   try {
-    sendsmsPort = await listen(sendsms, options.ports?.sendsms ?? settings.smsbox.sendsmsPort, settings.smsbox.sendsmsInterface);
-    adminPort = await listen(admin, options.ports?.admin ?? settings.core.adminPort, settings.core.adminInterface);
+    const sendsmsPort = await listen(sendsms, options.ports?.sendsms ?? settings.smsbox.sendsmsPort, settings.smsbox.sendsmsInterface);
+    const adminPort = await listen(admin, options.ports?.admin ?? settings.core.adminPort, settings.core.adminInterface);
+    log.info(`sendsms on port ${sendsmsPort}, status on port ${adminPort}, ${links.length} links`);
+    return { sendsmsPort, adminPort, status, close };
   } catch (error) {
     // the links are connecting or bound by now: left open, they would keep the process running
     // with no HTTP side (and systemd would see it up)
     await close().catch((closing: Error) => log.error(`stopping after a failed start: ${closing.message}`));
     throw error;
   }
-  log.info(`sendsms on port ${sendsmsPort}, status on port ${adminPort}, ${links.length} links`);
-  return { sendsmsPort, adminPort, status, close };
 }
