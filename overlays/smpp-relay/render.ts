@@ -6,6 +6,7 @@
  */
 import type { LayerFile } from '../../rootfs/configure.js';
 import { fileFor, type OverlayContext, type OverlayRender, type ReadFile } from '../overlay.js';
+import { readSettings } from './app/settings.js';
 import { DEVICE, forDevice, parseUserConf, renderConf, sourcesFromKannel, sourcesFromYaml, type ConfSource } from './conf.js';
 import type { SmppRelayConfig } from './schema.js';
 import { APP_PATH, CLIENT_KEY_SECRET, CONF_SECRET, relayUnit, SERVICE_USER, UNIT } from './units.js';
@@ -50,6 +51,8 @@ export function renderSmppRelay(config: SmppRelayConfig, files: readonly ReadFil
     const key = fileFor(files, 'clientCertKeyFile');
     layer.push({ path: CLIENT_KEY_SECRET, content: key.content ?? '', mode: 0o600, secret: { overlay: 'smpp-relay', field: 'clientCertKeyFile', source: key.file } });
   }
+  // the relay's warnings about the conf (an id no link has, a key without effect) show in plan and build
+  const warnings = readSettings(parseUserConf(conf, 'kannel.conf').groups, 'kannel.conf').issues.filter((issue) => issue.severity === 'warning');
   const links = sources.filter((group) => group.name === 'smsc').map((group) => `${group.entries.find((entry) => entry.key === 'smsc-id')?.value ?? '?'} ${group.entries.find((entry) => entry.key === 'host')?.value ?? '?'}`);
   return {
     files: layer,
@@ -60,6 +63,6 @@ export function renderSmppRelay(config: SmppRelayConfig, files: readonly ReadFil
       { description: `the ${SERVICE_USER} user exists`, argv: ['id', SERVICE_USER] },
     ],
     outputs: [],
-    notes: [`from ${source}: ${links.length} links (${links.join(', ')}), sendsms on ${valueOf(sources, 'smsbox', 'sendsms-interface') ?? 'all addresses'}:${ports[0]}, status on ${valueOf(sources, 'core', 'admin-interface') ?? 'all addresses'}:${ports[1]}`],
+    notes: [...warnings.map((issue) => `warning: ${issue.message}`), `from ${source}: ${links.length} links (${links.join(', ')}), sendsms on ${valueOf(sources, 'smsbox', 'sendsms-interface') ?? 'all addresses'}:${ports[0]}, status on ${valueOf(sources, 'core', 'admin-interface') ?? 'all addresses'}:${ports[1]}`],
   };
 }
