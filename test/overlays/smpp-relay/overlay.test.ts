@@ -70,7 +70,8 @@ test('the layer holds the unit, its user and the check command; the image checks
   t.regex(unit, /^CapabilityBoundingSet=$/m, 'no capabilities for ports above 1023');
   t.deepEqual(render.units, ['mcdebian-smpp-relay.service']);
   t.deepEqual(render.checks.map((check) => check.argv.slice(0, 3)), [['node', '--check', '/usr/lib/mcdebian/smpp-relay/main.mjs'], ['node', '/usr/lib/mcdebian/smpp-relay/main.mjs', 'check'], ['id', 'smpprelay']]);
-  t.regex(render.notes[0] ?? '', /2 links \(carrier smsc1\.example, backup smsc2\.example\), sendsms on 192\.168\.7\.1:13013/);
+  t.regex(render.notes.at(-1) ?? '', /2 links \(carrier smsc1\.example, backup smsc2\.example\), sendsms on 192\.168\.7\.1:13013/);
+  t.true(render.notes.includes('warning: admin-password is missing: Kannel refuses to start without it, and the relay\'s status endpoint is open to anyone who reaches admin-port'));
 });
 
 const issuesOf = (config: SmppRelayConfig, files: ReadFile[]) => smppRelay.validate?.(config, files, { board: router.board }) ?? [];
