@@ -8,10 +8,15 @@
  * - dns-blacklist answers through forwarded ports: blocked names and subdomains, names resolved
  *   by an upstream named on the host, API changes seen in DNS at once, bad logins and names
  *   refused, concurrent adds, the list kept across a restart of named, the blocked page.
+ * - smpp-relay binds to the tests' SMSC on the host, relays sendsms through a forwarded port
+ *   with receipts back to a DLR URL on the host, and loses nothing when systemd's kill -9 takes
+ *   it down under traffic.
  */
 import anyTest, { type TestFn } from 'ava';
 import { execa } from 'execa';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Manifest } from '../../build/manifest.js';
 import { hashPassword } from '../../overlays/dns-blacklist/app/password.js';
@@ -21,16 +26,18 @@ import { getWithHost, requestJson } from '../helpers/http.js';
 import { digA, startUpstream, type RunningNamed } from '../helpers/named.js';
 import { sshExec } from '../helpers/ssh.js';
 import { hasProgram } from '../helpers/tools.js';
+import { httpGet, sendsmsPath } from '../helpers/gateway.js';
+import { startSimulator, type SmscSimulator } from '../helpers/smsc-simulator.js';
 
 interface Context {
   workspace: Workspace;
   sshdPort: number;
   remotePort: number;
-  ports: { upstream: number; dns: number; api: number; page: number };
+  ports: { upstream: number; dns: number; api: number; page: number; smsc: number; sendsms: number; status: number };
 }
 
 /** What after.always must stop; ava gives each test a copy of the context, so not in it. */
-const running: { host?: ManagedHost; guest?: BootedGuest; upstream?: RunningNamed } = {};
+const running: { host?: ManagedHost; guest?: BootedGuest; upstream?: RunningNamed; smsc?: SmscSimulator } = {};
 
 const test = anyTest as TestFn<Context>;
 const TOOLS = ['mmdebstrap', 'qemu-system-arm', 'mkimage', 'sfdisk', 'qemu-img', 'mkfs.fat', 'sshd', 'ssh-keygen', 'named', 'dig'];
@@ -41,28 +48,32 @@ const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missi
 /** QEMU user networking gives the guest this address. */
 const GUEST = '10.0.2.15';
 const PASSWORD = 'router test password';
+const SENDSMS_PASSWORD = 'sendsms test password';
 
 test.before(async (t) => {
   const workspace = await makeWorkspace(await testCacheDir());
-  const [sshdPort, remotePort, upstream, dns, api, page] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-  t.context = { workspace, sshdPort: sshdPort!, remotePort: remotePort!, ports: { upstream: upstream!, dns: dns!, api: api!, page: page! } };
+  const [sshdPort, remotePort, upstream, dns, api, page, smsc, sendsms, status] = await Promise.all(Array.from({ length: 9 }, () => freePort()));
+  t.context = { workspace, sshdPort: sshdPort!, remotePort: remotePort!, ports: { upstream: upstream!, dns: dns!, api: api!, page: page!, smsc: smsc!, sendsms: sendsms!, status: status! } };
 });
 
 test.after.always(async (t) => {
   await running.guest?.powerOff().catch(() => undefined);
   await running.host?.stop().catch(() => undefined);
   await running.upstream?.stop().catch(() => undefined);
+  await running.smsc?.close().catch(() => undefined);
   await removeWorkspace(t.context.workspace);
 });
 
 const out = (t: { context: Context }, ...path: string[]) => join(t.context.workspace.dir, 'out', 'qemu-armhf', ...path);
 
-serial(`a router image with callhome and dns-blacklist: pinned host key, secrets at 0600 and listed by path, BIND checked in the image${needs}`, async (t) => {
+serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host key, secrets at 0600 and listed by path, BIND checked in the image${needs}`, async (t) => {
   t.timeout(40 * 60_000);
   const { workspace, sshdPort, remotePort, ports } = t.context;
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'managed-host', '-f', join(workspace.dir, 'keys', 'managed_host_key')]);
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'impostor', '-f', join(workspace.dir, 'keys', 'impostor_host_key')]);
   await writeFile(join(workspace.dir, 'keys', 'api-password-hash'), `${await hashPassword(PASSWORD)}\n`, { mode: 0o600 });
+  await writeFile(join(workspace.dir, 'keys', 'smsc-password'), 'smsc-pw\n', { mode: 0o600 });
+  await writeFile(join(workspace.dir, 'keys', 'sendsms-password'), `${SENDSMS_PASSWORD}\n`, { mode: 0o600 });
   const config = await writeConfig(workspace, 'router', [
     'board: qemu-armhf',
     'hostname: branch7',
@@ -79,6 +90,12 @@ serial(`a router image with callhome and dns-blacklist: pinned host key, secrets
     '    dnssecValidation: "no"',
     '    seed: [bad.example]',
     '    api: { passwordHash: keys/api-password-hash }',
+    '  smpp-relay:',
+    '    smsc:',
+    `      - { smscId: carrier, host: 10.0.2.2, port: ${ports.smsc}, username: branch7, passwordFile: keys/smsc-password, transceiverMode: true, reconnectDelay: 1 }`,
+    '    users:',
+    '      - { username: app, passwordFile: keys/sendsms-password, defaultSmsc: carrier }',
+    '    sendsms: { globalSender: "4930" }',
   ]);
   const result = await runCliIn(workspace, ['build', '-c', config]);
   t.is(result.exitCode, 0, result.stderr.slice(-3000));
@@ -91,9 +108,14 @@ serial(`a router image with callhome and dns-blacklist: pinned host key, secrets
   t.deepEqual(manifest.secrets, [
     { overlay: 'callhome', field: 'privateKey', source: join(workspace.dir, 'secrets', 'branch7', 'callhome-tunnel-key'), path: '/etc/mcdebian/secrets/callhome/tunnel-key', mode: '0600' },
     { overlay: 'dns-blacklist', field: 'api.passwordHash', source: join(workspace.dir, 'keys', 'api-password-hash'), path: '/etc/mcdebian/secrets/dns-blacklist/password-hash', mode: '0600' },
+    {
+      overlay: 'smpp-relay', field: 'smsc.0.passwordFile, users.0.passwordFile',
+      source: `${join(workspace.dir, 'keys', 'smsc-password')}, ${join(workspace.dir, 'keys', 'sendsms-password')}`,
+      path: '/etc/mcdebian/secrets/smpp-relay/kannel.conf', mode: '0600',
+    },
   ]);
   const text = await readFile(out(t, 'manifest.json'), 'utf8');
-  t.false(text.includes('PRIVATE KEY') || text.includes('scrypt$'), 'no secret content in the manifest');
+  t.false(text.includes('PRIVATE KEY') || text.includes('scrypt$') || text.includes(SENDSMS_PASSWORD), 'no secret content in the manifest');
   t.true(manifest.artifacts.some((artifact) => artifact.name === 'callhome/sshd_config'));
   t.true(manifest.packages.some((p) => p.name === 'bind9') && manifest.packages.some((p) => p.name === 'nodejs'));
   for (const secret of manifest.secrets) {
@@ -101,8 +123,10 @@ serial(`a router image with callhome and dns-blacklist: pinned host key, secrets
     t.regex(listing, /^-rw------- 0\/0 /, secret.path);
   }
   const log = await readFile(out(t, 'build.log'), 'utf8');
-  for (const check of ['systemd-analyze verify --man=no /etc/systemd/system/mcdebian-callhome.service', 'systemd-analyze verify --man=no /etc/systemd/system/mcdebian-dns-blacklist.service', 'named-checkconf /etc/bind/named.conf', 'node --check /usr/lib/mcdebian/dns-blacklist/main.mjs']) {
-    t.true(log.includes(`${check}\n# exit 0`), check);
+  for (const check of ['systemd-analyze verify --man=no /etc/systemd/system/mcdebian-callhome.service', 'systemd-analyze verify --man=no /etc/systemd/system/mcdebian-dns-blacklist.service', 'named-checkconf /etc/bind/named.conf', 'node --check /usr/lib/mcdebian/dns-blacklist/main.mjs',
+    'systemd-analyze verify --man=no /etc/systemd/system/mcdebian-smpp-relay.service', 'node /usr/lib/mcdebian/smpp-relay/main.mjs check --config /etc/mcdebian/secrets/smpp-relay/kannel.conf']) {
+    // a check may print (the relay's says what it read) between its command line and its exit
+    t.regex(log, new RegExp(`${check.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n(?:(?!# exit).*\\n)*# exit 0 `), check);
   }
 });
 
@@ -118,7 +142,8 @@ serial(`the booted image calls home, and the tunnel comes back after every cut; 
   });
   running.host = host;
   const guest = await bootGuest(workspace, join(workspace.dir, 'router.yaml'), {
-    minutes: 15, forwards: [`udp:${ports.dns}:53`, `tcp:${ports.dns}:53`, `tcp:${ports.api}:8053`, `tcp:${ports.page}:80`],
+    minutes: 15,
+    forwards: [`udp:${ports.dns}:53`, `tcp:${ports.dns}:53`, `tcp:${ports.api}:8053`, `tcp:${ports.page}:80`, `tcp:${ports.sendsms}:13013`, `tcp:${ports.status}:13000`],
   });
   running.guest = guest;
   const key = workspace.privateKey;
@@ -160,6 +185,76 @@ serial(`the booted image calls home, and the tunnel comes back after every cut; 
   const after = await guest.run('systemctl show -p ActiveState,NRestarts mcdebian-callhome');
   t.regex(after.stdout, /ActiveState=active/);
   t.regex(after.stdout, /NRestarts=[1-9]/, 'systemd restarted the tunnel and kept doing so');
+});
+
+serial(`the booted image relays SMS to the host's SMSC, receipts come back, and kill -9 under traffic loses nothing${needs}`, async (t) => {
+  t.timeout(15 * 60_000);
+  const guest = running.guest;
+  if (!guest) return t.fail('the guest did not boot (see the test before)');
+  const { ports } = t.context;
+  const smsc = await startSimulator({ accounts: [{ systemId: 'branch7', password: 'smsc-pw' }], port: ports.smsc });
+  running.smsc = smsc;
+  const dlrs: string[] = [];
+  const dlrServer = createServer((request, response) => {
+    dlrs.push(request.url ?? '');
+    response.end();
+  });
+  await new Promise<void>((resolve) => dlrServer.listen(0, '127.0.0.1', resolve));
+  const dlrUrl = `http://10.0.2.2:${(dlrServer.address() as AddressInfo).port}/dlr?type=%d&to=%p`;
+  const diagnose = async (error: Error) => {
+    const journal = await guest.run('journalctl -u mcdebian-smpp-relay --no-pager -n 60; systemctl status mcdebian-smpp-relay --no-pager').catch(() => ({ stdout: '' }));
+    const status = await httpGet(ports.status, '/status.json').catch((problem: Error) => ({ body: problem.message }));
+    const submits = smsc.submits.map((submit) => `${submit.shortMessage.toString('latin1')}:${submit.status ?? '-'}`).join(' ');
+    return new Error(`${error.message}\nsubmits: ${submits}\nDLRs: ${dlrs.join(' ')}\nstatus: ${status.body}\n${journal.stdout}`);
+  };
+  try {
+    await smsc.waitFor(() => smsc.binds.some((bind) => bind.status === 0 && bind.interfaceVersion === 0x34), 120_000);
+    const send = (text: string, extra: Record<string, string> = {}) => httpGet(ports.sendsms, sendsmsPath({ username: 'app', password: SENDSMS_PASSWORD, to: '4917', text, ...extra }), 30_000);
+    t.deepEqual(await send('first', { 'dlr-mask': '1', 'dlr-url': dlrUrl }), { status: 202, body: '0: Accepted for delivery' });
+    await smsc.waitFor(() => smsc.submits.some((submit) => submit.shortMessage.toString('latin1') === 'first'), 60_000).catch(async (error: Error) => { throw await diagnose(error); });
+    await smsc.waitFor(() => dlrs.length > 0, 60_000).catch(async (error: Error) => { throw await diagnose(error); });
+    t.regex(dlrs[0] ?? '', /^\/dlr\?type=1&to=4917$/, 'the receipt reached the DLR URL on the host');
+
+    // kill -9 while messages keep coming: each one answered 202 must reach the SMSC
+    const accepted: string[] = [];
+    const load = (async () => {
+      for (let i = 0; i < 40; i += 1) {
+        const answer = await send(`k${i}`).catch(() => undefined);
+        if (answer?.status === 202) accepted.push(`k${i}`);
+      }
+    })();
+    await smsc.waitFor(() => smsc.submits.some((submit) => submit.shortMessage.toString('latin1') === 'k5'), 120_000);
+    await guest.run('systemctl kill -s KILL mcdebian-smpp-relay');
+    await load;
+    // systemd starts it again after RestartSec; it must come back on its store
+    let state = '';
+    const restarted = (text: string) => /^ActiveState=active$/m.test(text) && /^NRestarts=[1-9]/m.test(text);
+    for (let i = 0; i < 60 && !restarted(state); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      state = (await guest.run('systemctl show -p ActiveState,NRestarts mcdebian-smpp-relay')).stdout;
+    }
+    t.true(restarted(state), `systemd did not start the relay again: ${state}`);
+    let after = await send('after').catch(() => undefined);
+    for (let i = 0; i < 30 && after?.status !== 202; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      after = await send('after').catch(() => undefined);
+    }
+    t.is(after?.status, 202);
+    const delivered = () => new Set(smsc.submits.filter((submit) => submit.status === 0).map((submit) => submit.shortMessage.toString('latin1')));
+    await smsc.waitFor(() => {
+      const texts = delivered();
+      return [...accepted, 'after'].every((text) => texts.has(text));
+    }, 180_000).catch(async (error: Error) => { throw await diagnose(error); });
+    t.true(accepted.length >= 5, `only ${accepted.length} of 40 answered 202`);
+    const files = await guest.run('ps -o user= -C node; ls /var/lib/mcdebian-smpp-relay/messages');
+    t.regex(files.stdout, /^smpprelay$/m, 'the relay runs as its own user');
+    t.regex(files.stdout, /^smpp-relay\.journal$/m);
+    const status = await httpGet(ports.status, '/status.json');
+    t.is(status.status, 200);
+    t.like(JSON.parse(status.body), { links: [{ name: 'carrier', state: 'bound' }] });
+  } finally {
+    dlrServer.close();
+  }
 });
 
 const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
