@@ -1,7 +1,6 @@
 /**
- * An append-only journal of JSON records, one a line: `CRC32 JSON\n`, the CRC (8 hex digits)
- * taken over the JSON's UTF-8 bytes. JSON.stringify escapes every control character, so a
- * record never contains a newline, and a line without one is a write that did not finish.
+ * An append-only journal of JSON records, one a line; the line format (a CRC32 before each
+ * record, a torn last line cut off on open) is in journal-format.ts.
  *
  * Durability: append() is a write(2) that has returned, so a kill -9 cannot lose it;
  * appendDurable() also waits for fdatasync(2). Every caller that arrives while an fsync runs
@@ -13,7 +12,9 @@ import { closeSync, constants, fdatasync, fsync, ftruncate, ftruncateSync, open,
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { crc32 } from 'node:zlib';
+import { encodeLine, JournalError, parseJournal } from './journal-format.js';
+
+export { JournalError } from './journal-format.js';
 
 /** The file system calls the journal makes once open; tests replace them to count or fail them. */
 export interface JournalFileSystem {
@@ -49,11 +50,6 @@ export interface OpenedJournal<R> {
   records: R[];
   /** Present when a torn last line was cut off: its size, and its line number. */
   repaired?: { droppedBytes: number; line: number };
-}
-
-/** A journal that cannot be used: corrupt on disk, broken by a failed fsync, or closed. */
-export class JournalError extends Error {
-  override readonly name = 'JournalError';
 }
 
 interface Waiter { resolve: () => void; reject: (error: unknown) => void }
@@ -297,44 +293,6 @@ export class Journal<R> {
     if (this.failure) throw this.failure;
   }
 }
-
-/** The records of a journal file, and where its last whole, intact line ends. */
-function parseJournal<R>(content: Buffer, path: string): { records: R[]; validBytes: number } {
-  const records: R[] = [];
-  let start = 0;
-  while (start < content.length) {
-    const end = content.indexOf(0x0a, start);
-    const decoded = end === -1 ? undefined : decodeLine(content.subarray(start, end));
-    if (decoded === undefined) {
-      // only the last line can be a write that a crash interrupted; anything earlier was once whole
-      if (end === -1 || end === content.length - 1) break;
-      throw new JournalError(`${path}:${records.length + 1}: bad checksum or JSON: the journal is corrupt; ` +
-        'move it aside to start empty, or cut the line out by hand to keep the rest');
-    }
-    records.push(decoded.value as R);
-    start = end + 1;
-  }
-  return { records, validBytes: start };
-}
-
-function encodeLine(record: unknown): Buffer {
-  const json = JSON.stringify(record);
-  if (json === undefined) throw new TypeError(`a journal record must be a JSON value, not ${typeof record}`);
-  return Buffer.from(`${checksum(json)} ${json}\n`);
-}
-
-function decodeLine(line: Buffer): { value: unknown } | undefined {
-  if (line.length < 10 || line[8] !== 0x20) return undefined;
-  const json = line.subarray(9);
-  if (line.toString('latin1', 0, 8) !== checksum(json)) return undefined;
-  try {
-    return { value: JSON.parse(json.toString('utf8')) };
-  } catch {
-    return undefined;
-  }
-}
-
-const checksum = (data: string | Buffer) => crc32(data).toString(16).padStart(8, '0');
 
 function writeFully(fs: JournalFileSystem, fd: number, data: Buffer): void {
   for (let offset = 0; offset < data.length;) offset += fs.writeSync(fd, data, offset);
