@@ -99,8 +99,8 @@ test('sendsms answers "3: Queued for later delivery" while no link is bound, and
     parts.smsc.disconnectAll();
     await parts.relay.waitForLinks({ a: 'offline' });
     t.deepEqual(await parts.relay.sendsms({ username: 'app', password: 'secret', to: '4917', text: 'later' }), { status: 202, body: '3: Queued for later delivery' });
-    await parts.smsc.waitFor(() => parts.smsc.submits.some((submit) => submit.shortMessage.toString('latin1') === 'later'), 15_000);
-    t.pass();
+    await parts.smsc.waitFor(() => parts.smsc.submits.some((submit) => submit.shortMessage.toString('latin1') === 'later' && submit.status === 0), 15_000);
+    t.is(parts.smsc.submits.filter((submit) => submit.shortMessage.toString('latin1') === 'later').length, 1, 'sent once, when the link was back');
   } finally {
     await teardown(parts);
   }

@@ -259,7 +259,7 @@ test('the SMSC\'s unbind is answered and the link binds again', async (t) => {
   sim.sendToBound('unbind');
   await sim.waitFor(() => sim.pdus.some((pdu) => pdu.command === 'unbind_resp'));
   await sim.waitFor(() => sim.binds.length === 2 && link.state === 'bound');
-  t.pass();
+  t.deepEqual(sim.binds.map((bind) => bind.status), [0, 0], 'bound again after the SMSC unbound it');
 });
 
 test('a PDU too long for the package (it stops reading) drops the connection and binds again', async (t) => {
