@@ -23,3 +23,15 @@ export async function runServiceMain(run: (argv: string[], log: Log) => Promise<
     process.exitCode = isUsage ? 64 : error instanceof ConfigError ? 78 : 1;
   }
 }
+
+/** Keeps a started service running until SIGTERM or SIGINT, then closes it; resolves with exit code 0. */
+export async function serveUntilSignal(service: { close(): Promise<void> }, log: Log): Promise<number> {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info(`stopping on ${signal}`);
+  await service.close();
+  log.info('stopped');
+  return 0;
+}

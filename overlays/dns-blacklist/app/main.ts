@@ -11,7 +11,7 @@ import { readFirstLine } from './first-line.js';
 import { DEFAULT_CONFIG_PATH, loadConfig, zoneSettingsOf } from './config.js';
 import { describeImport, importHostsFile } from './import.js';
 import type { Log } from '../../service-log.js';
-import { runServiceMain, UsageError } from '../../service-main.js';
+import { runServiceMain, serveUntilSignal, UsageError } from '../../service-main.js';
 import { hashPassword } from './password.js';
 import { startService } from './serve.js';
 import { createDnsUpdater } from './updater.js';
@@ -30,14 +30,7 @@ async function readPassword(): Promise<string> {
 /** Runs the servers until SIGTERM or SIGINT, then stops them in order. */
 async function serve(configPath: string, log: Log): Promise<number> {
   const service = await startService(await loadConfig(configPath), log);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  log.info(`stopping on ${signal}`);
-  await service.close();
-  log.info('stopped');
-  return 0;
+  return serveUntilSignal(service, log);
 }
 
 /** Adds a hosts file's names; fails only when the zone could not be read or changed. */

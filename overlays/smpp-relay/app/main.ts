@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Log } from '../../service-log.js';
-import { ConfigError, runServiceMain, UsageError } from '../../service-main.js';
+import { ConfigError, runServiceMain, serveUntilSignal, UsageError } from '../../service-main.js';
 import { startRelay } from './service.js';
 import { formatIssue, loadKannelConf } from './settings.js';
 import type { RelaySettings } from './types.js';
@@ -45,14 +45,7 @@ async function serve(configPath: string, storeOption: string | undefined, log: L
   const settings = await loadSettings(configPath, log);
   const tls = await tlsOf(settings);
   const relay = await startRelay({ settings, storePath: storePathOf(settings, configPath, storeOption), log, ...(tls ? { tls } : {}) });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  log.info(`stopping on ${signal}`);
-  await relay.close();
-  log.info('stopped');
-  return 0;
+  return serveUntilSignal(relay, log);
 }
 
 async function check(configPath: string, log: Log): Promise<number> {

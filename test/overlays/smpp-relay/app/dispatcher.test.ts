@@ -6,6 +6,7 @@ import { MalformedPart } from '../../../../overlays/smpp-relay/app/parts.js';
 import type { StoredMessage } from '../../../../overlays/smpp-relay/app/store.js';
 import type { LinkSettings, SubmitPart, SubmitResult } from '../../../../overlays/smpp-relay/app/types.js';
 import { linkSettings as fixtureLinkSettings } from './smpp-link-fixtures.js';
+import { storedMessage } from './message-fixtures.js';
 
 /** An SMPP link whose state, window and answers the test decides. Parts are labelled "message/part". */
 class FakeLink extends EventEmitter implements LinkPort {
@@ -63,20 +64,7 @@ const answered = () => new Promise<void>((resolve) => setImmediate(resolve));
 const linkSettings = (name: string, change: Partial<LinkSettings> = {}): LinkSettings => fixtureLinkSettings(2775, { name, smscId: name, ...change });
 
 function message(id: string, parts = 1, change: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    id,
-    user: 'app',
-    from: 'McDebian',
-    to: '358401234567',
-    dataCoding: 0,
-    esmClass: 0,
-    parts: Array.from({ length: parts }, (_, index) => Buffer.from(`part ${index}`).toString('base64')),
-    dlrMask: 0,
-    text: 'hello',
-    coding: 0,
-    acceptedAt: 0,
-    ...change,
-  };
+  return storedMessage(id, parts, { esmClass: 0, ...change });
 }
 
 interface Setup {

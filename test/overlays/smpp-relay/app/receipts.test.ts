@@ -7,6 +7,7 @@ import { MessageStore, type PendingPost, type StoredMessage } from '../../../../
 import type { DeliverSm, LinkSettings } from '../../../../overlays/smpp-relay/app/types.js';
 import { makeTempDir } from '../../../helpers/temp-dir.js';
 import { linkSettings } from './smpp-link-fixtures.js';
+import { storedMessage } from './message-fixtures.js';
 
 /** Two binds sharing smsc-id "carrier" (active-active), one of its own, one with msg-id-type 1. */
 const LINKS: LinkSettings[] = [
@@ -47,23 +48,7 @@ async function setUp(t: ExecutionContext, dir?: string): Promise<Setup> {
 }
 
 function message(id: string, parts: number, dlrMask: number, change: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    id,
-    user: 'app',
-    userName: 'Shop',
-    smscId: 'carrier',
-    from: 'McDebian',
-    to: '358401234567',
-    dataCoding: 0,
-    esmClass: parts > 1 ? 0x40 : 0,
-    parts: Array.from({ length: parts }, (_, index) => Buffer.from(`part ${index}`).toString('base64')),
-    dlrMask,
-    dlrUrl: DLR_URL,
-    text: 'hello',
-    coding: 0,
-    acceptedAt: NOW,
-    ...change,
-  };
+  return storedMessage(id, parts, { userName: 'Shop', smscId: 'carrier', dlrMask, dlrUrl: DLR_URL, acceptedAt: NOW, ...change });
 }
 
 const job = (stored: StoredMessage, part: number): PartJob => ({ message: stored, part, attempts: 0 });

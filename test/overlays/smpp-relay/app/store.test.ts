@@ -5,6 +5,7 @@ import { createMemoryLog } from '../../../../overlays/service-log.js';
 import { Receipts } from '../../../../overlays/smpp-relay/app/receipts.js';
 import { MessageStore, type StoredMessage } from '../../../../overlays/smpp-relay/app/store.js';
 import { makeTempDir } from '../../../helpers/temp-dir.js';
+import { storedMessage } from './message-fixtures.js';
 
 const keyOf = (link: string, mid: string) => `${link}:${mid}`;
 
@@ -18,22 +19,7 @@ async function openStore(t: ExecutionContext, dir?: string, compactAt?: number):
 }
 
 function message(id: string, parts = 1, change: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    id,
-    user: 'app',
-    userName: 'App',
-    smscId: 'carrier',
-    from: 'McDebian',
-    to: '358401234567',
-    dataCoding: 0,
-    esmClass: parts > 1 ? 0x40 : 0,
-    parts: Array.from({ length: parts }, (_, index) => Buffer.from(`part ${index}`).toString('base64')),
-    dlrMask: 0,
-    text: 'hello',
-    coding: 0,
-    acceptedAt: 1000,
-    ...change,
-  };
+  return storedMessage(id, parts, { userName: 'App', smscId: 'carrier', acceptedAt: 1000, ...change });
 }
 
 const wantsDelivery = { dlrUrl: 'http://app.example/dlr?type=%d', dlrMask: 1 + 2 };
