@@ -6,6 +6,7 @@
  */
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { ContextHandle } from './context.js';
+import { InterruptedError, UserError } from './errors.js';
 import type { Step } from './step.js';
 
 export interface RunStepsOptions {
@@ -26,14 +27,24 @@ export async function runSteps(steps: readonly Step[], handle: ContextHandle, op
   const { context } = handle;
   const timings: StepTiming[] = [];
   try {
-    for (const step of steps) await step.verify?.(context);
+    for (const step of steps) {
+      try {
+        await step.verify?.(context);
+      } catch (error) {
+        throw inStep(step, 'cannot run', error);
+      }
+    }
     const tasks = new Listr(
       steps.map((step) => ({
         title: step.cached ? `${step.title} (cached)` : step.title,
         task: async (_: unknown, task: { title: string }) => {
           const started = Date.now();
           context.log(`## ${step.id}: ${step.title}`);
-          await step.run(context);
+          try {
+            await step.run(context);
+          } catch (error) {
+            throw inStep(step, 'failed', error);
+          }
           const seconds = (Date.now() - started) / 1000;
           timings.push({ id: step.id, seconds, cached: step.cached === true });
           context.log(`## ${step.id} done in ${seconds.toFixed(1)} s`);
@@ -61,4 +72,18 @@ export async function runSteps(steps: readonly Step[], handle: ContextHandle, op
       context.log(`cleanup error: ${error.message}`);
     }
   }
+}
+
+/**
+ * The error a step threw, named after the step ("step 'kernel blob' failed: ..."). What the error
+ * is stays as it was: a UserError stays one with its hint (exit 1), a bug stays a bug with its
+ * stack (exit 70), an interruption is passed on as it is (exit 130).
+ */
+export function inStep(step: Pick<Step, 'title'>, phase: 'failed' | 'cannot run', error: unknown): unknown {
+  if (error instanceof InterruptedError) return error;
+  const prefix = `step '${step.title}' ${phase}: `;
+  if (error instanceof UserError) return new UserError(`${prefix}${error.message}`, { hint: error.hint, cause: error });
+  const bug = new Error(`${prefix}${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  bug.stack = `${prefix}${error instanceof Error ? error.stack : String(error)}`;
+  return bug;
 }
