@@ -7,62 +7,99 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isCommandGroup, UsageError, type Command, type CommandGroup, type FlagValues } from './core/command.js';
 import { InterruptedError, UserError } from './core/errors.js';
 import { createStreamLogger } from './core/log.js';
 import { didYouMean } from './core/suggest.js';
-import { commands, UsageError } from './commands/index.js';
+import { debugFlag, formatCommandHelp, formatGroupHelp, formatUsage } from './commands/help.js';
+import { commands } from './commands/index.js';
 
 const EXIT_USAGE = 2;
 const EXIT_INTERNAL = 70;
 const EXIT_INTERRUPTED = 130;
-
-function usage(): string {
-  const width = Math.max(...Object.keys(commands).map((name) => name.length));
-  const list = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
-  return ['Usage: mcdebian <command> [options]', '', 'Commands:', ...list, '', 'mcdebian <command> --help shows a command\'s options.', ''].join('\n');
-}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
+const wantsHelp = (args: readonly string[]) => args.includes('--help') || args.includes('-h');
+
+/** The subcommand of a group named by the first argument, or a usage error saying what is expected. */
+function subcommandOf(name: string, group: CommandGroup, word: string | undefined): Command {
+  const found = word === undefined ? undefined : group.subcommands[word];
+  if (found) return found;
+  const names = Object.keys(group.subcommands);
+  const hint = `mcdebian ${name} --help lists them`;
+  if (word === undefined || word.startsWith('-')) throw new UsageError(`${name}: expected ${group.expected}`, hint);
+  throw new UsageError(`${name}: expected ${group.expected}, not "${word}"${didYouMean(word, names)}`, hint);
+}
+
+/** A flag the command does not take: name the sibling subcommands that do, so `flash usb --serial` says it is tftp's. */
+function unknownFlagMessage(label: string, message: string, group: CommandGroup | undefined): string {
+  const flag = /Unknown option '(--?[\w-]+)'/.exec(message)?.[1];
+  if (!flag || !group) return `${label}: ${message}`;
+  const owners = Object.entries(group.subcommands).filter(([, command]) => Object.hasOwn(command.flags, flag.replace(/^--?/, ''))).map(([sub]) => `${label.split(' ')[0]} ${sub}`);
+  if (owners.length === 0) return `${label}: ${message}`;
+  return `${label}: ${flag} is not a flag of ${label}; it belongs to ${owners.join(' and ')}`;
+}
+
+function parseFlags(label: string, command: Command, args: string[], group?: CommandGroup): { values: FlagValues; positionals: string[] } {
+  const options = Object.fromEntries(Object.entries({ ...command.flags, debug: debugFlag }).map(([name, { description: _description, value: _value, ...option }]) => [name, option]));
+  let parsed: { values: FlagValues; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: command.positionals !== undefined }) as typeof parsed;
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    throw new UsageError(unknownFlagMessage(label, message, group), `usage: ${command.usage}`);
+  }
+  const allowed = command.positionals;
+  if (allowed && (parsed.positionals.length < allowed.min || parsed.positionals.length > allowed.max)) {
+    throw new UsageError(`${label}: expected ${allowed.min === allowed.max ? allowed.min : `${allowed.min} to ${allowed.max}`} arguments, got ${parsed.positionals.length}`, `usage: ${command.usage}`);
+  }
+  return parsed;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    process.stderr.write(usage());
+    process.stderr.write(formatUsage(commands));
     return EXIT_USAGE;
   }
   if (name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    process.stdout.write(formatUsage(commands));
     return 0;
   }
   if (name === '--version') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command "${name}"${didYouMean(name, Object.keys(commands))}`, 'mcdebian --help lists the commands');
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: ${command.usage}\n`);
+  const entry = commands[name];
+  if (!entry) throw new UsageError(`unknown command "${name}"${didYouMean(name, Object.keys(commands))}`, 'mcdebian --help lists the commands');
+  let command: Command;
+  let label = name;
+  let args = rest;
+  let group: CommandGroup | undefined;
+  if (isCommandGroup(entry)) {
+    group = entry;
+    if (wantsHelp(rest.slice(0, 1))) {
+      process.stdout.write(formatGroupHelp(name, entry));
+      return 0;
+    }
+    command = subcommandOf(name, entry, rest[0]);
+    label = `${name} ${rest[0]}`;
+    args = rest.slice(1);
+  } else {
+    command = entry;
+  }
+  if (wantsHelp(args)) {
+    process.stdout.write(formatCommandHelp(command));
     return 0;
   }
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    const parsed = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: command.positionals !== undefined });
-    values = parsed.values as typeof values;
-    positionals = parsed.positionals;
-  } catch (error) {
-    throw new UsageError(`${name}: ${(error as Error).message.split('\n')[0]}`, `usage: ${command.usage}`);
-  }
-  const allowed = command.positionals;
-  if (allowed && (positionals.length < allowed.min || positionals.length > allowed.max)) {
-    throw new UsageError(`${name}: expected ${allowed.min === allowed.max ? allowed.min : `${allowed.min} to ${allowed.max}`} arguments, got ${positionals.length}`, `usage: ${command.usage}`);
-  }
+  const { values, positionals } = parseFlags(label, command, args, group);
   debugEnabled = values.debug === true;
   const logger = createStreamLogger(process.stderr, { debug: debugEnabled });
-  return command.run({ stdout: process.stdout, logger, env: process.env, cwd: process.cwd() }, values, positionals);
+  return command.run({ stdout: process.stdout, stdin: process.stdin, logger, env: process.env, cwd: process.cwd() }, values, positionals);
 }
 
 let debugEnabled = process.argv.includes('--debug');

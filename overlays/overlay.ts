@@ -5,6 +5,7 @@
  * takes to the other end (the managed host's side of a tunnel, say).
  */
 import type { z } from 'zod';
+import type { CommandGroup } from '../build/core/command.js';
 import type { Board, DebianArch } from '../board/board.js';
 import type { LayerFile } from '../rootfs/configure.js';
 import type { NodeService } from './bundle.js';
@@ -93,6 +94,8 @@ export interface Overlay<Config = unknown> {
   /** Checks of the files' content and of what depends on the board; each issue names the field. */
   validate?(config: Config, files: readonly ReadFile[], context: { board: Board }): OverlayIssue[];
   render(config: Config, files: readonly ReadFile[], context: OverlayContext): OverlayRender;
+  /** Its commands on the workstation, `mcdebian <name> <subcommand> ...`, merged into the CLI's table. */
+  cli?: CommandGroup;
 }
 
 /** An overlay with its config checked and its files read. */

@@ -12,7 +12,8 @@ import type { Step } from '../build/core/step.js';
 import { didYouMean } from '../build/core/suggest.js';
 import { checkMirror, findMissingPackages } from './debian-archive.js';
 
-export type Bootstrapper = 'mmdebstrap' | 'debootstrap';
+export const BOOTSTRAPPERS = ['mmdebstrap', 'debootstrap'] as const;
+export type Bootstrapper = (typeof BOOTSTRAPPERS)[number];
 
 /** Everything the bootstrap depends on; hashed into the base stage's cache key. */
 export interface BootstrapSpec {

@@ -3,7 +3,7 @@ import { boards } from '../../board/index.js';
 import type { Board } from '../../board/board.js';
 import { flashPartition } from '../../board/flash.js';
 import { formatSize } from '../config/size.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { commonFlags, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
 
 /** The row `boards` shows for one board; `--json` adds the full board data. */
 export function summariseBoard(board: Board) {
@@ -35,3 +35,10 @@ export function runBoards(context: CommandContext, options: { json: boolean }): 
   }
   return 0;
 }
+
+export const boardsCommand: Command = {
+  summary: 'list the boards, with kernel read window and kernel partition',
+  usage: 'mcdebian boards [--json]',
+  flags: { json: commonFlags.json },
+  run: (context, values) => runBoards(context, { json: values.json === true }),
+};

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { Board } from '../../board/board.js';
-import { armBootArgs, overlayArgs, OVMF_VARS, type PortForward, x86BootArgs } from '../boot.js';
+import { armBootArgs, overlayArgs, OVMF_VARS, parseForward, type PortForward, x86BootArgs } from '../boot.js';
 import { createStandInDisk } from '../stand-in-disk.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../core/errors.js';
 import { runCommand } from '../core/exec.js';
-import type { CommandContext, ExitCode } from './context.js';
+import { commonFlags, integerFlag, listFlag, stringFlag, UsageError, type Command, type CommandContext, type ExitCode } from '../core/command.js';
 
 export interface BootOptions {
   board?: string;
@@ -86,3 +86,34 @@ async function prepareX86(out: string, temp: string, sshPort: number, forwards: 
   });
   return x86BootArgs({ overlay, vars, sshPort, forwards });
 }
+
+export const bootCommand: Command = {
+  summary: 'boot the built image under QEMU, console attached (qemu-armhf, x86-64)',
+  usage: 'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N] [--forward tcp|udp:HOSTPORT:GUESTPORT ...] [--flash-disk FILE] [--monitor SOCKET] [--serial-socket SOCKET]',
+  flags: {
+    board: commonFlags.board,
+    config: commonFlags.config,
+    'ssh-port': { type: 'string', value: 'N', description: 'the host port on 127.0.0.1 that leads to the guest\'s SSH server (default 2222)' },
+    forward: { type: 'string', multiple: true, value: 'tcp|udp:HOSTPORT:GUESTPORT', description: 'forward one more guest port to 127.0.0.1 (repeatable)' },
+    'flash-disk': { type: 'string', value: 'FILE', description: 'qemu-armhf: keep the flash stand-in in FILE, so flashed slots survive a restart' },
+    monitor: { type: 'string', value: 'SOCKET', description: 'QEMU\'s monitor on this unix socket (system_reset is a power cycle)' },
+    'serial-socket': { type: 'string', value: 'SOCKET', description: 'the console on this unix socket instead of the terminal (for flash tftp)' },
+  },
+  run: (context, values) => {
+    if (values.board === undefined && values.config === undefined) throw new UsageError('boot needs --board ID or -c FILE');
+    const forwards = listFlag(values, 'forward').map((text) => {
+      const forward = parseForward(text);
+      if (!forward) throw new UsageError(`--forward must be tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT, not "${text}"`);
+      return forward;
+    });
+    return runBoot(context, {
+      board: stringFlag(values, 'board'),
+      config: stringFlag(values, 'config'),
+      sshPort: integerFlag(values, 'ssh-port', { fallback: 2222, min: 1, max: 65535 }),
+      forwards,
+      flashDisk: stringFlag(values, 'flash-disk'),
+      monitor: stringFlag(values, 'monitor'),
+      serialSocket: stringFlag(values, 'serial-socket'),
+    });
+  },
+};

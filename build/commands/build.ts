@@ -14,9 +14,9 @@ import { explainStages, type StageInputs } from '../explain.js';
 import { checkPrerequisite, prerequisitesFor } from '../host-tools.js';
 import type { Plan } from '../pipeline.js';
 import { formatSize } from '../config/size.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
 import { debianArch, packagesToInstall } from './doctor.js';
-import { resolvePlan, type PlanCommandOptions } from './plan.js';
+import { planFlags, planOptionsOf, resolvePlan, type PlanCommandOptions } from './plan.js';
 
 /** Free space a build needs where the cache and the output live (base, rootfs, tar, ext4, image). */
 const REQUIRED_FREE_BYTES = 4 * 1024 ** 3;
@@ -89,3 +89,10 @@ async function checkHost(context: CommandContext, plan: Plan): Promise<void> {
     }
   }
 }
+
+export const buildCommand: Command = {
+  summary: 'build the image: root filesystem, kernel blob, rootfs.tar/.ext4, usb.img or disk.img, manifest',
+  usage: 'mcdebian build --board ID [-c FILE] [--explain] [--json] [--offline] [--bootstrapper mmdebstrap|debootstrap]',
+  flags: { ...planFlags, explain: { type: 'boolean', description: 'say which inputs changed since the last build of this board' } },
+  run: (context, values) => runBuild(context, { ...planOptionsOf('build', values), explain: values.explain === true }),
+};

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { formatSize } from '../config/size.js';
 import { cacheRoot } from '../core/paths.js';
 import { runCommand } from '../core/exec.js';
-import type { CommandContext, ExitCode } from './context.js';
+import type { Command, CommandContext, ExitCode } from '../core/command.js';
 
 export async function runClean(context: CommandContext): Promise<ExitCode> {
   const root = cacheRoot(context.env);
@@ -13,3 +13,10 @@ export async function runClean(context: CommandContext): Promise<ExitCode> {
   context.stdout.write(`Removed ${root} (${formatSize(bytes)})\n`);
   return 0;
 }
+
+export const cleanCommand: Command = {
+  summary: 'empty the stage cache',
+  usage: 'mcdebian clean',
+  flags: {},
+  run: (context) => runClean(context),
+};

@@ -6,7 +6,8 @@
 import { boards, getBoard } from '../../board/index.js';
 import type { Bootstrapper } from '../../rootfs/bootstrap.js';
 import { checkPrerequisite, prerequisitesFor, type CheckEnvironment, type CheckResult, type Prerequisite } from '../host-tools.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { commonFlags, stringFlag, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
+import { bootstrapperFlag, bootstrapperOf } from './plan.js';
 
 export interface DoctorOptions {
   board?: string;
@@ -82,3 +83,15 @@ function formatDoctor(report: { scope: string; hostArch: string; bootstrapper: s
   }
   return `${lines.join('\n')}\n`;
 }
+
+export const doctorCommand: Command = {
+  summary: 'check the host prerequisites and print the apt-get line for what is missing',
+  usage: 'mcdebian doctor [--board ID] [--bootstrapper mmdebstrap|debootstrap] [--json] [--packages]',
+  flags: {
+    board: { ...commonFlags.board, description: 'check this board only (default: every board)' },
+    bootstrapper: bootstrapperFlag,
+    json: commonFlags.json,
+    packages: { type: 'boolean', description: 'print the Debian packages of every prerequisite and exit (for setup scripts)' },
+  },
+  run: (context, values) => runDoctor(context, { board: stringFlag(values, 'board'), bootstrapper: bootstrapperOf(values), json: values.json === true, packages: values.packages === true }),
+};

@@ -21,8 +21,8 @@ import { loadConfig } from '../config/load.js';
 import { keepPath } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import type { Manifest } from '../manifest.js';
-import { createProgressPrinter } from './flash.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { createProgressPrinter } from './flash-usb.js';
+import { commonFlags, integerFlag, listFlag, stringFlag, UsageError, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
 
 export interface FlashSftpOptions {
   host: string;
@@ -132,3 +132,49 @@ async function resolveKernelImage(out: string, given: string | undefined, boardI
   }
   return { path, bytes, sha256, rootUuid };
 }
+
+export const flashSftpCommand: Command = {
+  summary: 'flash a running router\'s inactive kernel slot over SSH, switch to it and wait until it is healthy',
+  usage: [
+    'mcdebian flash sftp --host H (-c FILE | --board ID) [--image PATH] [--port N] [--user U] [--identity FILE]',
+    '                           [--known-hosts FILE] [--accept-new-host-key] [--health-timeout SECONDS] [--rootfs [--keep PATH ...]] [--dry-run] [--json]',
+  ].join('\n'),
+  flags: {
+    host: { type: 'string', value: 'H', description: 'the device\'s address, e.g. 192.168.1.1' },
+    board: commonFlags.board,
+    config: commonFlags.config,
+    image: { type: 'string', value: 'PATH', description: 'flash this kernel.uimg instead of the build\'s' },
+    port: { type: 'string', value: 'N', description: 'the device\'s SSH port (default 22)' },
+    user: { type: 'string', value: 'U', description: 'log in as this user (default root)' },
+    identity: { type: 'string', value: 'FILE', description: 'the private key to log in with' },
+    'known-hosts': { type: 'string', value: 'FILE', description: 'where the device\'s host key is pinned (default ~/.ssh/known_hosts)' },
+    'accept-new-host-key': { type: 'boolean', description: 'pin the device\'s key on first contact' },
+    'health-timeout': { type: 'string', value: 'SECONDS', description: 'how long to wait for the new slot to come back healthy (default 600)' },
+    rootfs: { type: 'boolean', description: 'also update the root filesystem on the stick from the build\'s rootfs.tar' },
+    keep: { type: 'string', multiple: true, value: 'PATH', description: 'with --rootfs: keep this path from the old root too (repeatable)' },
+    'dry-run': { type: 'boolean', description: 'run preflight and print every step with its command; write nothing' },
+    json: commonFlags.json,
+  },
+  run: (context, values) => {
+    const host = stringFlag(values, 'host');
+    if (host === undefined) throw new UsageError('flash sftp needs --host H', 'the router\'s address, e.g. --host 192.168.1.1');
+    if (values.board === undefined && values.config === undefined) throw new UsageError('flash sftp needs --board ID or -c FILE: preflight checks the device against the board');
+    if (values.keep !== undefined && values.rootfs !== true) throw new UsageError('--keep goes with --rootfs: it names what a root filesystem update keeps');
+    return runFlashSftp(context, {
+      host,
+      port: integerFlag(values, 'port', { fallback: 22, min: 1, max: 65535 }),
+      user: stringFlag(values, 'user') ?? 'root',
+      board: stringFlag(values, 'board'),
+      config: stringFlag(values, 'config'),
+      image: stringFlag(values, 'image'),
+      identity: stringFlag(values, 'identity'),
+      knownHosts: stringFlag(values, 'known-hosts'),
+      acceptNewHostKey: values['accept-new-host-key'] === true,
+      healthTimeoutSeconds: integerFlag(values, 'health-timeout', { fallback: 600, min: 30, max: 86_400 }),
+      dryRun: values['dry-run'] === true,
+      json: values.json === true,
+      rootfs: values.rootfs === true,
+      keep: listFlag(values, 'keep'),
+    });
+  },
+};

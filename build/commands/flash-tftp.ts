@@ -16,7 +16,7 @@ import { flashOverTftp } from '../../flash/tftp.js';
 import { loadCommands, prepareCommands, switchCommands, writeCommands, type ConsoleCommand } from '../../flash/tftp-commands.js';
 import type { TftpFlashPlan } from '../../flash/tftp-plan.js';
 import { checkUImage, type UImageHeader } from '../../flash/uimage-header.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { commonFlags, stringFlag, UsageError, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
 
 export interface FlashTftpOptions {
   board?: string;
@@ -120,3 +120,45 @@ function printDryRun(
   }
   return 0;
 }
+
+export const flashTftpCommand: Command = {
+  summary: 'flash a router\'s kernel slot from U-Boot\'s console over a serial line, serving the image over TFTP',
+  usage: [
+    'mcdebian flash tftp (-c FILE | --board ID) --serial DEV|unix:PATH|tcp:HOST:PORT [--image PATH] [--slot 1|2]',
+    '                           [--ipaddr A] [--serverip B] [--listen ADDR[:PORT]] [--log FILE] [--dry-run] [--json]',
+  ].join('\n'),
+  flags: {
+    board: commonFlags.board,
+    config: commonFlags.config,
+    serial: { type: 'string', value: 'DEV|unix:PATH|tcp:HOST:PORT', description: 'the console: a serial device (e.g. /dev/ttyUSB0) or a socket' },
+    image: { type: 'string', value: 'PATH', description: 'flash this kernel.uimg instead of the build\'s' },
+    slot: { type: 'string', value: '1|2', description: 'the slot to write (default: the inactive one)' },
+    ipaddr: { type: 'string', value: 'A', description: 'U-Boot\'s own address on the LAN' },
+    serverip: { type: 'string', value: 'B', description: 'this machine\'s address as U-Boot reaches it' },
+    listen: { type: 'string', value: 'ADDR[:PORT]', description: 'where the TFTP server listens (default serverip, port 69)' },
+    log: { type: 'string', value: 'FILE', description: 'the console transcript (default out/<board>/flash-tftp.log)' },
+    'dry-run': { type: 'boolean', description: 'print the U-Boot commands; touch nothing' },
+    json: commonFlags.json,
+  },
+  run: (context, values) => {
+    if (values.board === undefined && values.config === undefined) throw new UsageError('flash tftp needs --board ID or -c FILE: the board decides the U-Boot commands');
+    const dryRun = values['dry-run'] === true;
+    const serial = stringFlag(values, 'serial');
+    if (serial === undefined && !dryRun) throw new UsageError('flash tftp needs --serial DEV, unix:PATH or tcp:HOST:PORT', 'the USB serial adapter on the router\'s console header, e.g. --serial /dev/ttyUSB0');
+    const slot = stringFlag(values, 'slot');
+    if (slot !== undefined && slot !== '1' && slot !== '2') throw new UsageError(`--slot must be 1 or 2, not "${slot}"`);
+    return runFlashTftp(context, {
+      board: stringFlag(values, 'board'),
+      config: stringFlag(values, 'config'),
+      serial,
+      image: stringFlag(values, 'image'),
+      slot: slot === undefined ? undefined : (Number(slot) as 1 | 2),
+      ipaddr: stringFlag(values, 'ipaddr'),
+      serverip: stringFlag(values, 'serverip'),
+      listen: stringFlag(values, 'listen'),
+      log: stringFlag(values, 'log'),
+      dryRun,
+      json: values.json === true,
+    });
+  },
+};

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { overlays } from '../../overlays/index.js';
 import type { Overlay } from '../../overlays/overlay.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { commonFlags, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
 
 export interface OverlayField {
   name: string;
@@ -80,3 +80,10 @@ export function runOverlays(context: CommandContext, options: { json: boolean })
   }
   return 0;
 }
+
+export const overlaysCommand: Command = {
+  summary: 'list the service overlays with their config fields and defaults',
+  usage: 'mcdebian overlays [--json]',
+  flags: { json: commonFlags.json },
+  run: (context, values) => runOverlays(context, { json: values.json === true }),
+};

@@ -10,11 +10,11 @@ import { readToolVersions } from '../core/tool-versions.js';
 import { lookupKernelFacts } from '../kernel-facts.js';
 import { resolveMirrors } from '../mirrors.js';
 import { planBuild, STAGE_TOOLS, type Plan } from '../pipeline.js';
-import type { Bootstrapper } from '../../rootfs/bootstrap.js';
+import { BOOTSTRAPPERS, type Bootstrapper } from '../../rootfs/bootstrap.js';
 import { hashLayerSources } from '../../rootfs/configure.js';
 import { bundleServices } from '../../overlays/bundle.js';
 import { overlayServices } from '../../overlays/render.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { commonFlags, stringFlag, UsageError, writeJson, type Command, type CommandContext, type ExitCode, type Flag, type FlagValues } from '../core/command.js';
 import { formatPlan } from './plan-text.js';
 
 export interface PlanCommandOptions {
@@ -61,3 +61,35 @@ export async function runPlan(context: CommandContext, options: PlanCommandOptio
   else context.stdout.write(formatPlan(plan));
   return plan.budget.status === 'exceeds-partition' ? 1 : 0;
 }
+
+export const bootstrapperFlag: Flag = { type: 'string', value: 'mmdebstrap|debootstrap', description: 'what bootstraps the root filesystem (default mmdebstrap)' };
+
+/** --bootstrapper's value, checked. */
+export function bootstrapperOf(values: FlagValues): Bootstrapper {
+  const value = stringFlag(values, 'bootstrapper') ?? 'mmdebstrap';
+  if (!(BOOTSTRAPPERS as readonly string[]).includes(value)) throw new UsageError(`--bootstrapper must be one of ${BOOTSTRAPPERS.join(', ')}, not "${value}"`);
+  return value as Bootstrapper;
+}
+
+/** The flags plan and build share, checked the same way. */
+export const planFlags = {
+  board: commonFlags.board,
+  config: commonFlags.config,
+  json: commonFlags.json,
+  offline: { type: 'boolean', description: 'do not ask the mirror (the flash budget then reads "unknown")' },
+  bootstrapper: bootstrapperFlag,
+} satisfies Record<string, Flag>;
+
+export function planOptionsOf(command: string, values: FlagValues): PlanCommandOptions {
+  const board = stringFlag(values, 'board');
+  const config = stringFlag(values, 'config');
+  if (board === undefined && config === undefined) throw new UsageError(`${command} needs --board ID or -c FILE`, 'mcdebian boards lists the board ids');
+  return { board, config, json: values.json === true, offline: values.offline === true, bootstrapper: bootstrapperOf(values) };
+}
+
+export const planCommand: Command = {
+  summary: 'print the build plan: steps, commands, packages, outputs, cache keys, flash budget',
+  usage: 'mcdebian plan --board ID [-c FILE] [--json] [--offline] [--bootstrapper mmdebstrap|debootstrap]',
+  flags: planFlags,
+  run: (context, values) => runPlan(context, planOptionsOf('plan', values)),
+};

@@ -11,6 +11,7 @@ import type { Board } from '../../board/board.js';
 import { ipv4, ipv4Cidr } from '../../build/config/schema.js';
 import { defineOverlay, type FileReference, type OverlayIssue, type ReadFile } from '../overlay.js';
 import { checkDomain } from './app/domain.js';
+import { dnsBlacklistCommands } from './cli.js';
 import { parseHostsFile } from './app/hosts.js';
 import { POLICY_ZONE } from './named.js';
 import { renderDnsBlacklist } from './render.js';
@@ -104,4 +105,5 @@ export const dnsBlacklist = defineOverlay<DnsBlacklistConfig>({
   files,
   validate,
   render: renderDnsBlacklist,
+  cli: dnsBlacklistCommands,
 });

@@ -41,6 +41,11 @@ test('exits 1 for YAML that does not parse', exits, ['plan', '-c', 'mcdebian.yam
 test('lists the boards', exits, ['boards'], { code: 0, stdout: /^BOARD\s+NAME[\s\S]*wrt1900ac-v1\s+Linksys WRT1900AC v1\s+armhf[\s\S]*4 MiB\s+pri_kern_size\s+kernel1 40 MiB/ });
 test('plans offline with the budget unknown', exits, ['plan', '--board', 'wrt1200ac', '--offline'], { code: 0, stdout: /UNKNOWN: blob size unknown: zImage \(--offline\)/ });
 test('shows a command\'s usage with --help', exits, ['doctor', '--help'], { code: 0, stdout: /^Usage: mcdebian doctor/ });
+test('a command\'s --help lists each of its flags with what it does', exits, ['boot', '--help'], { code: 0, stdout: /Flags:\n[\s\S]*--ssh-port N\s+the host port[\s\S]*--forward tcp\|udp:HOSTPORT:GUESTPORT\s+forward one more[\s\S]*--debug\s+print stack traces/ });
+test('a group\'s --help lists its commands with their usage', exits, ['flash', '--help'], { code: 0, stdout: /^Usage: mcdebian flash <usb\|sftp\|tftp> \.\.\.[\s\S]*  usb: write the built usb\.img[\s\S]*mcdebian flash tftp/ });
+test('a subcommand\'s --help shows its own flags only', exits, ['flash', 'usb', '--help'], { code: 0, stdout: /^Usage: mcdebian flash usb --device DEV(?![\s\S]*--serial)/ });
+test('an overlay\'s commands are in the command list and take --help', exits, ['dns-blacklist', 'import', '--help'], { code: 0, stdout: /^Usage: mcdebian dns-blacklist import FILE[\s\S]*--password-file F/ });
+test('a misspelt subcommand gets a suggestion', exits, ['flash', 'stfp'], { code: 2, stderr: /error: flash: expected the transport: usb, sftp or tftp, not "stfp" \(did you mean "sftp"\?\)/ });
 
 test('boards --json is valid JSON carrying each board\'s partition table and U-Boot names', async (t) => {
   const { boards } = await import('../../board/index.js');
@@ -79,10 +84,10 @@ test('build stops before anything runs when binfmt_misc cannot run armhf program
 test('build names a mirror that does not answer, before bootstrapping', exits, ['build', '-c', 'mcdebian.yaml', '--offline'], {
   code: 1,
   files: { 'mcdebian.yaml': 'board: x86-64\nmirror: http://127.0.0.1:9/debian\nsecurityMirror: http://127.0.0.1:9/debian-security\n' },
-  stderr: /error: the Debian mirror does not answer: cannot download http:\/\/127\.0\.0\.1:9\/debian\/dists\/trixie\/InRelease/,
+  stderr: /error: step '[^']+' cannot run: the Debian mirror does not answer: cannot download http:\/\/127\.0\.0\.1:9\/debian\/dists\/trixie\/InRelease/,
 });
 test('build names a package the suite does not have, with the nearest name', exits, ['build', '-c', 'mcdebian.yaml', '--offline'], {
   code: 1,
   files: { 'mcdebian.yaml': 'board: x86-64\npackages: [htopp]\n' },
-  stderr: /error: no package "htopp" \(did you mean "htop"\?\) in Debian trixie main for amd64/,
+  stderr: /error: step 'Bootstrap Debian trixie amd64 with mmdebstrap' cannot run: no package "htopp" \(did you mean "htop"\?\) in Debian trixie main for amd64/,
 });

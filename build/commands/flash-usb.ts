@@ -12,7 +12,7 @@ import type { Logger } from '../core/log.js';
 import type { Manifest } from '../manifest.js';
 import { assertWritableDevice } from '../../flash/block-device.js';
 import { flashImage, type FlashProgress } from '../../flash/usb.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { commonFlags, stringFlag, UsageError, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
 
 export interface FlashUsbOptions {
   device: string;
@@ -120,3 +120,23 @@ function formatBytes(bytes: number): string {
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
+
+export const flashUsbCommand: Command = {
+  summary: 'write the built usb.img (x86-64: disk.img) to a USB stick, read it back and compare',
+  usage: 'mcdebian flash usb --device DEV [-c FILE | --board ID] [--image PATH] [--force] [--json]',
+  flags: {
+    device: { type: 'string', value: 'DEV', description: 'the stick\'s block device, e.g. /dev/sdb (lsblk lists them)' },
+    board: commonFlags.board,
+    config: commonFlags.config,
+    image: { type: 'string', value: 'PATH', description: 'write this image instead of the build\'s' },
+    force: { type: 'boolean', description: 'allow a regular file or a non-removable disk (never a mounted or busy one)' },
+    json: commonFlags.json,
+  },
+  run: (context, values) => {
+    const device = stringFlag(values, 'device');
+    if (device === undefined) throw new UsageError('flash usb needs --device DEV', 'lsblk lists the block devices, e.g. --device /dev/sdb');
+    const [image, board, config] = [stringFlag(values, 'image'), stringFlag(values, 'board'), stringFlag(values, 'config')];
+    if (image === undefined && board === undefined && config === undefined) throw new UsageError('flash usb needs --board ID, -c FILE or --image PATH');
+    return runFlashUsb(context, { device, image, board, config, force: values.force === true, json: values.json === true });
+  },
+};

@@ -61,7 +61,9 @@ const usage = test.macro(async (t, args: string[], message: RegExp) => {
   t.is(result.exitCode, 2);
   t.regex(result.stderr, message);
 });
-test('flash with an unknown transport is a usage error', usage, ['scp', '--device', '/dev/null'], /error: flash: the transport is usb, sftp or tftp, not "scp"/);
+test('flash with an unknown transport is a usage error', usage, ['scp', '--device', '/dev/null'], /error: flash: expected the transport: usb, sftp or tftp, not "scp"/);
 test('flash usb without --device is a usage error', usage, ['usb', '--image', 'usb.img'], /error: flash usb needs --device DEV/);
 test('flash usb without an image, board or config is a usage error', usage, ['usb', '--device', '/dev/null'], /error: flash usb needs --board ID, -c FILE or --image PATH/);
-test('flash without a transport is a usage error', usage, [], /expected 1 arguments, got 0/);
+test('flash without a transport is a usage error', usage, [], /error: flash: expected the transport: usb, sftp or tftp\n/);
+test('a flag of another transport is a usage error naming the flag and its transport', usage, ['usb', '--device', 'X', '--serial', 'Y'], /error: flash usb: --serial is not a flag of flash usb; it belongs to flash tftp/);
+test('a flag no transport takes is a usage error with the transport\'s usage', usage, ['sftp', '--host', 'h', '--bogus'], /error: flash sftp: Unknown option '--bogus'[\s\S]*hint: usage: mcdebian flash sftp --host H/);

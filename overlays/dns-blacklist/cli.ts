@@ -4,12 +4,12 @@
  * --password-file F`: sends a hosts-format block list to a device's admin API, in batches.
  */
 import { readFile } from 'node:fs/promises';
-import { readFirstLine } from '../../overlays/dns-blacklist/app/first-line.js';
-import { parseHostsFile } from '../../overlays/dns-blacklist/app/hosts.js';
-import { hashPassword } from '../../overlays/dns-blacklist/app/password.js';
-import { POLICY_ZONE } from '../../overlays/dns-blacklist/named.js';
-import { UserError } from '../core/errors.js';
-import { writeJson, type CommandContext, type ExitCode } from './context.js';
+import { readFirstLine } from './app/first-line.js';
+import { parseHostsFile } from './app/hosts.js';
+import { hashPassword } from './app/password.js';
+import { POLICY_ZONE } from './named.js';
+import { UserError } from '../../build/core/errors.js';
+import { commonFlags, stringFlag, UsageError, writeJson, type CommandContext, type CommandGroup, type ExitCode } from '../../build/core/command.js';
 
 /** Names per request: well under the API's batch and body limits. */
 const BATCH = 1000;
@@ -56,3 +56,32 @@ export async function runImport(context: CommandContext, options: ImportOptions)
   else context.stdout.write(`${options.file}: ${added} added, ${alreadyBlocked} already blocked, ${report.invalid} invalid, ${report.skipped} local names or addresses skipped\n`);
   return 0;
 }
+
+export const dnsBlacklistCommands: CommandGroup = {
+  summary: 'hash-password: make the admin password\'s hash line; import FILE: send a hosts-format list to a device',
+  expected: 'hash-password or import FILE',
+  subcommands: {
+    'hash-password': {
+      summary: 'read a password on stdin and print the line for the api.passwordHash file',
+      usage: 'mcdebian dns-blacklist hash-password < password-file',
+      flags: {},
+      run: (context) => runHashPassword(context, context.stdin ?? process.stdin),
+    },
+    import: {
+      summary: 'send a hosts-format block list to a device\'s admin API, in batches',
+      usage: 'mcdebian dns-blacklist import FILE --api URL --password-file F [--user admin] [--json]',
+      flags: {
+        api: { type: 'string', value: 'URL', description: 'the device\'s admin API, e.g. http://192.168.1.1:8053' },
+        user: { type: 'string', value: 'NAME', description: 'the API user (default admin)' },
+        'password-file': { type: 'string', value: 'F', description: 'a file whose first line is the API password' },
+        json: commonFlags.json,
+      },
+      positionals: { min: 1, max: 1 },
+      run: (context, values, [file]) => {
+        const [api, passwordFile] = [stringFlag(values, 'api'), stringFlag(values, 'password-file')];
+        if (api === undefined || passwordFile === undefined) throw new UsageError('dns-blacklist import needs --api URL and --password-file FILE');
+        return runImport(context, { file: file!, api, user: stringFlag(values, 'user') ?? 'admin', passwordFile, json: values.json === true });
+      },
+    },
+  },
+};
