@@ -168,7 +168,7 @@ export interface SerialConsole {
 /**
  * The commands that reach the flash from U-Boot's console (mcdebian flash tftp).
  * - `marvell-nand`: the stock Linksys U-Boot: `nand erase`/`nand write`, `saveenv` to u_env.
- * - `qemu-stand-in`: u-boot-qemu on the flash stand-in disk (build/flash-stand-in.ts): `virtio
+ * - `qemu-stand-in`: u-boot-qemu on the flash stand-in disk (flash/stand-in.ts): `virtio
  *   write`, and u_env imported and exported by hand, as the stand-in's boot script does.
  */
 export type UBootDialect = 'marvell-nand' | 'qemu-stand-in';
@@ -220,7 +220,7 @@ export interface Board {
   /**
    * QEMU only: a virtio disk standing in for the router's NAND, with GPT partitions named as the
    * MTD partitions it stands in for, each at its NAND offset plus 1 MiB (room for the GPT). A
-   * U-Boot script on its `u-boot` partition does what the stock bootcmd does (build/flash-stand-in.ts).
+   * U-Boot script on its `u-boot` partition does what the stock bootcmd does (flash/stand-in.ts).
    */
   flashStandIn?: NandFlash;
   /** Stock U-Boot environment, for boards that have one. */

@@ -2,7 +2,7 @@
  * QEMU `virt` (armhf): the router's stand-in that CI boots. Same kernel, same kind of multi-file
  * uImage, same stock Linksys command line, root on a USB stick behind xHCI; the differences are in
  * shared/reference/qemu-stand-in.md. Its "NAND" is a virtio disk with caiman's u_env, s_env and
- * kernel slots, and a U-Boot script plays the stock bootcmd (build/flash-stand-in.ts), so the
+ * kernel slots, and a U-Boot script plays the stock bootcmd (flash/stand-in.ts), so the
  * A/B flashing flow runs end to end.
  */
 import type { Board, NandFlash } from './board.js';

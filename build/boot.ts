@@ -1,6 +1,6 @@
 /**
  * How `mcdebian boot` runs a built image under QEMU (TCG: KVM may exist and still fail here).
- * qemu-armhf: the flash stand-in disk (build/flash-stand-in.ts) holds u_env, s_env and the two
+ * qemu-armhf: the flash stand-in disk (flash/stand-in.ts) holds u_env, s_env and the two
  * kernel slots, and a script u-boot-qemu finds on it boots the slot boot_part names, as the
  * router's stock U-Boot does; the root filesystem is usb.img on a USB stick behind qemu-xhci.
  * x86-64: OVMF boots disk.img. Both boot a copy-on-write overlay, so the artifacts stay as the

@@ -1,5 +1,5 @@
 /**
- * Writes the flash stand-in disk for `mcdebian boot` (build/flash-stand-in.ts has the layout and
+ * Writes the flash stand-in disk for `mcdebian boot` (flash/stand-in.ts has the layout and
  * the script): a sparse file with the GPT, the script on a FAT `u-boot` partition, u_env as the
  * factory left it with McDebian in both slots, an erased s_env, and the kernel blob in kernel1
  * and kernel2. No loop device, no mount.
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Board } from '../board/board.js';
 import { serializeEnvironment } from '../flash/uboot-env.js';
 import { runCommand } from './core/exec.js';
-import { standInBootScript, standInEnvironment, standInLayout, standInPartition, standInPartitionScript } from './flash-stand-in.js';
+import { standInBootScript, standInEnvironment, standInLayout, standInPartition, standInPartitionScript } from '../flash/stand-in.js';
 import { sfdiskArgs, truncateArgs } from './usb-image.js';
 
 const MiB = 1024 * 1024;

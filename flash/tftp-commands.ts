@@ -7,14 +7,14 @@
  *
  * The stock Linksys U-Boot (`marvell-nand`) writes NAND and saves u_env with `saveenv`. On
  * qemu-armhf u-boot-qemu writes the stand-in disk with `virtio write` and handles u_env the way
- * the stand-in's boot script does (build/flash-stand-in.ts): `env import -d -c` and `env export -c`.
+ * the stand-in's boot script does (flash/stand-in.ts): `env import -d -c` and `env export -c`.
  * Variable names come from the board (camelCase on the Armada 385 boards, lower_case on mamba).
  * Which slot, and the checks before it, are tftp-plan.ts.
  */
 import type { Board } from '../board/board.js';
 import { flashOf, flashPartition } from '../board/flash.js';
 import { UserError } from '../build/core/errors.js';
-import { ENV_ADDRESS, standInLayout, standInPartition } from '../build/flash-stand-in.js';
+import { ENV_ADDRESS, standInLayout, standInPartition } from './stand-in.js';
 import { renderBootCountRecord } from './bootcount.js';
 import type { TftpFlashPlan } from './tftp-plan.js';
 

@@ -148,7 +148,7 @@ function renderFwEnv(board: Board): LayerFile[] {
   const geometry = `${hex(env.offset)} ${hex(env.size)} ${hex(env.sectorSize)}`;
   if (!board.nand) {
     if (!board.flashStandIn) throw new Error(`${board.id} has a U-Boot environment but neither a NAND nor a flash stand-in`);
-    // a GPT partition named as the MTD one (build/flash-stand-in.ts); libubootenv reads and writes a block device as it is
+    // a GPT partition named as the MTD one (flash/stand-in.ts); libubootenv reads and writes a block device as it is
     return [file('/etc/fw_env.config', `# ${env.partition} of ${board.name}: the stand-in disk's GPT partition\n/dev/disk/by-partlabel/${env.partition} ${geometry}\n`)];
   }
   const index = board.nand.partitions.findIndex((p) => p.name === env.partition);

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getBoard } from '../../board/index.js';
-import { standInEnvironment, standInLayout, standInPartition } from '../../build/flash-stand-in.js';
+import { standInEnvironment, standInLayout, standInPartition } from '../../flash/stand-in.js';
 import { createStandInDisk, standInReadSize } from '../../build/stand-in-disk.js';
 import { parseBootCounter } from '../../flash/bootcount.js';
 import { parseEnvironment } from '../../flash/uboot-env.js';

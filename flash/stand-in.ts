@@ -15,7 +15,7 @@
  * "Bad Data CRC" here as on the router.
  */
 import type { Board, NandFlash } from '../board/board.js';
-import { BOOT_COUNT_MAGIC } from '../flash/bootcount.js';
+import { BOOT_COUNT_MAGIC } from './bootcount.js';
 
 /** The GPT needs the disk's first MiB: every stand-in partition sits at its NAND offset plus this. */
 export const STAND_IN_SHIFT = 1024 * 1024;

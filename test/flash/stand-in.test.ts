@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { getBoard } from '../../board/index.js';
 import { validateBoard } from '../../board/validate.js';
 import { computeBudget } from '../../build/budget.js';
-import { standInBootScript, standInEnvironment, standInLayout, standInPartitionScript } from '../../build/flash-stand-in.js';
+import { standInBootScript, standInEnvironment, standInLayout, standInPartitionScript } from '../../flash/stand-in.js';
 import { createStandInDisk } from '../../build/stand-in-disk.js';
 import { armMachineArgs, dumpDtbArgs } from '../../build/qemu.js';
 import { UBOOT_QEMU_ARM } from '../../build/boot.js';
