@@ -1,7 +1,7 @@
 /**
  * What the four Armada 385 Linksys boards share (caiman, cobra, shelby, rango): the mainline
  * armada-385-linksys.dtsi, the camelCase stock U-Boot environment, the USB-root modules.
- * Sources: shared/reference/wrt-ac-boards.md, keys in its §0.
+ * Source keys: board/README.md, "Source keys".
  */
 import type { Board, KernelReadWindow, NandFlash, NetworkLayout, UBootEnvironment, UBootVariables } from './board.js';
 import {
@@ -119,7 +119,7 @@ export function armada385Board(facts: Armada385BoardFacts): Board {
     soc: 'Marvell Armada 385 (88F6820)', // [L-DTS; LH]
     ram: 512 * MiB, // [L-DTS dtsi memory node]
     arch: 'armhf',
-    kernel: { package: 'linux-image-armmp', flavour: 'armmp' }, // DESIGN.md: Debian's own kernel
+    kernel: { package: 'linux-image-armmp', flavour: 'armmp' }, // Debian's own kernel: board/README.md, "The router boot chain"
     dtb: { file: facts.dtbFile, source: 'debian-kernel', placement: 'appended' },
     uimage: armUImage,
     bootMethod: 'nand-uimage',

@@ -1,6 +1,6 @@
 /**
  * What McDebian knows about a board. Boards are data: one file per board, typed by this module,
- * every value with a short comment naming its source (keys as in shared/reference/wrt-ac-boards.md §0).
+ * every value with a short comment naming its source (keys defined in board/README.md, "Source keys").
  */
 
 /** Debian architecture the board runs. */
@@ -9,9 +9,9 @@ export type DebianArch = 'armhf' | 'amd64';
 /**
  * How the board's firmware finds the kernel.
  * - `nand-uimage`: stock Linksys U-Boot reads a legacy multi-file uImage from a NAND kernel slot
- *   and boots it with `bootm` and ATAGs (DESIGN.md, the decided router boot chain).
+ *   and boots it with `bootm` and ATAGs (board/README.md, "The router boot chain").
  * - `qemu-uimage`: Debian's u-boot-qemu boots the same kind of multi-file uImage, with the DTB as
- *   its third part because that U-Boot has no ATAG support (reference/qemu-stand-in.md).
+ *   its third part because that U-Boot has no ATAG support (flash/README.md, "The QEMU stand-in").
  * - `uefi`: firmware boots an EFI binary from the GPT disk's EFI system partition.
  */
 export type BootMethod = 'nand-uimage' | 'qemu-uimage' | 'uefi';
@@ -116,7 +116,7 @@ export interface KernelSlot {
 export interface KernelReadWindow {
   /** Bytes read (the stock value of the read-size variable). */
   bytes: number;
-  /** False where the reference marks the value (unconfirmed). */
+  /** False where no primary source shows the value (board/README.md, "Read windows"). */
   confirmed: boolean;
 }
 

@@ -1,7 +1,7 @@
 /**
  * What every Linksys WRT AC board shares, Armada 385 and Armada XP alike: the dual-firmware slots,
  * the serial console, the uImage addresses, the s_env boot counter.
- * Sources: shared/reference/wrt-ac-boards.md, keys in its §0.
+ * Source keys: board/README.md, "Source keys".
  */
 import type { BootCounter, KernelSlot, SerialConsole, UBootConsole, UBootVariables } from './board.js';
 
@@ -36,7 +36,8 @@ export const sEnvBootCounter: BootCounter = { partition: 's_env', recordStride: 
 
 /**
  * The stock U-Boot's console: the `Marvell>> ` prompt [McD#76; gargoyle forum], NAND commands, and
- * the addresses the TFTP recovery guides use (the stock ipaddr/serverip are unconfirmed, reference §4a).
+ * the addresses the TFTP recovery guides use (the stock ipaddr/serverip are unconfirmed:
+ * board/README.md, "U-Boot variables").
  */
 export const linksysUBootConsole: UBootConsole = {
   prompt: 'Marvell>> ',

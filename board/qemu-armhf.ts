@@ -1,7 +1,7 @@
 /**
  * QEMU `virt` (armhf): the router's stand-in that CI boots. Same kernel, same kind of multi-file
  * uImage, same stock Linksys command line, root on a USB stick behind xHCI; the differences are in
- * shared/reference/qemu-stand-in.md. Its "NAND" is a virtio disk with caiman's u_env, s_env and
+ * flash/README.md, "The QEMU stand-in". Its "NAND" is a virtio disk with caiman's u_env, s_env and
  * kernel slots, and a U-Boot script plays the stock bootcmd (flash/stand-in.ts), so the
  * A/B flashing flow runs end to end.
  */
@@ -30,7 +30,7 @@ export const qemuArmhf: Board = {
   arch: 'armhf',
   kernel: { package: 'linux-image-armmp', flavour: 'armmp' },
   // u-boot-qemu has no ATAG support, so the DTB is the uImage's third part; QEMU writes it with
-  // `-M virt,highmem=off,dumpdtb=FILE` [qemu-stand-in.md]
+  // `-M virt,highmem=off,dumpdtb=FILE` (flash/README.md, "The QEMU stand-in")
   dtb: { file: 'qemu-virt.dtb', source: 'qemu-dumpdtb', placement: 'uimage-part' },
   uimage: { loadAddress: 0x4000_8000, entryAddress: 0x4000_8000 }, // virt RAM starts at 0x40000000
   bootMethod: 'qemu-uimage',
@@ -52,8 +52,9 @@ export const qemuArmhf: Board = {
     dialect: 'qemu-stand-in',
     network: { ipaddr: '10.0.2.15', netmask: '255.255.255.0', gatewayip: '10.0.2.2', serverip: '127.0.0.1' },
   },
-  // qemu-xhci + usb-storage for the root [qemu-stand-in.md]; virtio for the flash stand-in, so that it is there
-  // before the boot health check resets the counter (udev loads it only late in the boot otherwise)
+  // qemu-xhci + usb-storage for the root (flash/README.md, "The QEMU stand-in"); virtio for the
+  // flash stand-in, so that it is there before the boot health check resets the counter (udev
+  // loads it only late in the boot otherwise)
   rootModules: ['xhci-pci', 'usb-storage', 'uas', 'sd_mod', 'ext4', 'virtio_mmio', 'virtio_blk'],
   network: { kind: 'single' },
   unverified: ['everything about the stock Marvell U-Boot, the NAND, the switch and Wi-Fi'],

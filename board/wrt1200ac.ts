@@ -1,4 +1,4 @@
-/** Linksys WRT1200AC (v1, v2): caiman, Armada 385, 128 MiB NAND. Source keys: shared/reference/wrt-ac-boards.md §0. */
+/** Linksys WRT1200AC (v1, v2): caiman, Armada 385, 128 MiB NAND. Source keys: board/README.md. */
 import { armada385Board } from './armada-385.js';
 import { MiB } from './units.js';
 

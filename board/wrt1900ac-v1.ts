@@ -1,4 +1,4 @@
-/** Linksys WRT1900AC v1: mamba, Armada XP, 128 MiB NAND. Source keys: shared/reference/wrt-ac-boards.md §0. */
+/** Linksys WRT1900AC v1: mamba, Armada XP, 128 MiB NAND. Source keys: board/README.md. */
 import type { Board, UBootVariables } from './board.js';
 import { armUImage, dualKernelSlots, linksysUBootConsole, routerUnverified, sEnvBootCounter, stockSlotBootCommands, uart0 } from './linksys.js';
 import { KiB, MiB } from './units.js';

@@ -1,4 +1,4 @@
-/** Linksys WRT3200ACM: rango, Armada 385, 256 MiB NAND. Source keys: shared/reference/wrt-ac-boards.md §0. */
+/** Linksys WRT3200ACM: rango, Armada 385, 256 MiB NAND. Source keys: board/README.md. */
 import type { Board } from './board.js';
 import { armada385Network, armada385RootModules, armada385Variables } from './armada-385.js';
 import { armUImage, dualKernelSlots, linksysUBootConsole, routerUnverified, sEnvBootCounter, stockSlotBootCommands, uart0 } from './linksys.js';

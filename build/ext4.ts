@@ -14,8 +14,9 @@ export interface Ext4Spec {
   uuid: string;
   hashSeed: string;
   /**
-   * Leave out the 64bit feature: U-Boot's ext4load needs that (reference §5, VC test/readme.md),
-   * which keeps the second boot method (kernel loaded from the stick) open on the routers.
+   * Leave out the 64bit feature: U-Boot's ext4load needs that (board/README.md, "The router boot
+   * chain"; VC test/readme.md), which keeps the second boot method (kernel loaded from the stick)
+   * open on the routers.
    */
   ubootReadable: boolean;
   /** Byte offset in `output` to make the filesystem at: a partition of a disk image, without dd. */

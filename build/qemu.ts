@@ -1,7 +1,7 @@
 /**
  * The QEMU machines McDebian boots. One definition serves `mcdebian boot` and the build (which
  * dumps the virt DTB with the same options), so the DTB always matches the machine.
- * Facts: shared/reference/qemu-stand-in.md.
+ * Facts: flash/README.md, "The QEMU stand-in".
  */
 
 /** `-M virt,highmem=off`: armmp has no LPAE, and the default ECAM window sits above 4 GiB. */

@@ -1,6 +1,6 @@
 /**
  * The kernel blob: a legacy multi-file uImage of [zImage + appended DTB, initramfs] for the WRT
- * boards, [zImage, initramfs, DTB] for u-boot-qemu (no ATAG support, reference/qemu-stand-in.md).
+ * boards, [zImage, initramfs, DTB] for u-boot-qemu (no ATAG support: flash/README.md, "The QEMU stand-in").
  * Reads board.uimage, board.dtb, board.arch; writes kernel.uimg.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';

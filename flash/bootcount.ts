@@ -2,9 +2,9 @@
  * The `s_env` boot counter of the stock Linksys U-Boot: parse and render its record log, plan the
  * reset that a healthy system writes, and predict which slot the stock boot picks next.
  *
- * Format, from OpenWrt's linksys_bootcount.c [OW-RBC] (reference/wrt-ac-boards.md §4c): one
- * 12-byte record `{ magic 0x20110811, count, checksum }` per NAND page, read until the first
- * erased (0xffffffff) magic; any other magic aborts. The last record's count is the counter.
+ * Format, from OpenWrt's linksys_bootcount.c [OW-RBC] (flash/README.md, "The s_env boot
+ * counter"): one 12-byte record `{ magic 0x20110811, count, checksum }` per NAND page, read until
+ * the first erased (0xffffffff) magic; any other magic aborts. The last record's count is the counter.
  * The fields are the ARM's native order, little-endian (derived: armhf is little-endian).
  */
 import type { UBootEnvironment } from '../board/board.js';
@@ -42,7 +42,7 @@ export interface BootCountLog {
 export class BootCounterFormatError extends UserError {
   constructor(offset: number, magic: number) {
     super(`s_env boot counter: unexpected magic ${hex(magic)} at offset ${hex(offset)}`, {
-      hint: 'this is not a Linksys boot counter log; OpenWrt\'s resetbc aborts here too (reference §4c)',
+      hint: 'this is not a Linksys boot counter log; OpenWrt\'s resetbc aborts here too (flash/README.md, "The s_env boot counter")',
     });
     this.name = 'BootCounterFormatError';
   }
@@ -68,7 +68,7 @@ export function parseBootCounter(bytes: Uint8Array, layout: BootCounterLayout): 
 export function renderBootCountRecord(record: Partial<BootCountRecord> & { count: number }, layout: BootCounterLayout): Buffer {
   const checksum = record.checksum ?? (record.count === 0 ? BOOT_COUNT_MAGIC : undefined);
   if (checksum === undefined) {
-    throw new UserError(`s_env boot counter: the checksum for count ${record.count} is unknown (reference §4c); give it`);
+    throw new UserError(`s_env boot counter: the checksum for count ${record.count} is unknown (flash/README.md, "The s_env boot counter"); give it`);
   }
   checkStride(layout);
   const page = Buffer.alloc(layout.recordStride, 0xff);
@@ -119,7 +119,7 @@ export interface NextBootOptions {
   /**
    * Which boot without a counter reset goes to the other slot. 3 per the old OpenWrt recovery
    * script ("WILL reboot to the other partition at the 3rd boot"), 4 per a note about another
-   * Linksys model; the threshold is (unconfirmed) [reference §4c, §11].
+   * Linksys model; the threshold is (unconfirmed) (flash/README.md, "The s_env boot counter").
    */
   fallbackBoot?: 3 | 4;
 }

@@ -1,5 +1,5 @@
 /**
- * The router's flash and stock U-Boot, stood in for under QEMU (reference/qemu-stand-in.md).
+ * The router's flash and stock U-Boot, stood in for under QEMU (flash/README.md, "The QEMU stand-in").
  *
  * Debian's armmp kernel cannot see QEMU's pflash, and nandsim forgets at reboot, so the stand-in
  * is a virtio disk: GPT partitions named as caiman's MTD partitions (u-boot, u_env, s_env,
@@ -99,8 +99,8 @@ function slotBootCommand(board: Board, slot: 1 | 2): string {
 
 /**
  * The stand-in's u_env as the factory left it, after McDebian was flashed to both slots: the stock
- * variables (reference §4a) with nandboot/altnandboot reading the virtio disk instead of NAND, and
- * both read windows at `readSize`.
+ * variables (board/README.md, "U-Boot variables") with nandboot/altnandboot reading the virtio
+ * disk instead of NAND, and both read windows at `readSize`.
  */
 export function standInEnvironment(board: Board, readSize: number): Record<string, string> {
   const env = board.ubootEnv;
@@ -179,7 +179,8 @@ export function standInBootScript(board: Board): string {
     `  mw.b \${mcd_addr} 0xff ${hex(stride)}`,
     `  mw.l \${mcd_addr} ${hex(BOOT_COUNT_MAGIC)}`,
     '  setexpr mcd_off ${mcd_addr} + 4; mw.l ${mcd_off} ${mcd_count}',
-    // the checksum of a count above 0 is unconfirmed (reference §4c): the stand-in writes magic + count
+    // the checksum of a count above 0 is unconfirmed (flash/README.md, "The s_env boot counter"):
+    // the stand-in writes magic + count
     `  setexpr mcd_magic ${hex(BOOT_COUNT_MAGIC)} + \${mcd_count}; setexpr mcd_off \${mcd_addr} + 8; mw.l \${mcd_off} \${mcd_magic}`,
     `  setexpr mcd_off \${mcd_next} * ${blocksPerPage}`,
     `  setexpr mcd_blk \${mcd_off} + ${sEnvBlock}`,

@@ -100,8 +100,9 @@ export function loadCommands(board: Board, plan: TftpFlashPlan): ConsoleCommand[
 
 /**
  * The slot, then the boot counter reset as OpenWrt's resetbc writes it [OW-RBC] and the stock
- * upgrade leaves it (reference §4c), so the new slot gets its full auto-recovery tries. On NAND
- * only the record's page is written: programming erased pages with 0xff data would spend them.
+ * upgrade leaves it (flash/README.md, "The s_env boot counter"), so the new slot gets its full
+ * auto-recovery tries. On NAND only the record's page is written: programming erased pages with
+ * 0xff data would spend them.
  */
 export function writeCommands(board: Board, plan: TftpFlashPlan): ConsoleCommand[] {
   const { dialect, env, slots, flash } = consoleOf(board);

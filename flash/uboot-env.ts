@@ -2,9 +2,9 @@
  * The U-Boot environment image codec: parse, serialize and edit the `u_env` block as the stock
  * Linksys U-Boot and `fw_printenv`/`fw_setenv` (Debian's libubootenv-tool) read and write it.
  *
- * Layout (reference/wrt-ac-boards.md §4b): a little-endian CRC32 over the rest of the block, then
- * `name=value\0` entries and one more `\0`, zero-padded to the environment size (0x20000 on the
- * 385 boards, 0x40000 on mamba). The Linksys boards use no redundant copy [OW-ENV]; the
+ * Layout (flash/README.md, "The U-Boot environment"): a little-endian CRC32 over the rest of the
+ * block, then `name=value\0` entries and one more `\0`, zero-padded to the environment size
+ * (0x20000 on the 385 boards, 0x40000 on mamba). The Linksys boards use no redundant copy [OW-ENV]; the
  * redundant layout (a flags byte after the CRC) is an option because it costs one offset.
  * Names and values are handled as latin1 so that any environment round-trips byte for byte.
  */
@@ -55,8 +55,8 @@ export class EnvironmentCrcError extends VerificationError {
 
   constructor(stored: number, computed: number, erased: boolean) {
     const hint = erased
-      ? 'the environment is erased, so U-Boot runs on its built-in default; `saveenv` at the Marvell>> prompt writes it (reference §4a)'
-      : 'check the environment size and offset against the board (reference §4b: 0x20000 on the 385 boards, 0x40000 on mamba)';
+      ? 'the environment is erased, so U-Boot runs on its built-in default; `saveenv` at the Marvell>> prompt writes it (flash/README.md, "The U-Boot environment")'
+      : 'check the environment size and offset against the board (0x20000 on the 385 boards, 0x40000 on mamba: flash/README.md, "The U-Boot environment")';
     super('U-Boot environment CRC32', hex(stored), hex(computed), { hint });
     this.name = 'EnvironmentCrcError';
     this.erased = erased;
@@ -77,7 +77,7 @@ export class EnvironmentOverflowError extends UserError {
 
   constructor(needed: number, size: number) {
     super(`U-Boot environment needs ${needed} bytes but holds ${size}: ${needed - size} bytes over`, {
-      hint: 'shorten or delete variables; the size is fixed by the board (reference §4b)',
+      hint: 'shorten or delete variables; the size is fixed by the board (flash/README.md, "The U-Boot environment")',
     });
     this.name = 'EnvironmentOverflowError';
     this.overBy = needed - size;
@@ -173,7 +173,7 @@ export function setVariables(bytes: Uint8Array, changes: EnvironmentChanges, opt
   return serializeEnvironment(variables, { ...options, flags });
 }
 
-/** The first of `sizes` whose CRC matches (non-redundant): §4b's way of telling 0x20000 from 0x40000. */
+/** The first of `sizes` whose CRC matches (non-redundant): how to tell a 0x20000 environment from a 0x40000 one. */
 export function findEnvironmentSize(bytes: Uint8Array, sizes: readonly number[]): number | undefined {
   return sizes.find((size) => size > 4 && size <= bytes.length && Buffer.from(bytes.buffer, bytes.byteOffset, size).readUInt32LE(0) === crc32(bytes.subarray(4, size)));
 }

@@ -162,9 +162,10 @@ function renderFwEnv(board: Board): LayerFile[] {
 }
 
 /**
- * The s_env boot counter is reset only by a healthy boot (reference §4c): mcdebian-bootcount
- * reads and resets the log on the MTD partition or the stand-in's GPT partition, and
- * mcdebian-boot-health.service runs it after the boot once the checks (and health.d) pass.
+ * The s_env boot counter is reset only by a healthy boot (flash/README.md, "The s_env boot
+ * counter"): mcdebian-bootcount reads and resets the log on the MTD partition or the stand-in's
+ * GPT partition, and mcdebian-boot-health.service runs it after the boot once the checks (and
+ * health.d) pass.
  */
 function renderBootHealth(board: Board): LayerFile[] {
   const counter = board.bootCounter!;

@@ -2,7 +2,7 @@
  * `callhome`: an always-connected reverse SSH tunnel from the device to a managed host, so the
  * device can be reached behind NAT. Replaces autossh with StrictHostKeyChecking=no: the managed
  * host's key is pinned from the config, ssh's own keepalives notice a dead path, and systemd
- * restarts the tunnel forever. Facts: shared/reference/services.md, section D.
+ * restarts the tunnel forever. Facts: overlays/callhome/README.md, "Facts this overlay relies on".
  */
 import { isIP } from 'node:net';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
 /**
  * BIND's configuration for the blacklist, as pure functions of the settings: the options (a
  * recursive resolver for the allowed networks only, response rate limiting, the response policy
- * zone applied at once) and the policy zone with its seed. Facts: services.md, section B.
- * Replaces one zone per blocked domain and an open resolver (shared/seeds).
+ * zone applied at once) and the policy zone with its seed. Replaces one zone per blocked domain
+ * and an open resolver. The facts, and the replaced setup: overlays/dns-blacklist/README.md.
  */
 
 /** The policy zone's name: a name under no public TLD. */
@@ -19,7 +19,7 @@ export interface NamedSettings {
   allowed: string[];
   /** Upstream resolvers (`192.0.2.1` or `192.0.2.1 port 5300`); none: full recursion from the root. */
   forwarders: string[];
-  /** `no` for upstreams that break DNSSEC (the reference setup had to); `auto` otherwise. */
+  /** `no` for upstreams that break DNSSEC (the replaced setup needed it behind its forwarder); `auto` otherwise. */
   dnssecValidation: 'auto' | 'no';
   rateLimit: { responsesPerSecond: number; window: number; slip: number };
   /** Seconds a policy answer may be cached by clients. */

@@ -1,8 +1,8 @@
 /**
  * `dns-blacklist`: BIND9 as the LAN's resolver with a response policy zone, an admin API (Node,
  * bundled) that changes the zone by signed dynamic updates, and a blocked-domain page. Replaces
- * one zone per domain, a PHP script with sudo, and an open resolver (shared/seeds). Facts:
- * services.md, section B.
+ * one zone per domain, a PHP script with sudo, and an open resolver. The facts, and the
+ * replaced setup: overlays/dns-blacklist/README.md.
  */
 import { isIPv4 } from 'node:net';
 import { fileURLToPath } from 'node:url';

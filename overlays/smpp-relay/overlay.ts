@@ -2,7 +2,7 @@
  * `smpp-relay`: a Node SMPP relay that replaces Kannel (bearerbox and smsbox) on the router:
  * Kannel's kannel.conf, routing (active-passive, active-active, forced and default routes) and
  * sendsms API, with link health beyond Kannel's and a store that loses nothing to a crash.
- * Facts: services.md, section A; the relay itself is in app/.
+ * Facts: overlays/smpp-relay/README.md, "Facts this overlay relies on"; the relay itself is in app/.
  */
 import { fileURLToPath } from 'node:url';
 import { defineOverlay, type FileReference, type OverlayIssue, type ReadFile } from '../overlay.js';

@@ -9,7 +9,7 @@
  *   ClientAliveCountMax (6 s), as the managed host's sshd would reap it
  * - blackhole: nftables in the guest drops the tunnel's packets both ways for 20 s, so that
  *   both ends give the session up on their own; timed from when the path is back
- * Then the same with the reference setup's client settings (ServerAliveInterval 20,
+ * Then the same with the client settings of the unit callhome replaces (ServerAliveInterval 20,
  * ServerAliveCountMax 1, RestartSec 60), set in the running guest. Goal: under 15 s.
  */
 import { execa } from 'execa';
@@ -75,7 +75,7 @@ async function measure({ host, guest, sshdPort, remotePort, key }: Setup): Promi
   return figures;
 }
 
-/** The reference setup's client timing, applied to the running guest's unit and ssh config. */
+/** The replaced unit's client timing (overlays/callhome/README.md), applied to the guest's unit and ssh config. */
 async function useReferenceSettings(guest: BootedGuest): Promise<void> {
   await guest.run([
     'mkdir -p /etc/systemd/system/mcdebian-callhome.service.d',

@@ -33,8 +33,8 @@ test('on caiman the blob with its initramfs exceeds the 6 MiB window and priKern
   t.is(budget.recommendedReadSize, Math.ceil(blob / 0x10_0000) * 0x10_0000);
 });
 
-test('the zImage and DTB alone fit caiman\'s window, as the reference computes (225,113 bytes spare)', (t) => {
-  // reference §2: Debian uImage = zImage + DTB + 64 B header = 6,066,343 bytes; a single-part
+test('the zImage and DTB alone fit caiman\'s window with 225,113 bytes spare', (t) => {
+  // board/README.md, "Read windows": zImage + DTB + 64 B header = 6,066,343 bytes; a single-part
   // multi image adds 8 bytes of size table
   const budget = computeBudget(getBoard('wrt1200ac'), [{ name: 'zImage', bytes: 6_046_208 + 20_071, source: 'debian-package' }]);
   t.is(budget.status, 'fits');

@@ -1,9 +1,9 @@
 /**
- * Stock Linksys environments as shared/reference/wrt-ac-boards.md §4a quotes them. The reference
- * gives some values verbatim (DOOZAN's fw_printenv excerpt from a WRT1200AC v2: altKernAddr,
- * altKernSize, altFwSize, auto_recovery, MPmode) and describes others (nandboot: "sets bootargs
- * to ..., runs nand read ..., then bootm"); those are spelled out here from the description and
- * the §3 mtdparts, so they test the codec, not the exact stock strings.
+ * Stock Linksys environments, as flash/README.md, "The stock environments the tests quote" says
+ * where each value comes from. Some are verbatim (DOOZAN's fw_printenv excerpt from a WRT1200AC
+ * v2: altKernAddr, altKernSize, altFwSize, auto_recovery, MPmode); others are published only as
+ * a description (nandboot: sets bootargs, runs nand read, then bootm) and are spelled out here
+ * from it and the stock mtdparts, so they test the codec, not the exact stock strings.
  */
 
 const caimanMtdparts =
@@ -13,7 +13,7 @@ const caimanMtdparts =
 const bootargs = (root: string) =>
   `setenv bootargs console=ttyS0,115200 root=/dev/${root} ro rootdelay=1 rootfstype=jffs2 earlyprintk $mtdparts`;
 
-/** WRT1200AC (caiman), slot 1 active, camelCase names [§4a]. */
+/** WRT1200AC (caiman), slot 1 active, camelCase names [DOOZAN; McD#76; OW-UP]. */
 export const caimanStockVariables: Readonly<Record<string, string>> = {
   bootcmd: 'run nandboot',
   boot_part: '1',
@@ -31,7 +31,7 @@ export const caimanStockVariables: Readonly<Record<string, string>> = {
   MPmode: 'SMP',
 };
 
-/** WRT1900AC v1 (mamba), lower_case names and the 4 MiB read window [§4a; PR3852; McD#44]. */
+/** WRT1900AC v1 (mamba), lower_case names and the 4 MiB read window [PR3852; McD#44]. */
 export const mambaStockVariables: Readonly<Record<string, string>> = {
   bootcmd: 'run nandboot',
   boot_part: '1',

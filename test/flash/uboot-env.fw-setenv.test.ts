@@ -1,6 +1,6 @@
 /**
  * The environment codec against libubootenv-tool's fw_printenv/fw_setenv (the tools trixie ships,
- * reference §4b) on a plain file standing in for the u_env partition, at the real boards' sizes.
+ * flash/README.md, "The U-Boot environment") on a plain file standing in for the u_env partition, at the real boards' sizes.
  * Byte for byte: a golden comparison with the real tool, not our reading of our own output.
  */
 import type { ExecutionContext } from 'ava';

@@ -34,7 +34,7 @@ const roundTrip = test.macro({
     t.is(parsed.variables.get(env.variables.bootPart), '1');
     t.is(parsed.variables.get(env.variables.bootCmd), 'run nandboot');
   },
-  title: (board = '') => `the stock ${board} environment of reference §4a round-trips at the board's size`,
+  title: (board = '') => `the stock ${board} environment the tests quote round-trips at the board's size`,
 });
 test('caiman', roundTrip, caiman, caimanStockVariables);
 test('mamba', roundTrip, mamba, mambaStockVariables);

@@ -1,6 +1,6 @@
 /**
  * Tests that need host tools. A missing tool skips the test with its reason locally, and fails
- * it when CI=true (DESIGN.md, Tests): CI must install everything it tests with.
+ * it when CI=true: CI must install everything it tests with.
  */
 import test, { type ExecutionContext } from 'ava';
 import { accessSync, constants } from 'node:fs';

@@ -185,7 +185,7 @@ test('on MTD, reset of a full log runs flash_erase over the whole partition, the
   t.is(argv.length, 2);
 });
 
-/** caiman's /proc/mtd with the Debian DTB (reference §3a), in the kernel's "mtdN: size erasesize "name"" form. */
+/** caiman's /proc/mtd with the Debian DTB (board/README.md, "MTD tables"), in the kernel's "mtdN: size erasesize "name"" form. */
 const CAIMAN_PROC_MTD = [
   'dev:    size   erasesize  name',
   'mtd0: 00200000 00020000 "u-boot"',

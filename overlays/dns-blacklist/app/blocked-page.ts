@@ -2,7 +2,7 @@
  * The page a browser gets when a blocked name resolves to the router (the `sink` action): every
  * path and method answers with a short HTML page naming the domain from the Host header. Only
  * plain HTTP can show it; HTTPS to a blocked name meets the router with a certificate for
- * another name, which browsers refuse (shared/reference/services.md, B3).
+ * another name, which browsers refuse (overlays/dns-blacklist/README.md, "Facts this overlay relies on").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

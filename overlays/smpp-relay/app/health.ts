@@ -1,7 +1,7 @@
 /**
  * Link health, where McDebian goes beyond Kannel: Kannel routes to any bound link, so a link
  * that binds but then times out or fails its submits keeps its share of the traffic until the
- * connection drops (services.md A1, "no link-quality awareness"). Here such a link leaves the
+ * connection drops (overlays/smpp-relay/README.md, "Facts this overlay relies on"). Here such a link leaves the
  * rotation after `health-failures` failures in a row and is probed with one message after
  * `health-probe-delay` seconds; the delay doubles after each failed probe, up to a minute, and a
  * success brings the link back. Throttling (0x58) is not a failure: the link backs off itself.

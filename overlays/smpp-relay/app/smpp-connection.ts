@@ -45,7 +45,7 @@ export class SmppConnection {
     this.session.on(settings.tls ? 'secureConnect' : 'connect', () => this.bind());
     this.session.on('pdu', (pdu: smpp.PDU) => this.receive(pdu));
     // socket errors and the package's parse errors alike ('PDU length was too large': the session
-    // reads nothing more after one, services.md A4) end the connection; the 'close' after is ignored
+    // reads nothing more after one: overlays/smpp-relay/README.md) end the connection; the 'close' after is ignored
     this.session.on('error', (error: Error) => this.lose(describeError(error, settings), 'destroy'));
     this.session.on('close', () => this.lose('the connection closed', 'destroy'));
     this.watchdog = setInterval(() => this.check(), this.liveness.tickMs());

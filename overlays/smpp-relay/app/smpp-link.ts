@@ -1,6 +1,6 @@
 /**
  * One bind to one upstream SMSC (a Kannel `group = smsc` with `smsc = smpp`), kept up from
- * start() to stop(), with what the `smpp` package leaves to the application (services.md A4).
+ * start() to stop(), with what the `smpp` package leaves to the application (overlays/smpp-relay/README.md).
  * Each connection (bind, keep-alive, the SMSC's requests) is an SmppConnection; the window,
  * wait-ack, throttling and throughput are Submits; this file is the state and the reconnecting.
  * Kannel 1.4.5's gw/smsc/smsc_smpp.c is the model; comments say where this differs.

@@ -42,7 +42,7 @@ export function submitParams(part: SubmitPart): Record<string, unknown> {
     destination_addr: part.destinationAddr,
     esm_class: part.esmClass,
     registered_delivery: part.registeredDelivery,
-    // explicit, or the package's encode would pick IA5 (0x01) for text (services.md A4)
+    // explicit, or the package's encode would pick IA5 (0x01) for text (overlays/smpp-relay/README.md)
     data_coding: part.dataCoding,
     short_message: part.shortMessage,
     ...(part.protocolId !== undefined && { protocol_id: part.protocolId }),

@@ -1,6 +1,6 @@
 /**
  * One connection of a link, apart from the link's state machine: how it is opened (TCP or TLS,
- * always verified), when it counts as dead (the `smpp` package checks nothing: services.md A4),
+ * always verified), when it counts as dead (the `smpp` package checks nothing: overlays/smpp-relay/README.md),
  * how it is closed, and how long to wait before the next one.
  */
 import { isIP } from 'node:net';
@@ -21,7 +21,7 @@ export function connectOptions(settings: LinkSettings, files: TlsFiles = {}): sm
   const options: smpp.ConnectOptions = { host: settings.host, port: settings.port };
   if (!settings.tls) return options;
   // smpp passes these to tls.connect as they are. 0.5.1 leaves rejectUnauthorized to Node's
-  // default (true) but 0.6.0 sets false (services.md A4): say it, so an upgrade cannot turn
+  // default (true) but 0.6.0 sets false (overlays/smpp-relay/README.md): say it, so an upgrade cannot turn
   // certificate and host name checks off. tls.connect checks the host name against `host`.
   return {
     ...options,

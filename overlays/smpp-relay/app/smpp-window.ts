@@ -1,7 +1,7 @@
 /**
  * The window of a link: the submit_sm sent and not yet answered, by sequence number, each with
  * its wait-ack timer. The `smpp` package keeps response callbacks forever and fails none of them
- * when the connection drops (services.md A4), so the link keeps its own book here and settles
+ * when the connection drops (overlays/smpp-relay/README.md), so the link keeps its own book here and settles
  * every entry itself: on a response, on wait-ack, on link loss.
  */
 import type { SubmitResult } from './types.js';

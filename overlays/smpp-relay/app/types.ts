@@ -1,7 +1,7 @@
 /**
  * The relay's shared types: the settings read from kannel.conf (or rendered from
  * mcdebian.yaml into one), the SMS parts handed to an SMPP link, and what a link answers.
- * Kannel's meanings: shared/reference/services.md, section A.
+ * Kannel's meanings: overlays/smpp-relay/README.md, "Facts this overlay relies on".
  */
 
 /** Where a setting came from, so a message can name the file and line. */

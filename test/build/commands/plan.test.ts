@@ -21,7 +21,7 @@ const GOLDEN = new URL('../../../../test/fixtures/plan/', import.meta.url);
 const RELEASE = '6.12.107+deb13-armmp';
 const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1bW1veS1rZXktZm9yLXRlc3RzLW9ubHktMDAwMDAw admin@test';
 
-/** A trixie armhf archive holding a kernel package with the real sizes of 6.12.107-1 (reference §2). */
+/** A trixie armhf archive holding a kernel package with the real sizes of 6.12.107-1 (board/README.md, "Boards"). */
 async function publishKernel(root: string): Promise<void> {
   const debPath = `pool/main/l/linux/linux-image-${RELEASE}_6.12.107-1_armhf.deb`;
   await buildDeb(join(root, 'pkg'), join(root, 'debian', debPath), {

@@ -1,7 +1,7 @@
 /**
- * Differential: the seed's two multi-link configs (seeds/000) on real Kannel 1.4.5 and on the
- * relay, each link on an SMSC of its own (a simulator with one account, named for the link's
- * role). Active-passive: the primary's SMSC drops it, refuses binds and comes back; both
+ * Differential: the two published multi-link configs (test/fixtures/smpp-relay/active-*.conf)
+ * on real Kannel 1.4.5 and on the relay, each link on an SMSC of its own (a simulator with one
+ * account, named for the link's role). Active-passive: the primary's SMSC drops it, refuses binds and comes back; both
  * gateways must answer every sendsms alike and put every message on the same account.
  * Active-active: the split is random in Kannel, so both are held to the same properties.
  */
@@ -15,15 +15,15 @@ import {
 
 const PRIMARY = 'reliable_smpp_gw';
 const BACKUP = 'unreliable_smpp_gw';
-const SEED_USER = { username: 'company_1', password: 'compant_1_admin', name: 'company_1' };
+const EXAMPLE_USER = { username: 'company_1', password: 'compant_1_admin', name: 'company_1' };
 const SEND = { username: 'company_1', password: 'compant_1_admin', to: '4915112345678' };
 
 const account = (name: string, port: number | undefined): Group => ({ port: port!, 'smsc-username': name, 'smsc-password': name });
 
 /**
  * "Kannel – setting up active-passive failover SMPP gateways". `backupAlso` is the id the
- * backup's allowed-smsc-id adds for the primary: the seed misspells it `realiable_smpp_gw`.
- * No smsc-admin-id, as in the seed: the links are named by their smsc-id.
+ * backup's allowed-smsc-id adds for the primary: the post misspells it `realiable_smpp_gw`.
+ * No smsc-admin-id, as in the post: the links are named by their smsc-id.
  */
 function activePassive(backupAlso: string, extra: Group = {}) {
   return {
@@ -33,7 +33,7 @@ function activePassive(backupAlso: string, extra: Group = {}) {
         { 'smsc-id': PRIMARY, 'allowed-smsc-id': PRIMARY, 'preferred-smsc-id': PRIMARY, ...account('primary', ports.primary), ...extra },
         { 'smsc-id': BACKUP, 'allowed-smsc-id': `${BACKUP};${backupAlso}`, 'preferred-smsc-id': BACKUP, ...account('backup', ports.backup), ...extra },
       ],
-      users: [{ ...SEED_USER, 'default-smsc': PRIMARY, 'forced-smsc': PRIMARY }],
+      users: [{ ...EXAMPLE_USER, 'default-smsc': PRIMARY, 'forced-smsc': PRIMARY }],
     }),
   };
 }
@@ -48,7 +48,7 @@ function activeActive(extra: Group = {}) {
     accounts: ['carrier1', 'carrier2'],
     conf: (ports: Record<string, number>): ConfSpec => ({
       smsc: [link('carrier1', ports.carrier1), link('carrier2', ports.carrier2)],
-      users: [{ ...SEED_USER, 'default-smsc': 'smpp_carrier_gw', 'forced-smsc': 'smpp_carrier_gw' }],
+      users: [{ ...EXAMPLE_USER, 'default-smsc': 'smpp_carrier_gw', 'forced-smsc': 'smpp_carrier_gw' }],
     }),
   };
 }
@@ -81,7 +81,7 @@ async function failover(gateway: Gateway, smscs: Smscs): Promise<Observation[]> 
 
 const inPhase = (observations: Observation[], phase: string) => observations.filter((seen) => seen.message.startsWith(`${phase}-`));
 
-differentialTest('active-passive (the seed, typo fixed): the primary takes all, the backup takes over while it is down, the primary takes over again, on Kannel and the relay alike', async (t) => {
+differentialTest('active-passive (the published example, typo fixed): the primary takes all, the backup takes over while it is down, the primary takes over again, on Kannel and the relay alike', async (t) => {
   const { kannel, relay } = await runBoth(t, activePassive(PRIMARY), failover);
   t.deepEqual(relay, kannel);
   for (const [phase, to] of [['both-up', 'primary'], ['primary-down', 'backup'], ['primary-back', 'primary']] as const) {
@@ -89,7 +89,7 @@ differentialTest('active-passive (the seed, typo fixed): the primary takes all, 
   }
 });
 
-differentialTest('active-passive (the seed as written, "realiable_smpp_gw"): no failover, messages queue until the primary is back, on Kannel and the relay alike', async (t) => {
+differentialTest('active-passive (the published example as written, "realiable_smpp_gw"): no failover, messages queue until the primary is back, on Kannel and the relay alike', async (t) => {
   const { kannel, relay } = await runBoth(t, activePassive('realiable_smpp_gw'), failover);
   t.deepEqual(relay, kannel);
   for (const seen of inPhase(kannel, 'primary-down')) t.like(seen, { status: 202, body: '3: Queued for later delivery' });
@@ -115,7 +115,7 @@ async function bothDown(gateway: Gateway, smscs: Smscs): Promise<Observation[]> 
   return observe(smscs, answers);
 }
 
-differentialTest('active-passive (the seed), both down: messages queue, the backup takes them when it is back first, the primary once it is back, on Kannel and the relay alike', async (t) => {
+differentialTest('active-passive (the published example), both down: messages queue, the backup takes them when it is back first, the primary once it is back, on Kannel and the relay alike', async (t) => {
   const { kannel, relay } = await runBoth(t, activePassive(PRIMARY), bothDown);
   t.deepEqual(relay, kannel);
   const expected = { 'both-down': ['3: Queued for later delivery', 'backup'], 'backup-back': ['0: Accepted for delivery', 'backup'], 'both-back': ['0: Accepted for delivery', 'primary'] };
@@ -186,7 +186,7 @@ function deliveredOnce(t: ExecutionContext, kind: string, observations: readonly
   return counts;
 }
 
-differentialTest('active-active (the seed): both links take a share, every message once, on Kannel and the relay alike', async (t) => {
+differentialTest('active-active (the published example): both links take a share, every message once, on Kannel and the relay alike', async (t) => {
   const runs = await runBoth(t, activeActive(), spread);
   for (const [kind, observations] of Object.entries(runs)) {
     const counts = deliveredOnce(t, kind, observations);

@@ -50,7 +50,7 @@ test('on a server the HTTP side listens on every address unless told otherwise',
   t.is(settings?.core.adminInterface, undefined);
 });
 
-test('an existing kannel.conf (the active-passive seed) is used unchanged, with the device\'s store', (t) => {
+test('an existing kannel.conf (the published active-passive example) is used unchanged, with the device\'s store', (t) => {
   const original = fixture('active-passive.conf');
   const render = renderSmppRelay(smppRelaySchema.parse({ kannelConf: 'kannel.conf' }), [read(['kannelConf'], 'kannel.conf', original)], router);
   const device = readSettings(parseUserConf(confOf(render)?.content ?? '', 'kannel.conf').groups).settings;

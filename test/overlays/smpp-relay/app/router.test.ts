@@ -89,13 +89,13 @@ function fixtureLinks(name: string, states: Partial<LinkView>[]): { links: LinkV
   return { links, settings: settings.links, ...(forced === undefined ? {} : { forced }) };
 }
 
-test('active-passive (seed 000): the active link takes every message of company_1 while it is up, whatever the start and loads', (t) => {
+test('active-passive (the published example): the active link takes every message of company_1 while it is up, whatever the start and loads', (t) => {
   const { links, forced } = fixtureLinks('active-passive.conf', [{ load: 40 }, { load: 0 }]);
   t.is(forced, 'reliable_smpp_gw');
   for (const start of [0, 1]) t.deepEqual(chooseLink(forced, links, { start, maxQueue: 1000 }), { kind: 'link', index: 0 });
 });
 
-test('active-passive (seed 000): with the active link down, company_1 waits, because the passive link allows "realiable_smpp_gw" (sic), as in Kannel', (t) => {
+test('active-passive (the published example): with the active link down, company_1 waits, because the passive link allows "realiable_smpp_gw" (sic), as in Kannel', (t) => {
   const { links, forced } = fixtureLinks('active-passive.conf', [{ active: false }, {}]);
   for (const start of [0, 1]) t.deepEqual(chooseLink(forced, links, { start, maxQueue: 1000 }), { kind: 'queue' });
 });
@@ -108,14 +108,14 @@ test('active-passive with the typo corrected: the passive link takes over while 
   for (const start of [0, 1]) t.deepEqual(chooseLink(forced, back, { start, maxQueue: 1000 }), { kind: 'link', index: 0 });
 });
 
-test('active-passive (seed 000): messages for the passive link\'s own id go only there, and a message without smsc-id nowhere', (t) => {
+test('active-passive (the published example): messages for the passive link\'s own id go only there, and a message without smsc-id nowhere', (t) => {
   const { links } = fixtureLinks('active-passive.conf', [{}, { load: 50 }]);
   t.deepEqual(chooseLink('unreliable_smpp_gw', links, { start: 0, maxQueue: 1000 }), { kind: 'link', index: 1 });
   t.deepEqual(chooseLink(undefined, links, { start: 0, maxQueue: 1000 }), { kind: 'reject' });
   t.deepEqual(chooseLink('elsewhere', links, { start: 0, maxQueue: 1000 }), { kind: 'reject' });
 });
 
-test('active-active (seed 000): two links with one smsc-id share the traffic by load, ties by the random start', (t) => {
+test('active-active (the published example): two links with one smsc-id share the traffic by load, ties by the random start', (t) => {
   const { links, settings, forced } = fixtureLinks('active-active.conf', [{ load: 3 }, { load: 1 }]);
   t.deepEqual(settings.map((link) => link.smscId), ['smpp_carrier_gw', 'smpp_carrier_gw']);
   t.deepEqual(chooseLink(forced, links, { start: 0, maxQueue: 1000 }), { kind: 'link', index: 1 });
@@ -126,7 +126,7 @@ test('active-active (seed 000): two links with one smsc-id share the traffic by 
   t.deepEqual(chooseLink(undefined, even, { start: 1, maxQueue: 1000 }), { kind: 'link', index: 1 });
 });
 
-test('active-active (seed 000): one link down leaves all to the other; both down, messages wait', (t) => {
+test('active-active (the published example): one link down leaves all to the other; both down, messages wait', (t) => {
   const { links, forced } = fixtureLinks('active-active.conf', [{ active: false, load: 0 }, { load: 30 }]);
   for (const start of [0, 1]) t.deepEqual(chooseLink(forced, links, { start, maxQueue: 1000 }), { kind: 'link', index: 1 });
   const down = links.map((link) => ({ ...link, active: false }));
