@@ -2,25 +2,9 @@
  * The schema of mcdebian.yaml. Every object is strict, so an unknown key is an error (with a
  * "did you mean" from the loader); every refinement carries the message a user needs to fix it.
  */
-import { isIPv4 } from 'node:net';
 import { z } from 'zod';
+import { hostname, ipv4, ipv4Cidr, unixUser } from '../core/fields.js';
 import { parseSize } from './size.js';
-
-/** RFC 1123 host name: labels of letters, digits and inner hyphens, each 1..63, total <= 253. */
-export const hostname = z.string().refine(
-  (name) => name.length <= 253 && name.split('.').every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label)),
-  { message: 'must be a host name: letters, digits and inner hyphens, at most 63 characters per label' },
-);
-
-export const ipv4 = z.string().refine((text) => isIPv4(text), { message: 'must be an IPv4 address such as 192.168.1.1' });
-
-export const ipv4Cidr = z.string().refine(
-  (text) => {
-    const [address, prefix, ...rest] = text.split('/');
-    return rest.length === 0 && isIPv4(address ?? '') && /^\d{1,2}$/.test(prefix ?? '') && Number(prefix) <= 32;
-  },
-  { message: 'must be an IPv4 address with a prefix length, such as 192.168.1.1/24' },
-);
 
 /** Debian package names (Debian Policy 5.6.1), optionally with an architecture qualifier. */
 const debianPackage = z.string().regex(/^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$/, {
@@ -45,7 +29,7 @@ export const keepPath = z.string().regex(/^\/[A-Za-z0-9._+@:*?/-]*$/, { message:
   .refine((path) => !path.split('/').includes('..'), { message: 'must not contain ..' });
 
 const user = z.strictObject({
-  name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name: lower-case letters, digits, _ and -' }),
+  name: unixUser,
   /** Files holding OpenSSH public keys, relative to mcdebian.yaml. */
   authorizedKeys: z.array(z.string().min(1)).min(1, { message: 'needs at least one public key file' }),
 });

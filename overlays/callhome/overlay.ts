@@ -4,30 +4,23 @@
  * host's key is pinned from the config, ssh's own keepalives notice a dead path, and systemd
  * restarts the tunnel forever. Facts: overlays/callhome/README.md, "Facts this overlay relies on".
  */
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { hostname } from '../../build/config/schema.js';
+import { fileReference, hostOrAddress, port, seconds, unixUser } from '../../build/core/fields.js';
 import { defineOverlay, type FileReference, type OverlayIssue, type ReadFile } from '../overlay.js';
 import { generateKeyPair, parseHostKeys, publicKeyOf } from './keys.js';
 import { renderCallhome } from './render.js';
 
-const port = (what: string) => z.int().min(1).max(65535).describe(what);
-const seconds = (min: number, max: number, what: string) => z.int().min(min).max(max).describe(what);
-
 export const callhomeSchema = z.strictObject({
-  host: z.union([z.string().refine((text) => isIP(text) !== 0), hostname], { error: 'must be a host name or an IP address' })
-    .describe('the managed host the tunnel goes to'),
+  host: hostOrAddress.describe('the managed host the tunnel goes to'),
   port: port('its SSH port').default(22),
-  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name' }).default('callhome')
+  user: unixUser.default('callhome')
     .describe('the user the device logs in as on the managed host'),
-  hostKey: z.string().min(1)
-    .describe('file with the managed host\'s public host key (its ssh_host_*.pub, or ssh-keyscan output): pinned, the build refuses without it'),
+  hostKey: fileReference('file with the managed host\'s public host key (its ssh_host_*.pub, or ssh-keyscan output): pinned, the build refuses without it'),
   remotePort: z.int().min(1024, { message: 'must be 1024 or more: only root may listen below 1024 on the managed host' }).max(65535)
     .describe('port on the managed host\'s loopback that leads back to the device\'s SSH server'),
   localPort: port('the device\'s SSH port the tunnel leads to').default(22),
-  privateKey: z.string().min(1).optional()
-    .describe('secret file with the tunnel\'s private key; generated at build (secrets/<hostname>/callhome-tunnel-key) when absent'),
+  privateKey: fileReference('secret file with the tunnel\'s private key; generated at build (secrets/<hostname>/callhome-tunnel-key) when absent').optional(),
   serverAliveInterval: seconds(1, 300, 'seconds between ssh keepalives through the tunnel').default(3),
   serverAliveCountMax: seconds(1, 10, 'unanswered keepalives before ssh gives the tunnel up').default(2),
   connectTimeout: seconds(1, 120, 'seconds to wait for the TCP connection and SSH handshake').default(10),

@@ -8,7 +8,7 @@ import { isIPv4 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Board } from '../../board/board.js';
-import { ipv4, ipv4Cidr } from '../../build/config/schema.js';
+import { ipv4, ipv4Cidr } from '../../build/core/fields.js';
 import { defineOverlay, type FileReference, type OverlayIssue, type ReadFile } from '../overlay.js';
 import { checkDomain } from './app/domain.js';
 import { dnsBlacklistCommands } from './cli.js';

@@ -4,18 +4,17 @@
  * Both become one kannel.conf in the image, which the relay reads on the device.
  */
 import { z } from 'zod';
-import { ipv4 } from '../../build/config/schema.js';
+import { fileReference, ipv4, port } from '../../build/core/fields.js';
 
-const port = z.int().min(1).max(65535);
 const seconds = (what: string) => z.int().min(1).max(86_400).optional().describe(what);
 const ids = (what: string) => z.array(z.string().min(1)).optional().describe(what);
-const file = (what: string) => z.string().min(1).describe(what);
+const file = fileReference;
 
 const link = z.strictObject({
   smscId: z.string().min(1).describe('smsc-id: the routing id; links that share one share the traffic (active-active)'),
   adminId: z.string().min(1).optional().describe('smsc-admin-id: the link\'s own name in the status page'),
   host: z.string().min(1).describe('host: the SMSC\'s address'),
-  port: port.describe('port: the SMSC\'s SMPP port'),
+  port: port('port: the SMSC\'s SMPP port'),
   tls: z.boolean().optional().describe('use-ssl: SMPP over TLS; the SMSC\'s certificate is always verified'),
   transceiverMode: z.boolean().optional().describe('transceiver-mode: one bind_transceiver (receipts on the same bind) instead of bind_transmitter'),
   username: z.string().min(1).describe('smsc-username: the bind\'s system_id'),
@@ -59,7 +58,7 @@ export const smppRelaySchema = z.strictObject({
   kannelConf: z.string().min(1).optional()
     .describe('an existing kannel.conf (secret: it holds passwords), used unchanged; the settings below are then not allowed'),
   core: z.strictObject({
-    adminPort: port.default(13000).describe('admin-port: the status page (/status, /status.json)'),
+    adminPort: port('admin-port: the status page (/status, /status.json)').default(13000),
     adminInterface: ipv4.optional().describe('admin-interface: default the LAN address on routers, all elsewhere'),
     statusPasswordFile: z.string().min(1).optional().describe('status-password: secret file; without one the status page is open'),
     smsResendFreq: z.int().min(1).max(3600).optional().describe('sms-resend-freq: longest wait in seconds before a temporarily failed part is tried again (default 60)'),
@@ -68,7 +67,7 @@ export const smppRelaySchema = z.strictObject({
     dlrExpiry: z.int().min(1).max(720).optional().describe('McDebian dlr-expiry: hours a submitted part waits for its receipt (default 72)'),
   }).default({ adminPort: 13000 }).describe('the relay itself (Kannel\'s core group)'),
   sendsms: z.strictObject({
-    port: port.default(13013).describe('sendsms-port'),
+    port: port('sendsms-port').default(13013),
     interface: ipv4.optional().describe('sendsms-interface: default the LAN address on routers, all elsewhere'),
     globalSender: z.string().min(1).optional().describe('global-sender: the sender when neither request nor account gives one'),
     chars: z.string().min(1).optional().describe('sendsms-chars: characters allowed in `to` (default "0123456789 +-")'),
