@@ -46,13 +46,16 @@ export function overlayOutputsStep(outputs: readonly OverlayOutput[], staging: s
     commands: [],
     writes: outputs.map((output) => join(out, output.path)),
     notes: outputs.map((output) => `${output.path}: ${output.description}`),
-    run: async () => {
-      for (const output of outputs) {
-        const target = join(staging, output.path);
-        await mkdir(dirname(target), { recursive: true });
-        await writeFile(target, output.content);
-        await chmod(target, 0o644);
-      }
-    },
+    run: () => writeOverlayOutputs(outputs, staging),
   };
+}
+
+/** Writes the far side's files under dir, each at `<overlay>/<file>`. */
+export async function writeOverlayOutputs(outputs: readonly OverlayOutput[], dir: string): Promise<void> {
+  for (const output of outputs) {
+    const target = join(dir, output.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, output.content);
+    await chmod(target, 0o644);
+  }
 }

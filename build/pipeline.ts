@@ -81,9 +81,19 @@ export interface PlanInputs {
   isCached?: (stage: 'base' | 'layer', key: string) => boolean;
 }
 
-/** The build plan for the config's board. */
-export function planBuild(inputs: PlanInputs): Plan {
-  const { config, kernel } = inputs;
+/** The configuration layer a build of these inputs writes, and what it derives from (`render` writes it alone). */
+export interface PlannedLayer {
+  spec: BootstrapSpec;
+  baseKey: string;
+  rootUuid: string;
+  overlays: RenderedOverlays;
+  /** The base configuration with the overlays' files and units. */
+  layer: BaseConfig;
+}
+
+/** The layer, computed exactly as the build computes it. */
+export function planLayer(inputs: PlanInputs): PlannedLayer {
+  const { config } = inputs;
   const board = config.board;
   const spec: BootstrapSpec = {
     bootstrapper: inputs.bootstrapper,
@@ -99,6 +109,14 @@ export function planBuild(inputs: PlanInputs): Plan {
   const rootUuid = stableUuid(`${baseKey}:${board.id}:rootfs`);
   const overlays = renderOverlays(config.resolvedOverlays, { board, hostname: config.hostname, lanAddress: config.network.lan.address }, inputs.bundles);
   const layer = withOverlays(renderBaseConfig({ ...config, board, mirror: inputs.mirror, securityMirror: inputs.securityMirror, rootUuid }), overlays);
+  return { spec, baseKey, rootUuid, overlays, layer };
+}
+
+/** The build plan for the config's board. */
+export function planBuild(inputs: PlanInputs): Plan {
+  const { config, kernel } = inputs;
+  const board = config.board;
+  const { spec, baseKey, rootUuid, overlays, layer } = planLayer(inputs);
   const stageInputs = stageInputsOf(inputs, spec, layer.files);
   const keys = { base: baseKey, layer: cacheKey(stageInputs.layer), images: cacheKey(stageInputs.images) };
   const paths = buildPaths({ cache: inputs.cacheDir, board: board.id, outputDir: join(config.dir, config.output), keys });

@@ -14,6 +14,7 @@ import { flashTftpCommand } from './flash-tftp.js';
 import { flashUsbCommand } from './flash-usb.js';
 import { overlaysCommand } from './overlays.js';
 import { planCommand } from './plan.js';
+import { renderCommand } from './render.js';
 
 /** Each transport takes only its own flags: `flash usb --serial X` is a usage error. */
 const flashCommands: CommandGroup = {
@@ -29,6 +30,7 @@ export const commands: Record<string, CommandEntry> = {
   overlays: overlaysCommand,
   plan: planCommand,
   build: buildCommand,
+  render: renderCommand,
   boot: bootCommand,
   clean: cleanCommand,
   flash: flashCommands,

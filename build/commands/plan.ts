@@ -9,7 +9,7 @@ import { isStageCached } from '../core/stage-cache.js';
 import { readToolVersions } from '../core/tool-versions.js';
 import { lookupKernelFacts } from '../kernel-facts.js';
 import { resolveMirrors } from '../mirrors.js';
-import { planBuild, STAGE_TOOLS, type Plan } from '../pipeline.js';
+import { planBuild, STAGE_TOOLS, type Plan, type PlanInputs } from '../pipeline.js';
 import { BOOTSTRAPPERS, type Bootstrapper } from '../../rootfs/bootstrap.js';
 import { hashLayerSources } from '../../rootfs/configure.js';
 import { bundleServices } from '../../overlays/bundle.js';
@@ -25,8 +25,8 @@ export interface PlanCommandOptions {
   bootstrapper: Bootstrapper;
 }
 
-/** Everything `plan` and `build` resolve before planning. */
-export async function resolvePlan(context: CommandContext, options: Omit<PlanCommandOptions, 'json'> & { generateSecrets?: boolean }): Promise<Plan> {
+/** Everything `plan`, `build` and `render` resolve before planning. */
+export async function resolvePlanInputs(context: CommandContext, options: Omit<PlanCommandOptions, 'json'> & { generateSecrets?: boolean }): Promise<PlanInputs> {
   const config = await loadConfig({ file: options.config, board: options.board, cwd: context.cwd, generateSecrets: options.generateSecrets });
   for (const { overlay, files } of config.resolvedOverlays) {
     for (const file of files.filter((entry) => entry.generated)) {
@@ -40,7 +40,7 @@ export async function resolvePlan(context: CommandContext, options: Omit<PlanCom
     lookupKernelFacts(config.board, { mirror: mirrors.mirror, suite: config.suite, offline: options.offline }),
   ]);
   if (kernel.lookup === 'failed') context.logger.warn(`kernel package sizes unknown: ${kernel.reason}`);
-  return planBuild({
+  return {
     config,
     mirror: mirrors.mirror,
     securityMirror: mirrors.securityMirror,
@@ -52,7 +52,12 @@ export async function resolvePlan(context: CommandContext, options: Omit<PlanCom
     layerSourcesHash: await hashLayerSources(),
     bundles: await bundleServices(overlayServices(config.resolvedOverlays)),
     isCached: (stage, key) => isStageCached(cacheRoot(context.env), stage, key),
-  });
+  };
+}
+
+/** The verified plan of `plan` and `build`. */
+export async function resolvePlan(context: CommandContext, options: Omit<PlanCommandOptions, 'json'> & { generateSecrets?: boolean }): Promise<Plan> {
+  return planBuild(await resolvePlanInputs(context, options));
 }
 
 export async function runPlan(context: CommandContext, options: PlanCommandOptions): Promise<ExitCode> {

@@ -14,7 +14,7 @@
  */
 import anyTest, { type TestFn } from 'ava';
 import { execa } from 'execa';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { startManagedHost, waitForLogin, type ManagedHost } from '../helpers/man
 import { getWithHost, requestJson } from '../helpers/http.js';
 import { digA, startUpstream, type RunningNamed } from '../helpers/named.js';
 import { sshExec } from '../helpers/ssh.js';
+import { describeTree } from '../helpers/tree.js';
 import { hasProgram } from '../helpers/tools.js';
 import { httpGet, sendsmsPath } from '../helpers/gateway.js';
 import { startSimulator, type SmscSimulator } from '../helpers/smsc-simulator.js';
@@ -118,6 +119,14 @@ serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host 
   t.false(text.includes('PRIVATE KEY') || text.includes('scrypt$') || text.includes(SENDSMS_PASSWORD), 'no secret content in the manifest');
   t.true(manifest.artifacts.some((artifact) => artifact.name === 'callhome/sshd_config'));
   t.true(manifest.packages.some((p) => p.name === 'bind9') && manifest.packages.some((p) => p.name === 'nodejs'));
+  // mcdebian render writes exactly the layer and the far-side files this build made
+  const rendered = await runCliIn(workspace, ['render', '-c', config, '--out', join(workspace.dir, 'rendered')]);
+  t.is(rendered.exitCode, 0, rendered.stderr);
+  const layerKey = (manifest.inputs.cacheKeys as { layer: string }).layer;
+  t.deepEqual(await describeTree(join(workspace.dir, 'rendered', 'layer')), await describeTree(join(workspace.env.XDG_CACHE_HOME!, 'mcdebian', 'layer', layerKey)));
+  const farSides = (await readdir(join(workspace.dir, 'rendered'))).filter((name) => name !== 'layer' && name !== 'render.json');
+  t.deepEqual(farSides, ['callhome']);
+  for (const overlay of farSides) t.deepEqual(await describeTree(join(workspace.dir, 'rendered', overlay)), await describeTree(out(t, overlay)));
   for (const secret of manifest.secrets) {
     const listing = String((await execa('tar', ['-tvf', out(t, 'rootfs.tar'), `.${secret.path}`])).stdout);
     t.regex(listing, /^-rw------- 0\/0 /, secret.path);
