@@ -5,7 +5,7 @@
  * every timestamp newer than SOURCE_DATE_EPOCH back to it. Reads the plan's paths and users;
  * writes <work>/rootfs and the kernel release and initramfs size into the build state.
  */
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BuildContext } from './core/context.js';
 import { UserError } from './core/errors.js';
@@ -19,6 +19,8 @@ export interface AssembleOptions {
   units: readonly string[];
   /** Users other than root, created in the target. */
   users: readonly string[];
+  /** Directories of the layer whose mode applies only where the base has none (the user's files: tree). */
+  modeIfNew?: readonly string[];
   /** The kernel release known at plan time, for the description. */
   plannedRelease: string;
   /**
@@ -67,7 +69,9 @@ async function assemble(ctx: BuildContext, options: AssembleOptions): Promise<vo
   await mkdir(rootfs, { recursive: true });
   ctx.defer(() => rm(rootfs, { recursive: true, force: true }), `remove ${rootfs}`);
   await ctx.exec(['tar', '--extract', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--file', base, '--directory', rootfs]);
+  const kept = await directoryModes(rootfs, options.modeIfNew ?? []);
   await ctx.exec(['cp', '--archive', `${layer}/.`, `${rootfs}/`]);
+  for (const [path, mode] of kept) await chmod(join(rootfs, path), mode);
   await forgetMachineIdentity(rootfs);
   const release = await kernelRelease(rootfs);
   ctx.state.kernelRelease = release;
@@ -81,6 +85,16 @@ async function assemble(ctx: BuildContext, options: AssembleOptions): Promise<vo
   if (epoch !== undefined) {
     await ctx.exec(['find', rootfs, '-xdev', '-newermt', `@${epoch}`, '-exec', 'touch', '--no-dereference', `--date=@${epoch}`, '{}', '+']);
   }
+}
+
+/** The modes of those directories the base already has (cp --archive would replace them). */
+async function directoryModes(rootfs: string, paths: readonly string[]): Promise<[string, number][]> {
+  const modes: [string, number][] = [];
+  for (const path of paths) {
+    const stats = await lstat(join(rootfs, path)).catch(() => undefined);
+    if (stats?.isDirectory()) modes.push([path, stats.mode & 0o7777]);
+  }
+  return modes;
 }
 
 /** Reuses the cached initramfs of the same inputs, or makes it and caches it. */

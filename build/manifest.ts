@@ -51,7 +51,17 @@ export interface Manifest {
   artifacts: Artifact[];
   packages: InstalledPackage[];
   secrets: SecretRecord[];
+  /** The user's own files and symlinks (`files:` in mcdebian.yaml) in the image. */
+  userFiles?: UserFileRecord[];
   budget?: unknown;
+}
+
+/** An entry of the user's `files:` tree: where it is in the image, its mode, and a file's sha256. */
+export interface UserFileRecord {
+  path: string;
+  mode: string;
+  sha256?: string;
+  target?: string;
 }
 
 /** The installed packages in a dpkg status file, sorted by name. */
@@ -94,6 +104,7 @@ export interface ManifestOptions {
   out: string;
   inputs: Record<string, unknown> & { hash: string };
   secrets: SecretRecord[];
+  userFiles: UserFileRecord[];
   rootUuid: string;
 }
 
@@ -115,6 +126,7 @@ export function manifestStep(options: ManifestOptions): Step {
         artifacts: await listArtifacts(options.staging),
         packages: parseDpkgStatus(await readFile(join(options.rootfs, 'var/lib/dpkg/status'), 'utf8')),
         secrets: options.secrets,
+        userFiles: options.userFiles,
         budget: ctx.state.budget,
       };
       await writeJsonAtomically(join(options.staging, 'manifest.json'), manifest);

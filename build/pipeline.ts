@@ -15,6 +15,7 @@ import { computeBudget, type FlashBudget } from './budget.js';
 import type { Config } from './config/load.js';
 import { formatSize } from './config/size.js';
 import { cacheKey, stableUuid } from './core/cache-key.js';
+import { UserError } from './core/errors.js';
 import { buildPaths, type BuildPaths } from './core/paths.js';
 import type { Step } from './core/step.js';
 import type { ToolVersions } from './core/tool-versions.js';
@@ -108,7 +109,7 @@ export function planLayer(inputs: PlanInputs): PlannedLayer {
   // the root UUID follows the base and the board, not the hostname, so a hostname change keeps it
   const rootUuid = stableUuid(`${baseKey}:${board.id}:rootfs`);
   const overlays = renderOverlays(config.resolvedOverlays, { board, hostname: config.hostname, lanAddress: config.network.lan.address }, inputs.bundles);
-  const layer = withOverlays(renderBaseConfig({ ...config, board, mirror: inputs.mirror, securityMirror: inputs.securityMirror, rootUuid }), overlays);
+  const layer = withUserFiles(withOverlays(renderBaseConfig({ ...config, board, mirror: inputs.mirror, securityMirror: inputs.securityMirror, rootUuid }), overlays), config, overlays.origins);
   return { spec, baseKey, rootUuid, overlays, layer };
 }
 
@@ -130,6 +131,7 @@ export function planBuild(inputs: PlanInputs): Plan {
       paths,
       units: layer.units,
       users: config.users.map((user) => user.name).filter((name) => name !== 'root'),
+      modeIfNew: layer.files.filter((file) => file.modeIfNew).map((file) => file.path),
       plannedRelease: release,
       initramfsCache: join(inputs.cacheDir, 'initramfs', `${initramfsKey(baseKey, board, layer.files, inputs.layerSourcesHash)}.img`),
     }),
@@ -144,6 +146,7 @@ export function planBuild(inputs: PlanInputs): Plan {
       board: board.id, rootfs: paths.rootfs, staging: paths.staging, out: paths.out,
       inputs: { ...keysAndConfig(inputs, keys), hash: cacheKey({ keys, stageInputs }) },
       secrets: secretsOf(layer.files),
+      userFiles: config.userFiles.filter((file) => !file.modeIfNew).map((file) => ({ path: file.path, mode: `0${file.mode.toString(8)}`, ...(file.hostFile ? { sha256: file.hostFile.sha256 } : {}), ...(file.symlink === undefined ? {} : { target: file.symlink }) })),
       rootUuid,
     }),
   ];
@@ -179,6 +182,36 @@ function withOverlays(base: BaseConfig, overlays: RenderedOverlays): BaseConfig 
   return { files, units: [...base.units, ...overlays.units] };
 }
 
+/**
+ * The user's `files:` tree over the layer. A file there replaces one of the base configuration
+ * (that is what the tree is for: a motd, an nftables ruleset); one an overlay renders is refused,
+ * since the overlay's checks and units depend on its own file. A directory the layer already
+ * names keeps the layer's mode.
+ */
+function withUserFiles(layer: BaseConfig, config: Config, origins: Readonly<Record<string, string>>): BaseConfig {
+  if (config.userFiles.length === 0) return layer;
+  const byPath = new Map(layer.files.map((file) => [file.path, file]));
+  const conflicts: string[] = [];
+  for (const file of config.userFiles) {
+    const existing = byPath.get(file.path);
+    if (existing && isDirectory(existing) && isDirectory(file)) continue;
+    const overlay = origins[file.path];
+    if (overlay) conflicts.push(`${join(config.files!, file.path)} would replace ${file.path}, which the ${overlay} overlay renders`);
+    else byPath.set(file.path, file);
+  }
+  if (conflicts.length > 0) {
+    throw new UserError(`files: ${conflicts.length} of your files collide with an overlay's:\n  ${conflicts.join('\n  ')}`, {
+      hint: 'remove them from the files: tree, or change the overlay\'s settings in mcdebian.yaml instead',
+    });
+  }
+  return { files: [...byPath.values()], units: layer.units };
+}
+
+const isDirectory = (entry: LayerFile) => entry.content === undefined && entry.source === undefined && entry.symlink === undefined && entry.hostFile === undefined;
+
+/** What the layer's key records of an entry: a host file by its hash, not by where the checkout is. */
+const keyOfEntry = ({ hostFile, ...entry }: LayerFile) => (hostFile ? { ...entry, sha256: hostFile.sha256 } : entry);
+
 /** Where each secret lands in the image, for the manifest: never its content. */
 function secretsOf(files: readonly LayerFile[]): SecretRecord[] {
   return files.flatMap((file) => (file.secret ? [{ ...file.secret, path: file.path, mode: `0${file.mode.toString(8)}` }] : []));
@@ -202,7 +235,7 @@ function stageInputsOf(inputs: PlanInputs, spec: BootstrapSpec, layerFiles: read
     network: config.network,
     overlays: config.overlays,
     overlayFiles: overlayFileDigests(config.resolvedOverlays),
-    files: cacheKey(layerFiles),
+    files: cacheKey(layerFiles.map(keyOfEntry)),
     sources: inputs.layerSourcesHash,
   };
   const images = { format: STAGE_FORMAT, layer: cacheKey(layer), size: config.image.size, tools: tools(STAGE_TOOLS.images) };

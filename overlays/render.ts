@@ -16,20 +16,24 @@ export interface RenderedOverlays {
   /** Outputs with paths relative to out/<board>/ (`<overlay>/<file>`). */
   outputs: OverlayOutput[];
   notes: string[];
+  /** Which overlay put each file into the layer, by path. */
+  origins: Record<string, string>;
 }
 
 const UNIT_FILE = /^\/etc\/systemd\/system\/[^/]+\.(service|socket|timer|path|mount|target)$/;
 
 /** Renders the overlays; `bundles` holds each Node service's bundled code by its path in the image. */
 export function renderOverlays(resolved: readonly ResolvedOverlay[], context: OverlayContext, bundles: Readonly<Record<string, string>> = {}): RenderedOverlays {
-  const merged: RenderedOverlays = { files: [], units: [], checks: [], outputs: [], notes: [] };
+  const merged: RenderedOverlays = { files: [], units: [], checks: [], outputs: [], notes: [], origins: {} };
   for (const { overlay, config, files } of resolved) {
     const render = overlay.render(config, files, context);
     for (const service of overlay.nodeServices ?? []) {
       const code = bundles[service.path];
       if (code === undefined) throw new Error(`${overlay.name}: ${service.path} was not bundled`);
       merged.files.push({ path: service.path, content: code, mode: 0o644 });
+      merged.origins[service.path] = overlay.name;
     }
+    for (const file of render.files) merged.origins[file.path] = overlay.name;
     const units = render.files.filter((file) => UNIT_FILE.test(file.path)).map((file) => file.path);
     merged.files.push(...render.files);
     merged.units.push(...render.units);

@@ -22,6 +22,13 @@ export interface LayerFile {
   symlink?: string;
   /** Copy this file of rootfs/files/ instead of content. */
   source?: string;
+  /** Copy this file of the build host (the user's `files:` tree); its hash puts its content into the layer's key. */
+  hostFile?: { path: string; sha256: string };
+  /**
+   * A directory of the user's tree: its mode applies only where the image has no such directory
+   * yet, so a tree made under umask 077 cannot turn the image's /etc into 0700.
+   */
+  modeIfNew?: boolean;
   mode: number;
   /** Set on secrets: the manifest lists the path and where it came from, never the content. */
   secret?: { overlay: string; field: string; source: string };
@@ -188,6 +195,7 @@ export async function writeLayer(files: readonly LayerFile[], dir: string): Prom
     await mkdir(dirname(target), { recursive: true });
     if (entry.symlink !== undefined) await symlink(entry.symlink, target);
     else if (entry.source !== undefined) await copyFile(join(FILES_DIR, entry.source), target);
+    else if (entry.hostFile !== undefined) await copyFile(entry.hostFile.path, target);
     else if (entry.content !== undefined) await writeFile(target, entry.content);
     else await mkdir(target, { recursive: true });
     if (entry.symlink === undefined) await chmod(target, entry.mode);

@@ -15,6 +15,8 @@ import type { Overlay, ResolvedOverlay } from '../../overlays/overlay.js';
 import { overlays as registry } from '../../overlays/index.js';
 import { resolveOverlays } from '../../overlays/resolve.js';
 import { configSchemaFor, type ConfigFile } from './schema.js';
+import { readUserFiles } from './user-files.js';
+import type { LayerFile } from '../../rootfs/configure.js';
 
 /** One public key from a file the config names. */
 export interface AuthorizedKey {
@@ -36,6 +38,8 @@ export interface Config extends Omit<ConfigFile, 'board' | 'users'> {
   users: ResolvedUser[];
   /** The overlays the config enables, their config checked and their files read. */
   resolvedOverlays: ResolvedOverlay[];
+  /** The entries of the user's `files:` tree, as layer entries (none without one). */
+  userFiles: LayerFile[];
   /** Absolute path of mcdebian.yaml, when one was given. */
   file?: string;
   /** Directory relative paths in the config are resolved against. */
@@ -83,8 +87,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const resolvedOverlays = board === undefined ? [] : await resolveOverlays(parsed.data.overlays, options.overlays ?? registry, {
     board, hostname: parsed.data.hostname, dir, generate: options.generateSecrets === true, report: at,
   });
+  const userFiles = parsed.data.files === undefined ? { files: [], issues: [] } : await readUserFiles(resolve(dir, parsed.data.files));
+  for (const issue of userFiles.issues) at(['files'], issue);
   if (issues.length > 0 || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
-  return { ...parsed.data, board, users, resolvedOverlays, file, dir };
+  return { ...parsed.data, board, users, resolvedOverlays, userFiles: userFiles.files, file, dir };
 }
 
 function sortByLine(issues: ConfigIssue[]): ConfigIssue[] {

@@ -67,6 +67,8 @@ export const configSchema = z.strictObject({
   /** Size of usb.img (armhf boards) or disk.img (x86-64). */
   image: z.strictObject({ size: size.default(2 * 1024 ** 3) }).default({ size: 2 * 1024 ** 3 }),
   output: z.string().min(1).default('out'),
+  /** A tree of the user's own files copied over the layer, modes kept (OpenWrt's FILES=, mkosi's ExtraTrees=). */
+  files: z.string().min(1).optional(),
   /** What `mcdebian flash sftp --rootfs` carries over from the device's old root filesystem. */
   flash: z.strictObject({
     /** Paths (shell globs) beside the defaults (SSH host keys, machine-id, /var/lib/bind). */

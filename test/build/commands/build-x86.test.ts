@@ -1,7 +1,10 @@
 /** A real build of the x86-64 image, booted under OVMF and logged into over SSH. */
 import anyTest, { type TestFn } from 'ava';
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Manifest } from '../../../build/manifest.js';
 import { bootGuest, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
 import { hasProgram } from '../../helpers/tools.js';
 
@@ -15,7 +18,12 @@ test.after.always(async (t) => removeWorkspace(t.context.workspace));
 
 test.before(async (t) => {
   const workspace = await makeWorkspace(await testCacheDir());
-  const config = await writeConfig(workspace, 'x86', ['board: x86-64', 'hostname: vote1', 'image: { size: 3GiB }']);
+  // the user's own tree (files:), with a mode of its own
+  await mkdir(join(workspace.dir, 'tree', 'etc'), { recursive: true });
+  await writeFile(join(workspace.dir, 'tree', 'etc', 'motd'), 'McDebian vote server\n', { mode: 0o640 });
+  await chmod(join(workspace.dir, 'tree', 'etc', 'motd'), 0o640);
+  await chmod(join(workspace.dir, 'tree', 'etc'), 0o700); // a tree made under umask 077 leaves the image's /etc as it is
+  const config = await writeConfig(workspace, 'x86', ['board: x86-64', 'hostname: vote1', 'image: { size: 3GiB }', 'files: tree']);
   t.context = { workspace, config };
 });
 
@@ -34,6 +42,13 @@ serial(`x86-64 builds a GPT disk.img with an EFI system partition holding system
   t.regex(esp, /mcdebian\.conf/);
   const fsck = await execa('e2fsck', ['-fn', join(workspace.dir, 'out', 'x86-64', 'rootfs.ext4')], { reject: false });
   t.is(fsck.exitCode, 0, String(fsck.stdout));
+  // files: is in the image with its mode, owned by root, and listed in the manifest
+  const listing = String((await execa('tar', ['-tvf', join(workspace.dir, 'out', 'x86-64', 'rootfs.tar'), '--no-recursion', './etc/', './etc/motd'])).stdout);
+  t.regex(listing, /^drwxr-xr-x root\/root .* \.\/etc\/\n-rw-r----- root\/root +21 .* \.\/etc\/motd$/);
+  const manifest = JSON.parse(await readFile(join(workspace.dir, 'out', 'x86-64', 'manifest.json'), 'utf8')) as Manifest;
+  t.deepEqual(manifest.userFiles, [
+    { path: '/etc/motd', mode: '0640', sha256: createHash('sha256').update('McDebian vote server\n').digest('hex') },
+  ]);
 });
 
 serial(`x86-64 boots under OVMF, reaches multi-user with no failed unit, and the key logs in${needs}`, async (t) => {
