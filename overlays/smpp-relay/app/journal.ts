@@ -13,23 +13,17 @@
  * Opening reads every record that can be read: a torn tail is cut off, damaged lines are moved
  * to a quarantine file (journal-quarantine.ts) and the journal is rewritten without them.
  */
-import { closeSync, constants, ftruncate, ftruncateSync, open, openSync, readFile, renameSync, rmSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { constants, ftruncate, ftruncateSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { errnoOf, isSpaceError, nodeFileSystem, writeFully, type JournalFileSystem } from './journal-file-system.js';
+import { closeQuietly, compactionPath, describeError as describe, JournalUnusableError, openDirectory, openJournalFile, unusableOr } from './journal-file.js';
+import { isSpaceError, nodeFileSystem, writeFully, type JournalFileSystem } from './journal-file-system.js';
 import { encodeLine, JournalError, parseJournal, type DamagedLine, type ParsedJournal, type RecordCheck } from './journal-format.js';
 import { quarantinePath, writeQuarantine } from './journal-quarantine.js';
 
 export { JournalError, type RecordCheck } from './journal-format.js';
 export { nodeFileSystem, type JournalFileSystem } from './journal-file-system.js';
-
-/**
- * A journal that cannot be opened, where starting again would meet the same: the file or its
- * directory cannot be read or written (permissions, a failing disk, a directory in its place),
- * or its damaged lines cannot be set aside. The message says what to do.
- */
-export class JournalUnusableError extends JournalError {}
+export { JournalUnusableError } from './journal-file.js';
 
 /** How to open a journal. */
 export interface JournalOptions {
@@ -74,12 +68,7 @@ interface Waiter { resolve: () => void; reject: (error: unknown) => void }
  */
 interface Compaction { fd: number; path: string; bytes: number; recovery: boolean; failure?: unknown; settle: (error?: unknown) => void }
 
-const OPEN_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND;
-const openAsync = promisify(open);
-const readFd = promisify(readFile) as (fd: number) => Promise<Buffer>;
 const truncateAsync = promisify(ftruncate);
-/** Errors at open that a later start may get past (space, resources): they fail the open without calling the journal unusable. */
-const TRANSIENT_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EINTR', 'EBUSY']);
 
 /** An append-only journal of records of type R (JSON values; Buffers are the caller's to encode). */
 export class Journal<R> {
@@ -117,7 +106,7 @@ export class Journal<R> {
     const { path } = options;
     const fs: JournalFileSystem = { ...nodeFileSystem, ...options.fileSystem };
     if (options.sync === false) Object.assign(fs, { fdatasync: async () => undefined, fsync: async () => undefined });
-    const { fd, content } = await openFile(path);
+    const { fd, content } = await openJournalFile(path);
     let directoryFd: number | undefined;
     let parsed: ParsedJournal<R>;
     try {
@@ -126,7 +115,7 @@ export class Journal<R> {
         await truncateAsync(fd, parsed.validBytes);
         await fs.fdatasync(fd);
       }
-      directoryFd = await openAsync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+      directoryFd = await openDirectory(path);
       await fs.fsync(directoryFd); // the file may just have been created
     } catch (error) {
       closeQuietly(fd);
@@ -372,31 +361,6 @@ export class Journal<R> {
   }
 }
 
-const compactionPath = (path: string) => `${path}.compact`;
-
-/** Creates the directory and the file when missing, and reads the file whole. */
-async function openFile(path: string): Promise<{ fd: number; content: Buffer }> {
-  let fd: number | undefined;
-  try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await rm(compactionPath(path), { force: true }); // left by a crash before its rename: the journal is whole
-    fd = await openAsync(path, OPEN_FLAGS, 0o600);
-    return { fd, content: await readFd(fd) };
-  } catch (error) {
-    if (fd !== undefined) closeQuietly(fd);
-    throw unusableOr(path, error);
-  }
-}
-
-/** An error at open as JournalUnusableError, unless a later start may get past it. */
-function unusableOr(path: string, error: unknown): unknown {
-  const code = errnoOf(error);
-  if (error instanceof JournalError || code === undefined || TRANSIENT_ERRORS.has(code)) return error;
-  return new JournalUnusableError(`${path}: the journal cannot be read (${describe(error)}), and starting again will not change that; ` +
-    'check the disk (dmesg) and that the file and its directory are the service user\'s to read and write, ' +
-    'or move the file aside to start with an empty store; then start the service again', { cause: error });
-}
-
 /** Closes and removes an abandoned compaction file; the journal itself is untouched. */
 function discard(fd: number, path: string): void {
   closeQuietly(fd);
@@ -408,17 +372,3 @@ function discard(fd: number, path: string): void {
   }
 }
 
-/**
- * close(2) whose failure changes nothing: the descriptor is released either way (close(2),
- * NOTES), and whether the data reached the disk is what the fsyncs said. It runs inside the
- * group-commit loop, where a throw would end the loop with waiters left hanging.
- */
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // see above
-  }
-}
-
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
