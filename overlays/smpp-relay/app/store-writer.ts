@@ -95,7 +95,7 @@ export class StoreWriter<R> {
       this.#degrade(error);
       throw error;
     }
-    this.#recovered('');
+    this.#recovered('a new message was written');
   }
 
   /** Resolves once everything written so far is on disk; a failed fsync rejects (and degrades the store). */
@@ -211,7 +211,7 @@ export class StoreWriter<R> {
     this.#timer = undefined;
     this.#delay = this.options.retryMs ?? 1000;
     const seconds = Math.round((this.#now() - episode.since) / 1000);
-    this.options.log.info(`${this.options.path}: the message store is writable again after ${seconds} s${what ? `: ${what}` : ''}`);
+    this.options.log.info(`${this.options.path}: the message store is writable again after ${seconds} s: ${what}`);
   }
 
   /** The timer's next try; with nothing waiting (an accepted message that did not fit), the next accept is the try. */
