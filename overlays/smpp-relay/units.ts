@@ -4,6 +4,7 @@
  * LoadCredential, its message store in a state directory only it can write.
  */
 import { SERVICE_SANDBOX } from '../hardening.js';
+import { EXIT_CONFIG, EXIT_STORAGE } from '../service-main.js';
 
 /** Where the bundled service goes in the image. */
 export const APP_PATH = '/usr/lib/mcdebian/smpp-relay/main.mjs';
@@ -34,8 +35,9 @@ StateDirectory=mcdebian-smpp-relay/messages
 StateDirectoryMode=0700
 ${capabilities}Restart=always
 RestartSec=2
-# 78: the config is wrong; restarting will not fix it
-RestartPreventExitStatus=78
+# ${EXIT_CONFIG}: the config is wrong; ${EXIT_STORAGE}: the message store cannot be read, or its damaged
+# lines cannot be set aside (the log says what to do); restarting will not fix either
+RestartPreventExitStatus=${EXIT_CONFIG} ${EXIT_STORAGE}
 # one relay per store: the journal takes no lock of its own
 KillMode=control-group
 TimeoutStopSec=20

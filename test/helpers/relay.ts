@@ -29,6 +29,17 @@ export interface RunningRelay extends Gateway {
   restart(): Promise<void>;
 }
 
+/**
+ * Runs `serve` on `conf` in `dir` (store `dir/store.journal`) for a relay expected to stop by
+ * itself (a store it cannot open): its exit code and output; killed after 30 s.
+ */
+export async function runRelayToExit(options: { conf: string; dir: string }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const confPath = join(options.dir, 'kannel.conf');
+  await writeFile(confPath, options.conf);
+  const result = await execa('node', [MAIN, 'serve', '--config', confPath, '--store', join(options.dir, 'store.journal')], { reject: false, stdin: 'ignore', timeout: 30_000 });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
 /** Starts the relay on `conf` (a kannel.conf text) in `dir` (a temporary one by default). */
 export async function startRelay(options: { conf: string; dir?: string; env?: Record<string, string> }): Promise<RunningRelay> {
   const ownDir = options.dir === undefined;

@@ -32,6 +32,8 @@ export interface Behaviour {
   silent: boolean;
   /** Answers to submit_sm come this late. */
   delayMs: number;
+  /** Answers to submit_sm wait until releaseHeld() (a test that changes the relay's world before they come). */
+  hold: boolean;
   /** A delivery receipt follows an accepted submit_sm with registered_delivery, on transceiver and receiver binds. */
   receipts: boolean;
   /** Receipts carry receipted_message_id and message_state TLVs too. */
@@ -40,7 +42,7 @@ export interface Behaviour {
 }
 
 const DEFAULTS: Behaviour = {
-  status: 0, messageIds: 'decimal', throttleEvery: 0, throttleNext: 0, drop: false, silent: false, delayMs: 0,
+  status: 0, messageIds: 'decimal', throttleEvery: 0, throttleNext: 0, drop: false, silent: false, delayMs: 0, hold: false,
   receipts: true, receiptTlvs: false, receiptStat: 'DELIVRD',
 };
 
@@ -112,6 +114,8 @@ export interface SmscSimulator {
   refuseBinds(ms: number, status?: number): void;
   /** Drops every connection now, answered or not. */
   disconnectAll(): void;
+  /** Sends the answers held back while `hold` was set, in the order the submits came. */
+  releaseHeld(): void;
   /** Sends a PDU to every bound session. */
   sendToBound(command: string, params?: Record<string, unknown>): void;
   /** Writes octets as they are to every open session (malformed PDUs). */
@@ -141,6 +145,7 @@ class Simulator implements SmscSimulator {
   private readonly perAccount = new Map<string, Partial<Behaviour>>();
   private readonly counts = new Map<string, number>();
   private refusing = { until: 0, status: 0 };
+  private held: (() => void)[] = [];
   private nextId = 1_000_000;
 
   constructor(private readonly options: SimulatorOptions) {
@@ -167,6 +172,10 @@ class Simulator implements SmscSimulator {
 
   disconnectAll(): void {
     for (const s of this.sessions) if (s.open) s.session.destroy();
+  }
+
+  releaseHeld(): void {
+    for (const answer of this.held.splice(0)) answer();
   }
 
   sendToBound(command: string, params: Record<string, unknown> = {}): void {
@@ -264,7 +273,8 @@ class Simulator implements SmscSimulator {
     if (behaviour.drop) return;
     const status = this.statusFor(s.account, behaviour);
     const answer = () => this.answer(s, pdu, record, status);
-    if (behaviour.delayMs > 0) setTimeout(answer, behaviour.delayMs);
+    if (behaviour.hold) this.held.push(answer);
+    else if (behaviour.delayMs > 0) setTimeout(answer, behaviour.delayMs);
     else answer();
   }
 

@@ -1,6 +1,6 @@
 /**
- * Tests that need host tools. A missing tool skips the test with its reason locally, and fails
- * it when CI=true: CI must install everything it tests with.
+ * Tests that need host tools, or root. A missing tool (or root) skips the test with its reason
+ * locally, and fails it when CI=true: CI must install everything it tests with, and runs as root.
  */
 import test, { type ExecutionContext } from 'ava';
 import { accessSync, constants } from 'node:fs';
@@ -40,4 +40,15 @@ export function testWithTools(
     const register = test.skip;
     register(`${title} [needs ${missing.join(', ')}]`, implementation);
   }
+}
+
+/** testWithTools, and root (the reason is `why`): skipped with the reason locally, failed under CI=true. */
+export function testAsRootWithTools(
+  options: { tools: Record<string, string>; why: string },
+  title: string,
+  implementation: (t: ExecutionContext) => Promise<void> | void,
+): void {
+  if (process.getuid?.() === 0) return testWithTools(options.tools, title, implementation);
+  if (inCi) test(title, (t) => t.fail(`CI=true and the test needs root: ${options.why}`));
+  else test.skip(`${title} [needs root: ${options.why}]`, implementation);
 }

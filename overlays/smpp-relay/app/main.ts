@@ -2,13 +2,15 @@
  * The relay's entry point, bundled into one file (main.mjs) for Debian's nodejs:
  *   main.mjs serve --config kannel.conf [--store FILE]   runs until SIGTERM or SIGINT
  *   main.mjs check --config kannel.conf                  reports what the relay makes of a config
- * Final errors and exit codes (78 for a config the relay cannot run): service-main.ts.
+ * Final errors and exit codes (78 for a config the relay cannot run, 74 for a message store it
+ * cannot read or whose damaged lines it cannot set aside): service-main.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Log } from '../../service-log.js';
-import { ConfigError, runServiceMain, serveUntilSignal, UsageError } from '../../service-main.js';
+import { ConfigError, runServiceMain, serveUntilSignal, StorageError, UsageError } from '../../service-main.js';
+import { JournalUnusableError } from './journal.js';
 import { startRelay } from './service.js';
 import { formatIssue, loadKannelConf } from './settings.js';
 import type { RelaySettings } from './types.js';
@@ -44,7 +46,10 @@ async function tlsOf(settings: RelaySettings): Promise<{ ca?: string; cert?: str
 async function serve(configPath: string, storeOption: string | undefined, log: Log): Promise<number> {
   const settings = await loadSettings(configPath, log);
   const tls = await tlsOf(settings);
-  const relay = await startRelay({ settings, storePath: storePathOf(settings, configPath, storeOption), log, ...(tls ? { tls } : {}) });
+  const relay = await startRelay({ settings, storePath: storePathOf(settings, configPath, storeOption), log, ...(tls ? { tls } : {}) }).catch((error: unknown) => {
+    // systemd restarting every 2 s would read the same unreadable file again: stop instead
+    throw error instanceof JournalUnusableError ? new StorageError(error.message, { cause: error }) : error;
+  });
   return serveUntilSignal(relay, log);
 }
 

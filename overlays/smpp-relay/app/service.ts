@@ -144,7 +144,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     messages: { accepted: counters.accepted, open: store.open.size, sent: counters.sent, failed: counters.failed },
     receipts: { awaited: store.waits.size, received: receipts.counters.received, unmatched: receipts.counters.unmatched },
     dlrUrls: { pending: store.posts.size, ...poster.counters },
-    store: { path: options.storePath, bytes: store.size },
+    store: { path: options.storePath, bytes: store.size, ...store.state },
   });
   const admin = createStatusServer({
     passwords: [settings.core.adminPassword, settings.core.statusPassword].filter((password): password is string => Boolean(password)),

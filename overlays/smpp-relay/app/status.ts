@@ -5,6 +5,7 @@
  * and the window are what a relay that takes links out of rotation must show besides.
  */
 import type { HealthSnapshot } from './health.js';
+import type { StoreState } from './store.js';
 
 export interface LinkStatus {
   name: string;
@@ -31,7 +32,8 @@ export interface RelayStatus {
   messages: { accepted: number; open: number; sent: number; failed: number };
   receipts: { awaited: number; received: number; unmatched: number };
   dlrUrls: { pending: number; fetched: number; retried: number; failed: number };
-  store: { path: string; bytes: number };
+  /** The journal: where, how big, whether it can write (store-writer.ts), and the damaged lines this start set aside. */
+  store: { path: string; bytes: number } & StoreState;
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
@@ -47,6 +49,15 @@ function linkLine(link: LinkStatus): string {
   return `  ${pad(link.name, 16)} ${pad(link.smscId, 16)} ${link.host}:${link.port} ${state}${health}, queued ${link.queued}, in flight ${link.inFlight}/${link.window}${counters ? `, ${counters}` : ''}`;
 }
 
+/** The store: writable, or since when not and why; and what was quarantined. */
+function storeLine(store: RelayStatus['store']): string {
+  const state = store.state === 'writable'
+    ? 'writable'
+    : `NOT WRITABLE since ${store.since}, new messages refused, ${store.backlog} records held in memory: ${store.lastError}`;
+  const quarantined = store.quarantined > 0 ? `; ${store.quarantined} damaged lines quarantined to ${store.quarantineFile}` : '';
+  return `Store: ${store.path}, ${store.bytes} bytes, ${state}${quarantined}`;
+}
+
 /** The status as lines of text. */
 export function renderStatusText(status: RelayStatus): string {
   const { messages, receipts, dlrUrls } = status;
@@ -59,7 +70,7 @@ export function renderStatusText(status: RelayStatus): string {
     `Messages: accepted ${messages.accepted}, open ${messages.open}, sent ${messages.sent} parts, failed ${messages.failed} parts, waiting for a link ${status.waiting} parts`,
     `Receipts: awaited ${receipts.awaited}, received ${receipts.received}, unmatched ${receipts.unmatched}`,
     `DLR URLs: pending ${dlrUrls.pending}, fetched ${dlrUrls.fetched}, retried ${dlrUrls.retried}, given up ${dlrUrls.failed}`,
-    `Store: ${status.store.path}, ${status.store.bytes} bytes`,
+    storeLine(status.store),
     '',
   ].join('\n');
 }

@@ -8,9 +8,14 @@
  * Durability: an accepted message is fsync'd before sendsms answers 202. Acknowledgements,
  * refusals and receipts are written at once (a kill -9 cannot lose them) and fsync'd with the
  * next group commit; a power cut in between can at worst send a part twice, which SMPP's
- * at-least-once delivery allows.
+ * at-least-once delivery allows. When the journal cannot take them (a full disk, a failed
+ * fsync), they are held in memory until it can, and no new message is accepted meanwhile
+ * (store-writer.ts). Records read back are checked (store-record-check.ts); the journal
+ * quarantines those that fail, with damaged lines.
  */
-import { Journal } from './journal.js';
+import { Journal, type JournalFileSystem, type Quarantined } from './journal.js';
+import { storeRecordProblem } from './store-record-check.js';
+import { StoreWriter, type StoreHealth } from './store-writer.js';
 import type { Log } from '../../service-log.js';
 
 /** A message as accepted: one recipient, already split and encoded. */
@@ -88,29 +93,73 @@ export interface OpenMessage {
 /** How receipts are keyed: set by the relay (the SMSC's id, normalised per link). */
 export type ReceiptKey = (link: string, smscMessageId: string) => string;
 
+/** How to open the store. */
+export interface StoreOptions {
+  path: string;
+  keyOf: ReceiptKey;
+  wantsReceipt: (message: StoredMessage, part: number) => boolean;
+  log: Log;
+  /** false only for tests and benchmarks (journal.ts). */
+  sync?: boolean;
+  /** Journal size (bytes) past which compactIfLarge() compacts; 16 MiB by default. */
+  compactAt?: number;
+  /** Replaces some of the journal's file system calls (tests). */
+  fileSystem?: Partial<JournalFileSystem>;
+  /** The store writer's first retry wait and its longest, in ms (tests). */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+/** The store's state for /status: writable or not, and the damaged lines this start set aside. */
+export interface StoreState extends StoreHealth {
+  quarantined: number;
+  quarantineFile?: string;
+}
+
 export class MessageStore {
   readonly open = new Map<string, OpenMessage>();
   readonly waits = new Map<string, ReceiptWait>();
   readonly posts = new Map<string, PendingPost>();
+  readonly #writer: StoreWriter<StoreRecord>;
+  #quarantined: { count: number; path: string } | undefined;
 
   private constructor(
     private readonly journal: Journal<StoreRecord>,
-    private readonly options: { keyOf: ReceiptKey; wantsReceipt: (message: StoredMessage, part: number) => boolean; compactAt: number },
-  ) {}
+    private readonly options: StoreOptions & { compactAt: number },
+  ) {
+    this.#writer = new StoreWriter({ journal, path: options.path, liveRecords: () => this.liveRecords(), log: options.log, ...retryOf(options) });
+  }
 
-  /** Opens the store and replays it. */
-  static async load(options: { path: string; keyOf: ReceiptKey; wantsReceipt: (message: StoredMessage, part: number) => boolean; log: Log; sync?: boolean; compactAt?: number }): Promise<MessageStore> {
-    const { journal, records, repaired } = await Journal.open<StoreRecord>({ path: options.path, sync: options.sync ?? true });
-    if (repaired) options.log.warn(`${options.path}: dropped a torn last record (${repaired.droppedBytes} bytes) left by a crash`);
-    const store = new MessageStore(journal, { keyOf: options.keyOf, wantsReceipt: options.wantsReceipt, compactAt: options.compactAt ?? 16 * 1024 * 1024 });
+  /** Opens the store and replays it; JournalUnusableError when nothing can be read (journal.ts). */
+  static async load(options: StoreOptions): Promise<MessageStore> {
+    const { path, log } = options;
+    const opened = await Journal.open<StoreRecord>({ path, sync: options.sync ?? true, check: storeRecordProblem, ...(options.fileSystem ? { fileSystem: options.fileSystem } : {}) });
+    const { journal, records, repaired, quarantined } = opened;
+    if (repaired) log.warn(`${path}: cut off a torn tail of ${repaired.droppedBytes} bytes at line ${repaired.line}, a write that a crash interrupted`);
+    if (quarantined) logQuarantine(log, path, quarantined);
+    const store = new MessageStore(journal, { ...options, compactAt: options.compactAt ?? 16 * 1024 * 1024 });
+    if (quarantined) store.#quarantined = { count: quarantined.lines.length, path: quarantined.path };
     for (const record of records) store.#apply(record);
     return store;
   }
 
-  /** Records an accepted message; resolves once it is on disk. */
+  /**
+   * Records an accepted message; resolves once it is on disk. Rejects (and the message is not
+   * in the store) while the store is degraded (StoreUnavailableError) or when the write fails.
+   */
   async accept(message: StoredMessage): Promise<void> {
-    await this.journal.appendDurable({ t: 'accept', m: message });
-    this.#apply({ t: 'accept', m: message });
+    const record: StoreRecord = { t: 'accept', m: message };
+    this.#writer.append(record);
+    // in memory before the fsync: a compaction that starts meanwhile replaces the file that
+    // holds the record with the state, which must then hold it
+    this.#apply(record);
+    try {
+      await this.#writer.sync();
+    } catch (error) {
+      // not accepted (503): not dispatched, and not in the state a broken journal is rebuilt from
+      this.open.delete(message.id);
+      throw error;
+    }
   }
 
   /** The upstream acknowledged a part: the receipt wait it opens, and every part's outcome once the message is complete. */
@@ -149,11 +198,15 @@ export class MessageStore {
     return this.journal.size;
   }
 
-  /** Rewrites the journal with only what is still live, once it has grown past the threshold. */
+  /** Whether the store can write, and what this start quarantined. */
+  get state(): StoreState {
+    return { ...this.#writer.health(), quarantined: this.#quarantined?.count ?? 0, ...(this.#quarantined ? { quarantineFile: this.#quarantined.path } : {}) };
+  }
+
+  /** Rewrites the journal with only what is still live, once it has grown past the threshold (not while degraded). */
   async compactIfLarge(): Promise<boolean> {
     if (this.journal.size < this.options.compactAt) return false;
-    await this.journal.compact(this.liveRecords());
-    return true;
+    return this.#writer.compact();
   }
 
   /** The records that rebuild the present state. */
@@ -178,15 +231,16 @@ export class MessageStore {
   }
 
   async flush(): Promise<void> {
-    await this.journal.flush();
+    await this.#writer.sync();
   }
 
   async close(): Promise<void> {
-    await this.journal.close();
+    await this.#writer.close();
   }
 
+  /** Writes a record and makes its change: never throws, whatever the disk does (store-writer.ts). */
   #record(record: StoreRecord): OutcomeEffect {
-    this.journal.append(record);
+    this.#writer.write(record);
     return this.#apply(record);
   }
 
@@ -217,7 +271,8 @@ export class MessageStore {
 
   #applyOutcome(record: Extract<StoreRecord, { t: 'sent' | 'failed' }>): OutcomeEffect {
     const entry = this.open.get(record.id);
-    if (!entry) return {};
+    // a part the message does not have would leave a hole that every() skips, completing it early
+    if (!entry || record.p >= entry.outcomes.length) return {};
     let wait: ReceiptWait | undefined;
     if (record.t === 'sent') {
       entry.outcomes[record.p] = { kind: 'sent', link: record.link, mid: record.mid, at: record.at };
@@ -234,4 +289,17 @@ export class MessageStore {
     if (complete) this.open.delete(record.id);
     return { ...(wait ? { wait } : {}), ...(complete ? { completed: entry.outcomes as PartOutcome[] } : {}) };
   }
+}
+
+function retryOf(options: StoreOptions): { retryMs?: number; maxRetryMs?: number } {
+  return { ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }), ...(options.maxRetryMs === undefined ? {} : { maxRetryMs: options.maxRetryMs }) };
+}
+
+/** One line for what was set aside: how many, where, and the first few lines and reasons. */
+function logQuarantine(log: Log, path: string, quarantined: Quarantined): void {
+  const shown = quarantined.lines.slice(0, 5).map(({ line, reason }) => `line ${line}: ${reason}`).join('; ');
+  const more = quarantined.lines.length > 5 ? `; and ${quarantined.lines.length - 5} more` : '';
+  const what = `${quarantined.lines.length} damaged lines of ${path} (${shown}${more})`;
+  if (quarantined.leftInJournal) log.error(`${what} are skipped but stay in the journal: ${quarantined.leftInJournal}; the next start tries again`);
+  else log.warn(`${quarantined.lines.length} lines quarantined to ${quarantined.path}: ${what}; every other record is kept`);
 }

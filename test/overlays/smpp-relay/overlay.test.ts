@@ -68,6 +68,7 @@ test('the layer holds the unit, its user and the check command; the image checks
   t.regex(unit, /^User=smpprelay$/m);
   t.regex(unit, /^StateDirectory=mcdebian-smpp-relay\/messages$/m);
   t.regex(unit, /^CapabilityBoundingSet=$/m, 'no capabilities for ports above 1023');
+  t.regex(unit, /^RestartPreventExitStatus=78 74$/m, 'no restarts on a config error, nor on a store that cannot be read');
   t.deepEqual(render.units, ['mcdebian-smpp-relay.service']);
   t.deepEqual(render.checks.map((check) => check.argv.slice(0, 3)), [['node', '--check', '/usr/lib/mcdebian/smpp-relay/main.mjs'], ['node', '/usr/lib/mcdebian/smpp-relay/main.mjs', 'check'], ['id', 'smpprelay']]);
   t.regex(render.notes.at(-1) ?? '', /2 links \(carrier smsc1\.example, backup smsc2\.example\), sendsms on 192\.168\.7\.1:13013/);

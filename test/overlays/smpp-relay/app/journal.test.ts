@@ -1,10 +1,12 @@
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Journal, nodeFileSystem, type JournalFileSystem } from '../../../../overlays/smpp-relay/app/journal.js';
+import { encodeLine } from '../../../../overlays/smpp-relay/app/journal-format.js';
+import type { QuarantineEntry } from '../../../../overlays/smpp-relay/app/journal-quarantine.js';
+import { Journal, JournalUnusableError, nodeFileSystem, type JournalFileSystem } from '../../../../overlays/smpp-relay/app/journal.js';
 
 interface Entry { i: number; text?: string }
 
@@ -64,6 +66,7 @@ const tornTail = test.macro(async (t, tail: string) => {
   const reopened = await Journal.open<Entry>({ path });
   t.deepEqual(reopened.records, entries(0, 3));
   t.deepEqual(reopened.repaired, { droppedBytes: Buffer.byteLength(tail), line: 4 });
+  t.is(reopened.quarantined, undefined, 'a torn tail is not damage: nothing is quarantined');
   t.is((await stat(path)).size, whole);
   await reopened.journal.appendDurable({ i: 3 });
   await reopened.journal.close();
@@ -71,18 +74,103 @@ const tornTail = test.macro(async (t, tail: string) => {
 });
 
 test('a last line cut in the middle is dropped, reported, and cut off the file', tornTail, '1c291ca3 {"i":3,"te');
-test('a whole last line with a bad checksum is dropped as torn', tornTail, '00000000 {"i":3}\n');
+test('a whole record without its newline is a torn tail too', tornTail, encodeLine({ i: 3 }).subarray(0, -1).toString());
 test('zeroes after the last line (a size that reached the disk before its data) are dropped', tornTail, '\0'.repeat(4096));
 
-test('a bad line before the last is corruption: the open fails naming the file and line, and the file is kept', async (t) => {
-  const path = pathIn(t);
+/** Writes entries 0..4 and closes; returns the file's lines (each with its newline), a character a byte. */
+async function fiveLines(path: string): Promise<string[]> {
   const { journal } = await Journal.open<Entry>({ path });
-  entries(0, 4).forEach((entry) => journal.append(entry));
+  entries(0, 5).forEach((entry) => journal.append(entry));
   await journal.close();
-  const before = await readFile(path, 'utf8');
-  await writeFile(path, before.replace('message 1', 'massage 1'));
-  await t.throwsAsync(Journal.open<Entry>({ path }), { message: `${path}:2: bad checksum or JSON: the journal is corrupt; move it aside to start empty, or cut the line out by hand to keep the rest` });
-  t.is((await readFile(path, 'utf8')).length, before.length);
+  return (await readFile(path, 'latin1')).split(/(?<=\n)/);
+}
+
+const readQuarantine = async (path: string): Promise<QuarantineEntry[]> =>
+  (await readFile(`${path}.quarantine`, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as QuarantineEntry);
+
+/** Damages the file (lines -> new lines), opens it, and checks what was kept and what was quarantined. */
+const quarantines = test.macro(async (t, damage: (lines: string[]) => string[], expected: { kept: number[]; lines: { line: number; reason: string }[]; base64?: number }) => {
+  const path = pathIn(t);
+  const damagedLines = damage(await fiveLines(path));
+  await writeFile(path, damagedLines.join(''), 'latin1');
+  const check = (value: unknown) => (typeof (value as Entry).i === 'number' ? undefined : 'i is not a number');
+  const opened = await Journal.open<Entry>({ path, check });
+  t.deepEqual(opened.records.map(({ i }) => i), expected.kept);
+  t.deepEqual(opened.quarantined, { path: `${path}.quarantine`, lines: expected.lines });
+  const quarantine = await readQuarantine(path);
+  t.deepEqual(quarantine.map(({ line, reason, journal }) => ({ line, reason, journal })), expected.lines.map((entry) => ({ ...entry, journal: path })));
+  const bytesOf = (entry: QuarantineEntry) => (entry.text === undefined ? Buffer.from(entry.base64 ?? '', 'base64') : Buffer.from(entry.text));
+  t.deepEqual(quarantine.map(bytesOf), expected.lines.map(({ line }) => Buffer.from(damagedLines[line - 1]!.slice(0, -1), 'latin1')), 'each line as it was');
+  t.is(quarantine.filter((entry) => entry.base64 !== undefined).length, expected.base64 ?? 0);
+  t.is((await stat(`${path}.quarantine`)).mode & 0o777, 0o600);
+  await opened.journal.appendDurable({ i: 9 });
+  await opened.journal.close();
+  const again = await Journal.open<Entry>({ path, check });
+  t.deepEqual(again.records.map(({ i }) => i), [...expected.kept, 9], 'the journal was rewritten without them');
+  t.is(again.quarantined, undefined, 'and a second open quarantines nothing again');
+  t.is((await readQuarantine(path)).length, expected.lines.length);
+  await again.journal.close();
+});
+
+const flip = (line: string, at: number) => line.slice(0, at) + String.fromCharCode(line.charCodeAt(at) ^ 0x01) + line.slice(at + 1);
+const mismatch = 'checksum mismatch';
+
+test('a flipped byte in a line in the middle quarantines that line and keeps every other record', quarantines,
+  (lines) => lines.map((line, index) => (index === 1 ? flip(line, 20) : line)), { kept: [0, 2, 3, 4], lines: [{ line: 2, reason: mismatch }] });
+test('a flipped byte in the last complete line quarantines it: it is not taken for a torn write', quarantines,
+  (lines) => lines.map((line, index) => (index === 4 ? flip(line, 20) : line)), { kept: [0, 1, 2, 3], lines: [{ line: 5, reason: mismatch }] });
+test('a record with a good checksum that the check refuses is quarantined with the check\'s reason', quarantines,
+  (lines) => [...lines.slice(0, 2), encodeLine({ i: 'two' }).toString(), ...lines.slice(2)], { kept: [0, 1, 2, 3, 4], lines: [{ line: 3, reason: 'wrong shape: i is not a number' }] });
+test('garbage, an empty line and a CRLF line are quarantined each with its own line number', quarantines,
+  (lines) => [lines[0]!, 'garbage\n', '\n', lines[1]!.replace('\n', '\r\n'), '\0\0\0\n', ...lines.slice(2)],
+  { kept: [0, 2, 3, 4], lines: [{ line: 2, reason: 'not a journal line (no checksum)' }, { line: 3, reason: 'not a journal line (no checksum)' }, { line: 4, reason: mismatch }, { line: 5, reason: 'not a journal line (no checksum)' }] });
+test('a line that is not UTF-8 is kept in the quarantine as base64', quarantines,
+  (lines) => [lines[0]!, '\xff\xfe not utf-8\n', ...lines.slice(1)], { kept: [0, 1, 2, 3, 4], lines: [{ line: 2, reason: 'not a journal line (no checksum)' }], base64: 1 });
+
+test('a damaged line and a torn tail: the line is quarantined, the tail cut off, and the tail\'s line number counts both', async (t) => {
+  const path = pathIn(t);
+  const lines = await fiveLines(path);
+  await writeFile(path, [lines[0], flip(lines[1]!, 15), ...lines.slice(2), '1c291ca3 {"i":5,"te'].join(''), 'latin1');
+  const opened = await Journal.open<Entry>({ path });
+  t.deepEqual(opened.records.map(({ i }) => i), [0, 2, 3, 4]);
+  t.deepEqual(opened.repaired, { droppedBytes: 19, line: 6 });
+  t.deepEqual(opened.quarantined?.lines, [{ line: 2, reason: mismatch }]);
+  await opened.journal.close();
+});
+
+test('a journal that cannot be read at all is unusable: the error names the file and what to do, and nothing is changed', async (t) => {
+  const path = pathIn(t);
+  await mkdir(path, { recursive: true }); // a directory where the file should be: EISDIR, as EIO or EACCES would be
+  const error = await t.throwsAsync(Journal.open<Entry>({ path }), { instanceOf: JournalUnusableError });
+  t.regex(error?.message ?? '', new RegExp(`^${path}: the journal cannot be read \\(EISDIR.*starting again will not change that; check the disk \\(dmesg\\).*or move the file aside to start with an empty store`));
+  t.deepEqual(await readdir(path), []);
+});
+
+test('damaged lines that cannot be set aside make the journal unusable, and the journal is left as it was', async (t) => {
+  const path = pathIn(t);
+  const lines = await fiveLines(path);
+  const damaged = [lines[0], flip(lines[1]!, 20), ...lines.slice(2)].join('');
+  await writeFile(path, damaged, 'latin1');
+  await mkdir(`${path}.quarantine`);
+  const error = await t.throwsAsync(Journal.open<Entry>({ path }), { instanceOf: JournalUnusableError });
+  t.regex(error?.message ?? '', /journal\.quarantine: cannot write the quarantine file \(EISDIR.*\), so 1 damaged lines of .*journal cannot be set aside; make .* writable for the service \(or move .*quarantine aside if it is not a file\)/);
+  t.is(await readFile(path, 'latin1'), damaged);
+});
+
+test('with no space for the quarantine file, damaged lines stay in the journal, are skipped, and are found again at the next open', async (t) => {
+  const path = pathIn(t);
+  const lines = await fiveLines(path);
+  const damaged = [lines[0], flip(lines[1]!, 20), ...lines.slice(2)].join('');
+  await writeFile(path, damaged, 'latin1');
+  const full: Partial<JournalFileSystem> = { writeSync: () => { throw errno('ENOSPC'); } };
+  const opened = await Journal.open<Entry>({ path, fileSystem: full });
+  t.deepEqual(opened.records.map(({ i }) => i), [0, 2, 3, 4]);
+  t.deepEqual(opened.quarantined, { path: `${path}.quarantine`, lines: [{ line: 2, reason: mismatch }], leftInJournal: `${path}.quarantine could not be written: ENOSPC: simulated` });
+  await opened.journal.close();
+  t.is(await readFile(path, 'latin1'), damaged);
+  const again = await Journal.open<Entry>({ path });
+  t.deepEqual(again.quarantined?.lines, [{ line: 2, reason: mismatch }]);
+  await again.journal.close();
 });
 
 test('concurrent appendDurable calls share fsyncs: the ones arriving during an fsync share the next', async (t) => {
@@ -105,7 +193,7 @@ test('concurrent appendDurable calls share fsyncs: the ones arriving during an f
   await journal.close();
 });
 
-test('a failed fsync rejects every waiter and breaks the journal for good', async (t) => {
+test('a failed fsync rejects every waiter and breaks the journal until a compaction replaces it', async (t) => {
   const { fileSystem } = countingFileSystem({ delayMs: 10 });
   const path = pathIn(t);
   const { journal } = await Journal.open<Entry>({ path, fileSystem });
@@ -113,12 +201,34 @@ test('a failed fsync rejects every waiter and breaks the journal for good', asyn
   fileSystem.failure = errno('EIO');
   const failed = await Promise.allSettled(entries(1, 4).map((entry) => journal.appendDurable(entry)));
   t.true(failed.every((result) => result.status === 'rejected' && /fsync failed \(EIO: simulated\)/.test(String(result.reason))));
+  t.regex(journal.broken?.message ?? '', /fsync failed/);
   fileSystem.failure = undefined;
   t.throws(() => journal.append({ i: 9 }), { message: /fsync failed/ }, 'a retried fsync could lie');
   await t.throwsAsync(journal.flush(), { message: /fsync failed/ });
-  await t.throwsAsync(journal.compact([]), { message: /fsync failed/ });
-  await t.throwsAsync(journal.close(), { message: /fsync failed/ });
   t.deepEqual((await Journal.open<Entry>({ path })).records, [{ i: 0 }, ...entries(1, 4)], 'written, so read back, though never reported durable');
+  await journal.compact([{ i: -1 }]);
+  t.is(journal.broken, undefined);
+  await journal.appendDurable({ i: 10 });
+  await journal.close();
+  t.deepEqual((await Journal.open<Entry>({ path })).records, [{ i: -1 }, { i: 10 }], 'the state given to compact(), then what came after');
+  t.deepEqual(await readdir(join(t.context.dir, 'spool')), ['journal']);
+});
+
+test('a compaction that cannot replace a broken journal leaves it broken, and a later one can', async (t) => {
+  const { fileSystem } = countingFileSystem();
+  const path = pathIn(t);
+  const { journal } = await Journal.open<Entry>({ path, fileSystem });
+  journal.append({ i: 0 });
+  fileSystem.failure = errno('EIO');
+  await t.throwsAsync(journal.flush(), { message: /fsync failed \(EIO/ });
+  await t.throwsAsync(journal.compact([{ i: 0 }, { i: 1 }]), { message: /EIO/ });
+  t.truthy(journal.broken);
+  t.deepEqual(await readdir(join(t.context.dir, 'spool')), ['journal'], 'the failed compaction\'s file is removed');
+  fileSystem.failure = undefined;
+  await journal.compact([{ i: 0 }, { i: 1 }]);
+  journal.append({ i: 2 });
+  await journal.close();
+  t.deepEqual((await Journal.open<Entry>({ path })).records.map(({ i }) => i), [0, 1, 2]);
 });
 
 test('a write that runs out of space rejects, leaves no partial line, and the journal goes on', async (t) => {

@@ -30,7 +30,7 @@ const STATUS: RelayStatus = {
   messages: { accepted: 100, open: 4, sent: 140, failed: 2 },
   receipts: { awaited: 9, received: 80, unmatched: 1 },
   dlrUrls: { pending: 1, fetched: 70, retried: 3, failed: 0 },
-  store: { path: '/var/spool/kannel/smpp-relay.journal', bytes: 4096 },
+  store: { path: '/var/spool/kannel/smpp-relay.journal', bytes: 4096, state: 'writable', backlog: 0, quarantined: 0 },
 };
 
 test('the text status shows each link like Kannel\'s "online 12s", with health, queue and window, then the totals', (t) => {
@@ -45,7 +45,23 @@ test('the text status shows each link like Kannel\'s "online 12s", with health, 
     'Messages: accepted 100, open 4, sent 140 parts, failed 2 parts, waiting for a link 7 parts',
     'Receipts: awaited 9, received 80, unmatched 1',
     'DLR URLs: pending 1, fetched 70, retried 3, given up 0',
-    'Store: /var/spool/kannel/smpp-relay.journal, 4096 bytes',
+    'Store: /var/spool/kannel/smpp-relay.journal, 4096 bytes, writable',
     '',
   ].join('\n'));
+});
+
+test('a store that cannot write says so in the status, with since when, what waits in memory and why; quarantined lines are counted', (t) => {
+  const store: RelayStatus['store'] = {
+    path: '/var/spool/kannel/smpp-relay.journal',
+    bytes: 4096,
+    state: 'degraded',
+    backlog: 12,
+    since: '2024-01-31T12:00:00.000Z',
+    lastError: 'could not append: ENOSPC: no space left on device',
+    quarantined: 2,
+    quarantineFile: '/var/spool/kannel/smpp-relay.journal.quarantine',
+  };
+  const line = renderStatusText({ ...STATUS, store }).split('\n').find((text) => text.startsWith('Store:'));
+  t.is(line, 'Store: /var/spool/kannel/smpp-relay.journal, 4096 bytes, NOT WRITABLE since 2024-01-31T12:00:00.000Z, new messages refused, ' +
+    '12 records held in memory: could not append: ENOSPC: no space left on device; 2 damaged lines quarantined to /var/spool/kannel/smpp-relay.journal.quarantine');
 });

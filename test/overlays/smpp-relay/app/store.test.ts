@@ -1,7 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { encodeLine } from '../../../../overlays/smpp-relay/app/journal-format.js';
 import { Receipts } from '../../../../overlays/smpp-relay/app/receipts.js';
 import { MessageStore, type StoredMessage } from '../../../../overlays/smpp-relay/app/store.js';
 import { makeTempDir } from '../../../helpers/temp-dir.js';
@@ -189,4 +190,23 @@ test('records written after a compaction are replayed on top of it', async (t) =
   await store.close();
   const { store: reopened } = await openStore(t, dir);
   t.deepEqual(stateOf(reopened), before);
+});
+
+test('a record of the wrong shape and a damaged line are quarantined at load, in one log line, counted in the state; the rest replays', async (t) => {
+  const { store, path } = await openStore(t);
+  await store.accept(message('m1', 2));
+  await store.accept(message('m2', 1));
+  store.sent('m1', 0, 'a', 'X', 10);
+  await store.close();
+  const lines = (await readFile(path, 'latin1')).split(/(?<=\n)/);
+  const wrongShape = encodeLine({ t: 'accept', m: { id: 'm3' } }).toString('latin1');
+  const flipped = lines[1]!.replace('m2', 'm9');
+  await writeFile(path, [lines[0], flipped, wrongShape, lines[2]].join(''), 'latin1');
+  const log = createMemoryLog();
+  const reopened = await MessageStore.load({ path, keyOf, wantsReceipt: Receipts.wantsReceipt, log, sync: false });
+  t.teardown(() => reopened.close());
+  t.deepEqual([...reopened.open.keys()], ['m1']);
+  t.like(reopened.open.get('m1')?.outcomes[0], { kind: 'sent', mid: 'X' });
+  t.like(reopened.state, { state: 'writable', quarantined: 2, quarantineFile: `${path}.quarantine` });
+  t.deepEqual(log.lines, [`warn: 2 lines quarantined to ${path}.quarantine: 2 damaged lines of ${path} (line 2: checksum mismatch; line 3: wrong shape: accept.m.user is not a string); every other record is kept`]);
 });
