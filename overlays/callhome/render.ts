@@ -4,25 +4,15 @@
  * the managed host, the restricted authorized_keys line and the sshd_config lines.
  */
 import type { LayerFile } from '../../rootfs/configure.js';
-import { SERVICE_SANDBOX } from '../hardening.js';
 import { fileFor, secretFile, type OverlayContext, type OverlayRender, type ReadFile } from '../overlay.js';
-import type { CallhomeConfig } from './overlay.js';
+import type { CallhomeConfig } from './schema.js';
+import { KEY, KNOWN_HOSTS, PUBLIC_KEY, remoteForward, renderUnit, SSH_CONFIG, SYSUSERS, TUNNEL_USER, UNIT } from './units.js';
 import { parseHostKeys, publicKeyOf } from './keys.js';
 
-const DIR = '/etc/mcdebian/callhome';
-const SSH_CONFIG = `${DIR}/ssh_config`;
-const KNOWN_HOSTS = `${DIR}/known_hosts`;
-const KEY = '/etc/mcdebian/secrets/callhome/tunnel-key';
-export const UNIT = 'mcdebian-callhome.service';
-/** The device's user the tunnel runs as. */
-export const TUNNEL_USER = 'callhome';
 /** The name the pinned key is filed under, whatever address or port the host has. */
 const HOST_KEY_ALIAS = 'mcdebian-callhome';
 
 const file = (path: string, content: string, mode = 0o644): LayerFile => ({ path, content, mode });
-
-/** `-R` as the client asks for it: ssh sends "localhost" as the listen host, which permitlisten must match. */
-export const remoteForward = (config: CallhomeConfig) => `localhost:${config.remotePort}:localhost:${config.localPort}`;
 
 export function renderSshConfig(config: CallhomeConfig): string {
   return `# McDebian callhome: the tunnel to ${config.host}. Options: ssh_config(5).
@@ -53,32 +43,6 @@ Host callhome
     ForwardX11 no
     RequestTTY no
     SessionType none
-`;
-}
-
-export function renderUnit(config: CallhomeConfig): string {
-  return `[Unit]
-Description=McDebian callhome: reverse SSH tunnel to ${config.host}
-Documentation=man:ssh(1) man:ssh_config(5)
-After=network.target
-# restart forever: no start-rate limit can leave the tunnel down
-StartLimitIntervalSec=0
-
-[Service]
-Type=exec
-User=${TUNNEL_USER}
-Group=${TUNNEL_USER}
-# the key stays root's (0600); systemd hands the service a private copy
-LoadCredential=tunnel-key:${KEY}
-ExecStart=/usr/bin/ssh -F ${SSH_CONFIG} -i %d/tunnel-key -N -T -R ${remoteForward(config)} callhome
-Restart=always
-RestartSec=${config.restartSec}
-${SERVICE_SANDBOX}MemoryDenyWriteExecute=yes
-SystemCallFilter=@system-service
-CapabilityBoundingSet=
-
-[Install]
-WantedBy=multi-user.target
 `;
 }
 
@@ -124,10 +88,10 @@ export function renderCallhome(config: CallhomeConfig, files: readonly ReadFile[
     : (({ type, base64 }) => `${type} ${base64} ${comment}`)(publicKeyOf(privateKey.content));
   return {
     files: [
-      file('/usr/lib/sysusers.d/mcdebian-callhome.conf', `u ${TUNNEL_USER} - "McDebian callhome tunnel" /nonexistent /usr/sbin/nologin\n`),
+      file('/usr/lib/sysusers.d/mcdebian-callhome.conf', SYSUSERS),
       file(SSH_CONFIG, renderSshConfig(config)),
       file(KNOWN_HOSTS, known),
-      file(`${DIR}/tunnel-key.pub`, `${publicKey}\n`),
+      file(PUBLIC_KEY, `${publicKey}\n`),
       secretFile(KEY, privateKey, 'callhome'),
       file(`/etc/systemd/system/${UNIT}`, renderUnit(config)),
     ],

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getBoard } from '../../../board/index.js';
-import { callhomeSchema } from '../../../overlays/callhome/overlay.js';
+import { callhomeSchema } from '../../../overlays/callhome/schema.js';
 import { generateKeyPair } from '../../../overlays/callhome/keys.js';
 import { renderCallhome } from '../../../overlays/callhome/render.js';
 import type { ReadFile } from '../../../overlays/overlay.js';
