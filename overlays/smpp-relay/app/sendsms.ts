@@ -7,6 +7,7 @@
  * "Temporal failure, try again later." (full, or the store could not write). Unlike Kannel's
  * in-memory queues, a 202 here means the message is on disk.
  */
+import { receiverProblem, senderProblem } from './addresses.js';
 import { argInt, argText } from './http-args.js';
 import { dataCodingScheme } from './dcs.js';
 import { encodeText } from './encode.js';
@@ -89,6 +90,18 @@ function fieldError(values: Record<string, number | undefined>, dlrUrl: string |
   return undefined;
 }
 
+/**
+ * The receivers smsbox lets through: the words of `to` (octstr_split_words(): split at C's
+ * isspace()), each once, with every character in sendsms-chars. Beyond Kannel, a receiver that
+ * submit_sm cannot carry (over 20 octets, a control character whatever sendsms-chars allows) is
+ * denied here too, as one outside sendsms-chars is, instead of failing later in the link.
+ */
+function receiversOf(to: string, sendsmsChars: string): string[] {
+  const allowed = new Set(sendsmsChars);
+  const words = new Set(to.split(/[ \t\n\v\f\r]+/).filter((number) => number !== ''));
+  return [...words].filter((number) => [...number].every((c) => allowed.has(c)) && receiverProblem(number) === undefined);
+}
+
 /** The sender: faked-sender, the request's, default-sender, global-sender, in that order. */
 function senderOf(args: Args, user: UserSettings, smsbox: SmsboxSettings): string | undefined {
   const from = argText(args, 'from');
@@ -117,11 +130,12 @@ function readRequest(args: Args, clientIp: string, context: SendsmsContext): Req
   const udh = args.get('udh');
   if (udh !== undefined && udh.length !== (udh[0] ?? -1) + 1) return badRequest('UDH field misformed, rejected');
   if (udh !== undefined && udh.length > 140) return badRequest('UDH field is too long, rejected');
-  const allowedChars = new Set(context.smsbox.sendsmsChars);
-  const receivers = [...new Set(to.split(/\s+/).filter((number) => number !== ''))].filter((number) => [...number].every((c) => allowedChars.has(c)));
+  const receivers = receiversOf(to, context.smsbox.sendsmsChars);
   if (receivers.length === 0) return badRequest('Number(s) has/have been denied by white- and/or black-lists.');
   const from = senderOf(args, user, context.smsbox);
   if (from === undefined) return badRequest('Sender missing and no global set, rejected');
+  // beyond Kannel, which sends any sender and fails in bearerbox over 20 octets; worded as smsbox's field answers
+  if (senderProblem(from) !== undefined) return badRequest('Sender field misformed or too long, rejected');
   const values = numbers(args);
   const dlrUrl = argText(args, 'dlr-url', 'dlrurl') || user.dlrUrl || undefined;
   const problem = fieldError(values, dlrUrl);

@@ -20,6 +20,7 @@ const USERS: UserSettings[] = [
   user('denied', { userDenyIp: '192.168.*.*' }),
   user('defaults', { defaultSmsc: 'dflt', defaultSender: 'Shop', dlrUrl: 'http://app.example/dlr?t=%d' }),
   user('forced', { forcedSmsc: 'forced', defaultSmsc: 'dflt', fakedSender: 'Faked', defaultSender: 'Shop' }),
+  user('longfake', { fakedSender: 'The Shop Incorporated' }),
 ];
 
 const SMSBOX: SmsboxSettings = { sendsmsPort: 13013, sendsmsChars: '0123456789 +-' };
@@ -92,6 +93,16 @@ test('a misformed UDH and a bad receiver (the UDH comes first)', replies, 'usern
 test('a receiver with characters outside sendsms-chars', replies, 'username=app&password=secret&to=%2B358-40abc&from=Me', bad('Number(s) has/have been denied by white- and/or black-lists.'));
 test('receivers checked against sendsms-chars as configured', replies, 'username=app&password=secret&to=123&from=Me', bad('Number(s) has/have been denied by white- and/or black-lists.'), { smsbox: { sendsmsChars: '+' } });
 test('a bad receiver and no sender (receivers come first)', replies, 'username=app&password=secret&to=abc', bad('Number(s) has/have been denied by white- and/or black-lists.'));
+// beyond Kannel: what submit_sm cannot carry is refused here, not accepted and failed in the link
+test('the issue\'s sender with a NUL that smuggled SMPP fields', replies, 'username=app&password=secret&to=4917&from=%41%00%01%01%39%39%39%39%39%00&text=hi', bad('Sender field misformed or too long, rejected'));
+test('a sender with a newline', replies, 'username=app&password=secret&to=4917&from=Shop%0A', bad('Sender field misformed or too long, rejected'));
+test('a numeric sender of 21 digits', replies, `username=app&password=secret&to=4917&from=${'1'.repeat(21)}`, bad('Sender field misformed or too long, rejected'));
+test('an alphanumeric sender of 12 characters', replies, 'username=app&password=secret&to=4917&from=ABCDEFGHIJKL', bad('Sender field misformed or too long, rejected'));
+test('an alphanumeric sender of 11 characters', replies, `username=app&password=secret&to=4917&from=ABCDEFGHIJK&text=hi`, accepted);
+test('a receiver of 21 digits', replies, `username=app&password=secret&to=${'1'.repeat(21)}&from=Me`, bad('Number(s) has/have been denied by white- and/or black-lists.'));
+test('a receiver of + and 21 digits', replies, `username=app&password=secret&to=%2B${'1'.repeat(21)}&from=Me`, bad('Number(s) has/have been denied by white- and/or black-lists.'));
+test('a receiver with a NUL, though sendsms-chars allows it', replies, 'username=app&password=secret&to=4917%00&from=Me', bad('Number(s) has/have been denied by white- and/or black-lists.'), { smsbox: { sendsmsChars: '0123456789\u0000' } });
+test('a faked-sender over 11 letters, whatever the request says', replies, 'username=longfake&password=secret&to=4917&from=Me', bad('Sender field misformed or too long, rejected'));
 test('no sender, no default-sender and no global-sender', replies, 'username=app&password=secret&to=123&text=hi', bad('Sender missing and no global set, rejected'));
 test('an empty sender and no fallback', replies, 'username=app&password=secret&to=123&from=', bad('Sender missing and no global set, rejected'));
 test('no sender and a bad dlr-mask (the sender comes first)', replies, 'username=app&password=secret&to=123&dlr-mask=99', bad('Sender missing and no global set, rejected'));
@@ -180,6 +191,18 @@ test('several receivers give one message each, duplicates and denied ones droppe
   const messages = f.accepted[0] ?? [];
   t.deepEqual(messages.map((stored) => [stored.id, stored.to]), [['id1', '123'], ['id2', '456']]);
   t.deepEqual(messages[0]?.parts, messages[1]?.parts);
+});
+
+test('a receiver too long for submit_sm is dropped from several, as one outside sendsms-chars is', async (t) => {
+  const f = fake();
+  t.deepEqual(await send(`username=app&password=secret&from=Me&text=hi&to=123+${'4'.repeat(21)}+456`, f), accepted);
+  t.deepEqual(f.accepted[0]?.map((stored) => stored.to), ['123', '456']);
+});
+
+test('receivers are split at C\'s white space only: a no-break space (0xA0) is part of a number', async (t) => {
+  const f = fake({ smsbox: { sendsmsChars: '0123456789\u00a0' } });
+  t.deepEqual(await send('username=app&password=secret&from=Me&text=hi&to=123%A0456%0B789', f), accepted);
+  t.deepEqual(f.accepted[0]?.map((stored) => stored.to), ['123\u00a0456', '789']);
 });
 
 test('an accepted message is stored with everything the request said', async (t) => {
