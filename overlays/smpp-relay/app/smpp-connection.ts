@@ -6,6 +6,7 @@
  */
 import smpp from 'smpp';
 import type { Log } from '../../service-log.js';
+import { cOctetStringProblem } from './smpp-c-octet-strings.js';
 import { bindParams, describeStatus, toDeliverSm } from './smpp-pdu.js';
 import { connectOptions, describeError, endSession, Liveness, livenessLimits, type TlsFiles } from './smpp-session.js';
 import type { DeliverSm, LinkSettings } from './types.js';
@@ -51,8 +52,16 @@ export class SmppConnection {
     this.watchdog = setInterval(() => this.check(), this.liveness.tickMs());
   }
 
-  /** Writes a PDU (giving it a sequence number); false when the connection cannot take it. */
+  /**
+   * Writes a PDU (giving it a sequence number); false when the connection cannot take it, or
+   * when a C-Octet String of it would corrupt the stream (logged; submits are checked before).
+   */
   send(pdu: smpp.PDU): boolean {
+    const refused = cOctetStringProblem(pdu.command, pdu);
+    if (refused) {
+      this.options.log.error(`${this.tag}: ${pdu.command} not sent: its ${refused.field} ${refused.problem}`);
+      return false;
+    }
     return this.closed === undefined && this.session.send(pdu);
   }
 
@@ -88,8 +97,10 @@ export class SmppConnection {
     // without, Nagle holds each submit_sm back until the previous one is acknowledged: a window of one
     this.session.socket.setNoDelay(true);
     this.session.socket.setKeepAlive(true, 30_000);
-    const pdu = new smpp.PDU(this.settings.transceiver ? 'bind_transceiver' : 'bind_transmitter', bindParams(this.settings));
-    this.send(pdu);
+    const { cut, ...params } = bindParams(this.settings);
+    if (cut.length > 0) this.options.log.warn(`${this.tag}: ${cut.join(', ')} longer than SMPP 3.4's bind allows: sent cut to fit, as Kannel does`);
+    const pdu = new smpp.PDU(this.settings.transceiver ? 'bind_transceiver' : 'bind_transmitter', params);
+    if (!this.send(pdu)) return this.lose('the bind could not be sent', 'destroy');
     this.bindSequence = pdu.sequence_number;
   }
 

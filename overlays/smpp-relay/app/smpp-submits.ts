@@ -6,7 +6,7 @@
 import smpp from 'smpp';
 import type { SmppConnection } from './smpp-connection.js';
 import { ThrottlePause, TokenBucket } from './smpp-pacing.js';
-import { describeStatus, MAX_SHORT_MESSAGE, submitParams, submitResult } from './smpp-pdu.js';
+import { describeStatus, submitParams, submitResult, unsendablePart } from './smpp-pdu.js';
 import { SubmitWindow, type WindowEntry } from './smpp-window.js';
 import type { LinkSettings, SubmitPart, SubmitResult } from './types.js';
 
@@ -78,17 +78,21 @@ export class Submits {
     return undefined;
   }
 
-  /** Writes a submit_sm on the connection; the promise settles on its answer, wait-ack, or the connection's end. */
+  /**
+   * Writes a submit_sm on the connection; the promise settles on its answer, wait-ack, or the
+   * connection's end. A part no submit_sm can carry fails for good at once and is never written:
+   * trying it again, here or on another link, would only fail again (or, written, corrupt it).
+   */
   send(connection: SmppConnection, part: SubmitPart): Promise<SubmitResult> {
-    if (part.shortMessage.length > MAX_SHORT_MESSAGE) {
-      return Promise.reject(new Error(`short_message of ${part.shortMessage.length} octets, at most ${MAX_SHORT_MESSAGE}`));
-    }
-    const pdu = new smpp.PDU('submit_sm', submitParams(part));
+    const params = submitParams(part);
+    const unsendable = unsendablePart(part, params);
+    if (unsendable) return Promise.resolve(unsendable);
+    const pdu = new smpp.PDU('submit_sm', params);
     let written: boolean;
     try {
       written = connection.send(pdu);
     } catch (error) {
-      return Promise.reject(new Error(`cannot encode submit_sm: ${(error as Error).message}`));
+      return Promise.resolve({ kind: 'permanent', status: smpp.errors.ESME_RUNKNOWNERR, reason: `not sent: cannot encode submit_sm: ${(error as Error).message}` });
     }
     this.bucket?.take();
     this.options.counts.submitted += 1;

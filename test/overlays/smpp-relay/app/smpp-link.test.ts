@@ -82,6 +82,26 @@ for (const messageIds of ['hex', 'uuid', 'none'] as const) {
   });
 }
 
+test('a part whose C-Octet Strings would corrupt submit_sm fails for good and never reaches the socket', async (t) => {
+  const { sim, link } = await setUp(t);
+  await reach(link, 'bound');
+  const smuggling = part('smuggled', { sourceAddr: 'A\u0000\u0001\u000199999\u0000', registeredDelivery: 0 });
+  const results = await submitAll(link, [smuggling, part('late', { validityPeriod: '1 day' }), part('fine')]);
+  t.like(results[0], { kind: 'permanent', status: smpp.errors.ESME_RINVSRCADR });
+  t.like(results[1], { kind: 'permanent', status: smpp.errors.ESME_RINVEXPIRY });
+  t.like(results[2], { kind: 'ok' });
+  t.deepEqual(sim.submits.map((submit) => [submit.sourceAddr, submit.destinationAddr, submit.registeredDelivery, submit.shortMessage.toString('latin1')]), [['McDebian', '358401234567', 0, 'fine']]);
+  t.is(link.state, 'bound');
+});
+
+test('a bind password longer than SMPP allows goes cut to 8 characters, as Kannel sends it, with a warning', async (t) => {
+  const { sim, link, log } = await setUp(t, { settings: { password: 'secret-and-more' } });
+  await sim.waitFor(() => sim.binds.length >= 1);
+  t.is(sim.binds[0]!.password, 'secret-a');
+  t.true(hasLine(log, 'warn: SMPP[upstream]: smsc-password longer than SMPP 3.4\'s bind allows: sent cut to fit, as Kannel does'));
+  await link.stop();
+});
+
 test('error statuses are temporary or permanent as in Kannel', async (t) => {
   const { sim, link } = await setUp(t);
   await reach(link, 'bound');
