@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { Log } from '../../service-log.js';
 import { SmppConnection } from './smpp-connection.js';
-import { keepRawOctets } from './smpp-pdu.js';
+import { guardFraming, keepRawOctets } from './smpp-pdu.js';
 import { reconnectDelayMs, type TlsFiles } from './smpp-session.js';
 import { LINK_LOST, Submits, type LinkCounters } from './smpp-submits.js';
 import type { DeliverSm, LinkSettings, SubmitPart, SubmitResult } from './types.js';
@@ -73,6 +73,7 @@ export class SmppLink extends EventEmitter<SmppLinkEvents> {
   constructor(readonly settings: LinkSettings, private readonly options: SmppLinkOptions) {
     super();
     keepRawOctets();
+    guardFraming();
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.tag = `SMPP[${settings.name}]`;

@@ -88,6 +88,41 @@ export function unsendablePart(part: SubmitPart, params: Readonly<Record<string,
   return { kind: 'permanent', status: FIELD_STATUS[refused.field] ?? smpp.errors.ESME_RUNKNOWNERR, reason: `not sent: submit_sm's ${refused.field} ${refused.problem}` };
 }
 
+/** The shortest PDU: its header (SMPP 3.4 section 3.2). */
+export const MIN_PDU_LENGTH = 16;
+
+/**
+ * The longest PDU taken: Kannel's MAX_SMPP_PDU_LEN (gw/smsc/smpp_pdu.c, 7424 octets since
+ * 1.4), so no SMSC that works with Kannel sends more. SMPP 3.4 sets no limit; the package's own
+ * is 16384, and each PDU is read into memory whole before it is parsed.
+ */
+export const MAX_PDU_LENGTH = 7424;
+
+let framing = false;
+
+/**
+ * Makes a command_length under 16 or over MAX_PDU_LENGTH a read error. The package reads the
+ * length itself (PDU.commandLength(), lib/pdu.js) and refuses only one over its maxLength; a
+ * length of 0 is taken for "nothing yet", 1 to 15 waits for a body it never reads: either way
+ * the stream has lost its framing and the link stalls, bound, until enquire_link finds it dead
+ * (the issue's 40 s), and the answers behind the bad PDU are lost. As a read error, the session
+ * emits 'error' and reads nothing more, so the link drops the connection at once (Kannel's
+ * smpp_pdu_read_len() refuses the same lengths, then answers generic_nack and reads on).
+ */
+export function guardFraming(): void {
+  if (framing) return;
+  framing = true;
+  smpp.PDU.maxLength = MAX_PDU_LENGTH;
+  const readLength = smpp.PDU.commandLength;
+  smpp.PDU.commandLength = (stream) => {
+    const length = readLength(stream);
+    if (length !== false && length < MIN_PDU_LENGTH) {
+      throw new Error(`PDU length was too small (${length}, minimum is ${MIN_PDU_LENGTH})`);
+    }
+    return length;
+  };
+}
+
 const raw = new WeakMap<object, Map<string, Buffer>>();
 let keeping = false;
 

@@ -36,6 +36,11 @@ declare module 'smpp' {
       toBuffer(): Buffer;
       /** The longest PDU the reader accepts (16384); a longer command_length stops the session (see Session 'error'). */
       static maxLength: number;
+      /**
+       * Reads a command_length off the stream: false while 4 octets are not there yet; throws
+       * over maxLength. A session calls it through the class, so replacing it applies to all.
+       */
+      static commandLength: (stream: { read(size: number): Buffer | null }) => number | false;
     }
 
     /**

@@ -292,6 +292,32 @@ test('a PDU too long for the package (it stops reading) drops the connection and
   t.true(hasLine(log, 'PDU length was too large'));
 });
 
+const impossibleLength = test.macro({
+  async exec(t, commandLength: number) {
+    // nothing else would end the link within the test: wait-ack, enquire_link and connection-timeout are all a minute or more
+    const { sim, link, log } = await setUp(t, { settings: { waitAck: 60, enquireLinkInterval: 60, connectionTimeout: 120 }, simulator: { behaviour: { drop: true } } });
+    await reach(link, 'bound');
+    const pending = [link.submit(part('one')), link.submit(part('two'))];
+    await sim.waitFor(() => sim.submits.length === 2);
+    const header = Buffer.alloc(16);
+    header.writeUInt32BE(commandLength, 0);
+    header.writeUInt32BE(0x80000004, 4);
+    sim.sendRaw(header);
+    await reach(link, 'reconnecting', 20_000);
+    t.deepEqual(await Promise.all(pending), [LOST, LOST], 'what was in flight goes elsewhere, as on any link loss');
+    t.true(hasLine(log, commandLength < 16 ? `PDU length was too small (${commandLength}, minimum is 16)` : `PDU length was too large (${commandLength}, maximum is 7424)`));
+    await reach(link, 'bound', 20_000);
+    t.is(sim.binds.length, 2);
+  },
+  title: (_given, commandLength: number) => `a command_length of ${commandLength} is a protocol error: the link drops at once, settles its window, and binds again`,
+});
+
+test(impossibleLength, 0);
+test(impossibleLength, 1);
+test(impossibleLength, 15);
+test(impossibleLength, 7425);
+test(impossibleLength, 0xffffffff);
+
 test('stop() unbinds, settles what is unanswered, and stays down', async (t) => {
   const { sim, link, states } = await setUp(t, { simulator: { behaviour: { drop: true } } });
   await reach(link, 'bound');
