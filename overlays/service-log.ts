@@ -48,8 +48,9 @@ interface Repeats {
   counted: number;
   level: Level;
   last: string;
-  /** When the current interval began. */
+  /** When the current interval began: the kind's first line, or the last summary. */
   since: number;
+  /** Set while lines are being counted. */
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -69,12 +70,11 @@ export function limitRepeats(log: Log, kind: string, limit: RepeatLimit = {}): L
   const line = (level: Level) => (message: string) => {
     const kinds = repeatsOf.get(log) ?? new Map<string, Repeats>();
     repeatsOf.set(log, kinds);
-    let repeats = kinds.get(kind);
-    if (!repeats) {
-      repeats = { burst: limit.burst ?? 5, intervalMs: limit.intervalMs ?? 60_000, written: 0, counted: 0, level: 'info', last: '', since: Date.now(), timer: undefined };
-      kinds.set(kind, repeats);
-      startInterval(log, kind, repeats);
-    }
+    const now = Date.now();
+    const repeats = kinds.get(kind) ?? { burst: limit.burst ?? 5, intervalMs: limit.intervalMs ?? 60_000, written: 0, counted: 0, level: 'info', last: '', since: now, timer: undefined };
+    kinds.set(kind, repeats);
+    // nothing counted and an interval gone by since the first line: a new flood
+    if (!repeats.timer && now - repeats.since >= repeats.intervalMs) Object.assign(repeats, { written: 0, since: now });
     if (repeats.written < repeats.burst) {
       repeats.written += 1;
       log[level](message);
@@ -83,6 +83,7 @@ export function limitRepeats(log: Log, kind: string, limit: RepeatLimit = {}): L
     repeats.counted += 1;
     repeats.last = message;
     if (LEVELS.indexOf(level) > LEVELS.indexOf(repeats.level)) repeats.level = level;
+    if (!repeats.timer) startInterval(log, kind, repeats);
   };
   return { info: line('info'), warn: line('warn'), error: line('error') };
 }
@@ -96,14 +97,16 @@ export function flushRepeats(log: Log): void {
   repeatsOf.delete(log);
 }
 
+/** Counting has begun: the summary comes at the end of the interval, and again each interval the flood goes on. */
 function startInterval(log: Log, kind: string, repeats: Repeats): void {
-  repeats.since = Date.now();
   repeats.timer = setTimeout(() => {
+    repeats.timer = undefined;
     if (repeats.counted === 0) {
       repeatsOf.get(log)?.delete(kind);
       return;
     }
     summarise(log, kind, repeats);
+    repeats.since = Date.now();
     startInterval(log, kind, repeats);
   }, repeats.intervalMs);
   // a summary still to come must not keep a stopping process alive

@@ -81,3 +81,13 @@ test.serial('the summary comes by itself at the end of the interval, and a quiet
   flood.warn('after the quiet');
   t.is(log.lines.at(-1), 'warn: after the quiet');
 });
+
+test('lines of a kind that never reached its burst start over once an interval has gone by', async (t) => {
+  const log = createMemoryLog();
+  const rare = limitRepeats(log, 'rare', { burst: 1, intervalMs: 5 });
+  rare.warn('first');
+  const since = Date.now();
+  while (Date.now() - since < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+  rare.warn('much later');
+  t.deepEqual(log.lines, ['warn: first', 'warn: much later']);
+});
