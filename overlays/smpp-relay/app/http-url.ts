@@ -13,7 +13,8 @@ export function httpUrlProblem(url: string): string | undefined {
     return 'is not an absolute URL with a host';
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `is ${parsed.protocol} not http: or https:`;
-  if (parsed.hostname === '') return 'has no host';
+  // WHATWG parsing skips any number of slashes after http: ("http:///dlr" is host "dlr"); no host was written there
+  if (parsed.hostname === '' || !/^https?:\/\/[^/\\?#]/i.test(url)) return 'has no host';
   return undefined;
 }
 

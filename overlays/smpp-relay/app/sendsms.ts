@@ -10,18 +10,24 @@
 import { receiverProblem, senderProblem } from './addresses.js';
 import { argInt, argText } from './http-args.js';
 import { dataCodingScheme } from './dcs.js';
+import { expandDlrUrl } from './dlr-url.js';
 import { encodeText } from './encode.js';
-import { isAllowedIp } from './ip-patterns.js';
+import { httpUrlProblem } from './http-url.js';
+import type { Logins } from './sendsms-login.js';
 import type { StoredMessage } from './store.js';
 import type { SmsboxSettings, UserSettings } from './types.js';
 
 export interface SendsmsReply {
   status: number;
   body: string;
+  /** Headers beyond Kannel's (Retry-After). */
+  headers?: Record<string, string>;
 }
 
 export interface SendsmsContext {
   users: readonly UserSettings[];
+  /** Checks the login, counting failures per client address. */
+  logins: Logins;
   smsbox: SmsboxSettings;
   /** What routing would do now with a message for this smsc-id. */
   route(smscId: string | undefined): 'link' | 'queue' | 'full' | 'reject';
@@ -37,16 +43,6 @@ type Args = ReadonlyMap<string, Buffer>;
 
 const reply = (status: number, body: string): SendsmsReply => ({ status, body });
 const badRequest = (body: string) => reply(400, body);
-
-/** The account a request's username and password open, from an allowed address. */
-export function authorise(args: Args, clientIp: string, users: readonly UserSettings[]): UserSettings | undefined {
-  const username = argText(args, 'username', 'user');
-  const password = argText(args, 'password', 'pass');
-  if (username === undefined || password === undefined) return undefined;
-  const user = users.find((candidate) => candidate.username === username);
-  if (!user || user.password !== password) return undefined;
-  return isAllowedIp(user.userAllowIp, user.userDenyIp, clientIp) ? user : undefined;
-}
 
 /** Ranges smsbox checks, each with its reply text. */
 const RANGES: readonly [name: string, min: number, max: number, text: string][] = [
@@ -76,9 +72,18 @@ function numbers(args: Args): Record<string, number | undefined> {
   };
 }
 
+/**
+ * Whether a dlr-url can be fetched. Kannel takes any of 8 characters or more that starts
+ * http:// or https://, so "http:///" is accepted and fails at every try; here, once its escapes
+ * are filled in, it must be an absolute http(s) URL with a host. Kannel's answer stays.
+ */
+function isFetchable(dlrUrl: string): boolean {
+  return /^https?:\/\//i.test(dlrUrl) && httpUrlProblem(expandDlrUrl(dlrUrl, { type: 1 })) === undefined;
+}
+
 /** The first field check that fails, as smsbox_req_handle() words it. */
 function fieldError(values: Record<string, number | undefined>, dlrUrl: string | undefined): string | undefined {
-  if (dlrUrl && !/^https?:\/\/./i.test(dlrUrl)) return 'DLR-URL field misformed, rejected';
+  if (dlrUrl && !isFetchable(dlrUrl)) return 'DLR-URL field misformed, rejected';
   for (const [name, min, max, text] of RANGES) {
     const value = values[name];
     if (value !== undefined && (value < min || value > max)) return text;
@@ -122,8 +127,8 @@ interface Request {
 
 /** The request's checks, in smsbox's order; a reply when one fails. */
 function readRequest(args: Args, clientIp: string, context: SendsmsContext): Request | SendsmsReply {
-  const user = authorise(args, clientIp, context.users);
-  if (!user) return reply(403, 'Authorization failed for sendsms');
+  const user = context.logins.check(args, clientIp, context.users);
+  if ('status' in user) return user;
   const to = argText(args, 'to');
   if (to === undefined) return badRequest('Missing receiver number, rejected');
   if (to === '') return badRequest('Empty receiver number not allowed, rejected');

@@ -13,6 +13,7 @@ import { createSendsmsServer, createStatusServer, listen } from './http-server.j
 import { submitPartFor } from './parts.js';
 import { Receipts } from './receipts.js';
 import { handleSendsms } from './sendsms.js';
+import { Logins } from './sendsms-login.js';
 import { SmppLink } from './smpp-link.js';
 import { renderStatusText, type RelayStatus } from './status.js';
 import { MessageStore, type StoredMessage } from './store.js';
@@ -125,9 +126,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   for (const link of links) link.port.start();
 
   let reference = Math.floor(Math.random() * 256);
+  const logins = new Logins({ log });
   const sendsms = createSendsmsServer((args, clientIp) =>
     handleSendsms(args, clientIp, {
       users: settings.users,
+      logins,
       smsbox: settings.smsbox,
       route: (smscId) => dispatcher.preview(smscId),
       accept: (messages) => acceptAll(messages, store, dispatcher, counters),
