@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { Log } from '../../service-log.js';
+import { flushRepeats, limitRepeats, type Log } from '../../service-log.js';
 import { Dispatcher, type PartJob } from './dispatcher.js';
 import { DlrPoster } from './dlr-poster.js';
 import { createSendsmsServer, createStatusServer, listen } from './http-server.js';
@@ -51,6 +51,8 @@ type Links = { settings: LinkSettings; port: SmppLink }[];
 /** The dispatcher, reporting what became of each part to the counters and the receipts. */
 function createDispatcher(options: { settings: RelaySettings; links: Links; receipts: Receipts; counters: Counters; log: Log }): Dispatcher {
   const { settings, receipts, counters, log } = options;
+  // an SMSC that refuses everything fails every part alike
+  const failures = limitRepeats(log, 'failed parts');
   return new Dispatcher(options.links, {
     resendRetry: settings.core.smsResendRetry,
     resendFreq: settings.core.smsResendFreq,
@@ -64,7 +66,7 @@ function createDispatcher(options: { settings: RelaySettings; links: Links; rece
       },
       failed: (job, failure) => {
         counters.failed += 1;
-        log.warn(`message ${job.message.id} part ${job.part + 1}/${job.message.parts.length} to ${job.message.to} failed: ${failure.reason}`);
+        failures.warn(`message ${job.message.id} part ${job.part + 1}/${job.message.parts.length} to ${job.message.to} failed: ${failure.reason}`);
         receipts.failed(job, failure);
       },
     },
@@ -162,6 +164,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await Promise.all(links.map((link) => link.port.stop()));
     await poster.stop();
     await store.close();
+    flushRepeats(log);
   };
   try {
     const sendsmsPort = await listen(sendsms, options.ports?.sendsms ?? settings.smsbox.sendsmsPort, settings.smsbox.sendsmsInterface);

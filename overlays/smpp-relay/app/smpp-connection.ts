@@ -5,7 +5,7 @@
  * which keeps the window, the pacing and the reconnecting, and opens a new one each time.
  */
 import smpp from 'smpp';
-import type { Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../service-log.js';
 import { cOctetStringProblem } from './smpp-c-octet-strings.js';
 import { bindParams, describeStatus, toDeliverSm } from './smpp-pdu.js';
 import { connectOptions, describeError, endSession, Liveness, livenessLimits, type TlsFiles } from './smpp-session.js';
@@ -34,6 +34,8 @@ export class SmppConnection {
   private readonly liveness: Liveness;
   private readonly watchdog: NodeJS.Timeout;
   private readonly tag: string;
+  /** For what the SMSC can send once a PDU: unexpected or unhandled PDUs, errors handling one. */
+  private readonly oddities: Log;
   private bindSequence = 0;
   private isBound = false;
   private closed: Promise<void> | undefined;
@@ -41,6 +43,7 @@ export class SmppConnection {
 
   constructor(private readonly settings: LinkSettings, private readonly options: ConnectionOptions) {
     this.tag = `SMPP[${settings.name}]`;
+    this.oddities = limitRepeats(options.log, `${this.tag} odd PDUs`);
     this.session = smpp.connect(connectOptions(settings, options.tls));
     this.liveness = new Liveness(livenessLimits(settings), options.now);
     this.session.on(settings.tls ? 'secureConnect' : 'connect', () => this.bind());
@@ -121,7 +124,7 @@ export class SmppConnection {
       this.dispatch(pdu);
     } catch (error) {
       // a throw would escape the package's read loop with it marked busy: nothing more would be read
-      this.options.log.error(`${this.tag}: error handling ${pdu.command} (sequence ${pdu.sequence_number}): ${(error as Error).stack ?? String(error)}`);
+      this.oddities.error(`${this.tag}: error handling ${pdu.command} (sequence ${pdu.sequence_number}): ${(error as Error).stack ?? String(error)}`);
     }
   }
 
@@ -155,7 +158,7 @@ export class SmppConnection {
 
   private onBindResponse(pdu: smpp.PDU): void {
     if (this.isBound || pdu.sequence_number !== this.bindSequence) {
-      this.options.log.warn(`${this.tag}: unexpected ${pdu.command} (sequence ${pdu.sequence_number}), ignored`);
+      this.oddities.warn(`${this.tag}: unexpected ${pdu.command} (sequence ${pdu.sequence_number}), ignored`);
       return;
     }
     const status = pdu.command_status;
@@ -178,11 +181,11 @@ export class SmppConnection {
 
   private onUnexpected(pdu: smpp.PDU): void {
     if (pdu.isResponse()) {
-      this.options.log.warn(`${this.tag}: unexpected ${pdu.command} (sequence ${pdu.sequence_number}), ignored`);
+      this.oddities.warn(`${this.tag}: unexpected ${pdu.command} (sequence ${pdu.sequence_number}), ignored`);
       return;
     }
     const id = `0x${pdu.command_id.toString(16).padStart(8, '0')}`;
-    this.options.log.warn(`${this.tag}: ${pdu.command} (${id}) not handled: answered generic_nack ESME_RINVCMDID`);
+    this.oddities.warn(`${this.tag}: ${pdu.command} (${id}) not handled: answered generic_nack ESME_RINVCMDID`);
     this.send(new smpp.PDU('generic_nack', { command_status: smpp.errors.ESME_RINVCMDID, sequence_number: pdu.sequence_number }));
   }
 }
