@@ -250,6 +250,12 @@ test('an accepted message is stored with everything the request said', async (t)
   }]]);
 });
 
+test('a validity or deferred of hundreds of digits is stored as C\'s largest int, not Infinity', async (t) => {
+  const f = fake();
+  t.deepEqual(await send(`${OK}&validity=${'7'.repeat(400)}&deferred=${'9'.repeat(20)}`, f), accepted);
+  t.like(f.accepted[0]?.[0], { validityMinutes: 2_147_483_647, deferredMinutes: 2_147_483_647 });
+});
+
 test('fields at -1 are stored as not given', async (t) => {
   const f = fake();
   await send(`${OK}&pid=-1&priority=-1&validity=-1&deferred=-1&dlr-mask=-1&dlr-url=http%3A%2F%2Fapp%2F`, f);
