@@ -6,7 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { verifyPassword } from './password.js';
-import type { FailureLimiter } from './rate-limit.js';
+import type { FailureLimiter } from '../../runtime/failure-limiter.js';
 
 export interface AuthenticatorOptions {
   /** The user name required; any when undefined. */

@@ -14,7 +14,7 @@ import { Blocklist } from './blocklist.js';
 import { ConfigError, zoneSettingsOf, type ServiceConfig } from './config.js';
 import type { Log } from '../../service-log.js';
 import { isPasswordHash } from './password.js';
-import { FailureLimiter } from './rate-limit.js';
+import { FailureLimiter } from '../../runtime/failure-limiter.js';
 import { createDnsUpdater, type Updater } from './updater.js';
 
 /** The running servers. */

@@ -44,12 +44,19 @@ export function argText(args: ReadonlyMap<string, Buffer>, ...names: string[]): 
   return undefined;
 }
 
+/** The range of C's int, which sscanf("%d") fills. */
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+
 /**
  * A numeric parameter the way Kannel reads it, sscanf("%d"): leading digits count, the rest
- * is ignored, and a value with no digits leaves the parameter unset.
+ * is ignored, and a value with no digits leaves the parameter unset. The value is a C int: one
+ * out of its range is clamped to it (glibc's strtol clamps to long; a 64-bit Kannel then keeps
+ * the low 32 bits). Unclamped, 400 digits read as Infinity, and validity=Infinity made a
+ * validity_period of "NaN" that no submit_sm could carry.
  */
 export function argInt(args: ReadonlyMap<string, Buffer>, ...names: string[]): number | undefined {
   const text = argText(args, ...names);
   const match = text === undefined ? null : /^\s*([+-]?\d+)/.exec(text);
-  return match ? Number.parseInt(match[1]!, 10) : undefined;
+  return match ? Math.min(INT_MAX, Math.max(INT_MIN, Number.parseInt(match[1]!, 10))) : undefined;
 }

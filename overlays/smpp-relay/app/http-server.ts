@@ -49,7 +49,7 @@ function postArgs(request: IncomingMessage, body: Buffer): Map<string, Buffer> |
 }
 
 function send(response: ServerResponse, reply: SendsmsReply, type = 'text/html'): void {
-  response.writeHead(reply.status, { 'Content-Type': type, Pragma: 'no-cache', 'Cache-Control': 'no-cache' });
+  response.writeHead(reply.status, { ...reply.headers, 'Content-Type': type, Pragma: 'no-cache', 'Cache-Control': 'no-cache' });
   response.end(reply.body);
 }
 

@@ -3,7 +3,7 @@
  * coding and header flags of the message, a receipt asked for when the client wants one, and
  * sendsms's pid, priority, validity and deferred.
  */
-import { destinationAddress, MAX_ADDRESS, sourceAddress } from './addresses.js';
+import { addressProblem, destinationAddress, sourceAddress } from './addresses.js';
 import { registeredDelivery } from './dlr.js';
 import { Receipts } from './receipts.js';
 import type { StoredMessage } from './store.js';
@@ -12,7 +12,7 @@ import type { LinkSettings, SubmitPart } from './types.js';
 /** esm_class mode bits 0x03 (SMPP 3.4 section 5.2.12), Kannel's default `esm-class`. */
 const STORE_AND_FORWARD = 0x03;
 
-/** A part no SMSC can take (an address too long for submit_sm): it fails without a try. */
+/** A part no SMSC can take (an address submit_sm cannot carry): it fails without a try. */
 export class MalformedPart extends Error {}
 
 /** SMPP 3.4's relative time form (section 7.1.1): YYMMDDhhmmss, tenths, quarter-hours, 'R'. */
@@ -28,9 +28,9 @@ export function relativeTime(minutes: number): string {
 export function submitPartFor(message: StoredMessage, index: number, link: LinkSettings): SubmitPart {
   const source = sourceAddress(message.from, link);
   const destination = destinationAddress(message.to, link);
-  if (source.addr.length > MAX_ADDRESS || destination.addr.length > MAX_ADDRESS) {
-    throw new MalformedPart(`an address is longer than the ${MAX_ADDRESS} characters submit_sm can carry`);
-  }
+  // sendsms refuses such addresses; a message stored before it did, or by another way in, stops here
+  const problem = addressProblem(source) ?? addressProblem(destination);
+  if (problem) throw new MalformedPart(`cannot be sent on ${link.name}: ${problem}`);
   return {
     sourceAddr: source.addr,
     sourceAddrTon: source.ton,

@@ -12,7 +12,7 @@
  * seconds and matched when the resp is; Kannel drops it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../service-log.js';
 import type { PartJob } from './dispatcher.js';
 import { ackText, DLR, dlrEndsWait, dlrWanted, messageIdKeys, nackText, parseReceipt, receiptDlrType, registeredDelivery, type Receipt } from './dlr.js';
 import { expandDlrUrl, type DlrFields } from './dlr-url.js';
@@ -82,7 +82,7 @@ export class Receipts {
     const receipt = parseReceipt(deliver);
     if (!receipt) {
       this.counters.mo += 1;
-      this.options.log.warn(`link ${deliver.link}: a message from ${deliver.sourceAddr} to ${deliver.destinationAddr} was received; the relay does not deliver phone-originated messages`);
+      limitRepeats(this.options.log, 'phone-originated messages').warn(`link ${deliver.link}: a message from ${deliver.sourceAddr} to ${deliver.destinationAddr} was received; the relay does not deliver phone-originated messages`);
       return;
     }
     this.counters.received += 1;
@@ -121,7 +121,7 @@ export class Receipts {
     const now = this.#now();
     for (const early of this.#early.filter((entry) => entry.until <= now)) {
       this.counters.unmatched += 1;
-      this.options.log.warn(`link ${early.link}: a receipt for SMSC message id ${early.receipt.id} matches no message awaiting one`);
+      limitRepeats(this.options.log, 'unmatched receipts').warn(`link ${early.link}: a receipt for SMSC message id ${early.receipt.id} matches no message awaiting one`);
     }
     this.#early = this.#early.filter((entry) => entry.until > now);
   }

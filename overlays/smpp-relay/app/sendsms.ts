@@ -7,20 +7,27 @@
  * "Temporal failure, try again later." (full, or the store could not write). Unlike Kannel's
  * in-memory queues, a 202 here means the message is on disk.
  */
+import { receiverProblem, senderProblem } from './addresses.js';
 import { argInt, argText } from './http-args.js';
 import { dataCodingScheme } from './dcs.js';
+import { expandDlrUrl } from './dlr-url.js';
 import { encodeText } from './encode.js';
-import { isAllowedIp } from './ip-patterns.js';
+import { httpUrlProblem } from './http-url.js';
+import type { Logins } from './sendsms-login.js';
 import type { StoredMessage } from './store.js';
 import type { SmsboxSettings, UserSettings } from './types.js';
 
 export interface SendsmsReply {
   status: number;
   body: string;
+  /** Headers beyond Kannel's (Retry-After). */
+  headers?: Record<string, string>;
 }
 
 export interface SendsmsContext {
   users: readonly UserSettings[];
+  /** Checks the login, counting failures per client address. */
+  logins: Logins;
   smsbox: SmsboxSettings;
   /** What routing would do now with a message for this smsc-id. */
   route(smscId: string | undefined): 'link' | 'queue' | 'full' | 'reject';
@@ -36,16 +43,6 @@ type Args = ReadonlyMap<string, Buffer>;
 
 const reply = (status: number, body: string): SendsmsReply => ({ status, body });
 const badRequest = (body: string) => reply(400, body);
-
-/** The account a request's username and password open, from an allowed address. */
-export function authorise(args: Args, clientIp: string, users: readonly UserSettings[]): UserSettings | undefined {
-  const username = argText(args, 'username', 'user');
-  const password = argText(args, 'password', 'pass');
-  if (username === undefined || password === undefined) return undefined;
-  const user = users.find((candidate) => candidate.username === username);
-  if (!user || user.password !== password) return undefined;
-  return isAllowedIp(user.userAllowIp, user.userDenyIp, clientIp) ? user : undefined;
-}
 
 /** Ranges smsbox checks, each with its reply text. */
 const RANGES: readonly [name: string, min: number, max: number, text: string][] = [
@@ -75,9 +72,18 @@ function numbers(args: Args): Record<string, number | undefined> {
   };
 }
 
+/**
+ * Whether a dlr-url can be fetched. Kannel takes any of 8 characters or more that starts
+ * http:// or https://, so "http:///" is accepted and fails at every try; here, once its escapes
+ * are filled in, it must be an absolute http(s) URL with a host. Kannel's answer stays.
+ */
+function isFetchable(dlrUrl: string): boolean {
+  return /^https?:\/\//i.test(dlrUrl) && httpUrlProblem(expandDlrUrl(dlrUrl, { type: 1 })) === undefined;
+}
+
 /** The first field check that fails, as smsbox_req_handle() words it. */
 function fieldError(values: Record<string, number | undefined>, dlrUrl: string | undefined): string | undefined {
-  if (dlrUrl && !/^https?:\/\/./i.test(dlrUrl)) return 'DLR-URL field misformed, rejected';
+  if (dlrUrl && !isFetchable(dlrUrl)) return 'DLR-URL field misformed, rejected';
   for (const [name, min, max, text] of RANGES) {
     const value = values[name];
     if (value !== undefined && (value < min || value > max)) return text;
@@ -87,6 +93,18 @@ function fieldError(values: Record<string, number | undefined>, dlrUrl: string |
   // -1 is SMS_PARAM_UNDEFINED, which smsbox lets through here as for every other field
   if (values.priority !== undefined && values.priority !== -1 && (values.priority < 0 || values.priority > 3)) return 'Priority field misformed, rejected';
   return undefined;
+}
+
+/**
+ * The receivers smsbox lets through: the words of `to` (octstr_split_words(): split at C's
+ * isspace()), each once, with every character in sendsms-chars. Beyond Kannel, a receiver that
+ * submit_sm cannot carry (over 20 octets, a control character whatever sendsms-chars allows) is
+ * denied here too, as one outside sendsms-chars is, instead of failing later in the link.
+ */
+function receiversOf(to: string, sendsmsChars: string): string[] {
+  const allowed = new Set(sendsmsChars);
+  const words = new Set(to.split(/[ \t\n\v\f\r]+/).filter((number) => number !== ''));
+  return [...words].filter((number) => [...number].every((c) => allowed.has(c)) && receiverProblem(number) === undefined);
 }
 
 /** The sender: faked-sender, the request's, default-sender, global-sender, in that order. */
@@ -109,19 +127,20 @@ interface Request {
 
 /** The request's checks, in smsbox's order; a reply when one fails. */
 function readRequest(args: Args, clientIp: string, context: SendsmsContext): Request | SendsmsReply {
-  const user = authorise(args, clientIp, context.users);
-  if (!user) return reply(403, 'Authorization failed for sendsms');
+  const user = context.logins.check(args, clientIp, context.users);
+  if ('status' in user) return user;
   const to = argText(args, 'to');
   if (to === undefined) return badRequest('Missing receiver number, rejected');
   if (to === '') return badRequest('Empty receiver number not allowed, rejected');
   const udh = args.get('udh');
   if (udh !== undefined && udh.length !== (udh[0] ?? -1) + 1) return badRequest('UDH field misformed, rejected');
   if (udh !== undefined && udh.length > 140) return badRequest('UDH field is too long, rejected');
-  const allowedChars = new Set(context.smsbox.sendsmsChars);
-  const receivers = [...new Set(to.split(/\s+/).filter((number) => number !== ''))].filter((number) => [...number].every((c) => allowedChars.has(c)));
+  const receivers = receiversOf(to, context.smsbox.sendsmsChars);
   if (receivers.length === 0) return badRequest('Number(s) has/have been denied by white- and/or black-lists.');
   const from = senderOf(args, user, context.smsbox);
   if (from === undefined) return badRequest('Sender missing and no global set, rejected');
+  // beyond Kannel, which sends any sender and fails in bearerbox over 20 octets; worded as smsbox's field answers
+  if (senderProblem(from) !== undefined) return badRequest('Sender field misformed or too long, rejected');
   const values = numbers(args);
   const dlrUrl = argText(args, 'dlr-url', 'dlrurl') || user.dlrUrl || undefined;
   const problem = fieldError(values, dlrUrl);

@@ -6,13 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { Log } from '../../service-log.js';
+import { flushRepeats, limitRepeats, type Log } from '../../service-log.js';
 import { Dispatcher, type PartJob } from './dispatcher.js';
 import { DlrPoster } from './dlr-poster.js';
 import { createSendsmsServer, createStatusServer, listen } from './http-server.js';
 import { submitPartFor } from './parts.js';
 import { Receipts } from './receipts.js';
 import { handleSendsms } from './sendsms.js';
+import { Logins } from './sendsms-login.js';
 import { SmppLink } from './smpp-link.js';
 import { renderStatusText, type RelayStatus } from './status.js';
 import { MessageStore, type StoredMessage } from './store.js';
@@ -50,6 +51,8 @@ type Links = { settings: LinkSettings; port: SmppLink }[];
 /** The dispatcher, reporting what became of each part to the counters and the receipts. */
 function createDispatcher(options: { settings: RelaySettings; links: Links; receipts: Receipts; counters: Counters; log: Log }): Dispatcher {
   const { settings, receipts, counters, log } = options;
+  // an SMSC that refuses everything fails every part alike
+  const failures = limitRepeats(log, 'failed parts');
   return new Dispatcher(options.links, {
     resendRetry: settings.core.smsResendRetry,
     resendFreq: settings.core.smsResendFreq,
@@ -63,7 +66,7 @@ function createDispatcher(options: { settings: RelaySettings; links: Links; rece
       },
       failed: (job, failure) => {
         counters.failed += 1;
-        log.warn(`message ${job.message.id} part ${job.part + 1}/${job.message.parts.length} to ${job.message.to} failed: ${failure.reason}`);
+        failures.warn(`message ${job.message.id} part ${job.part + 1}/${job.message.parts.length} to ${job.message.to} failed: ${failure.reason}`);
         receipts.failed(job, failure);
       },
     },
@@ -125,9 +128,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   for (const link of links) link.port.start();
 
   let reference = Math.floor(Math.random() * 256);
+  const logins = new Logins({ log });
   const sendsms = createSendsmsServer((args, clientIp) =>
     handleSendsms(args, clientIp, {
       users: settings.users,
+      logins,
       smsbox: settings.smsbox,
       route: (smscId) => dispatcher.preview(smscId),
       accept: (messages) => acceptAll(messages, store, dispatcher, counters),
@@ -159,6 +164,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await Promise.all(links.map((link) => link.port.stop()));
     await poster.stop();
     await store.close();
+    flushRepeats(log);
   };
   try {
     const sendsmsPort = await listen(sendsms, options.ports?.sendsms ?? settings.smsbox.sendsmsPort, settings.smsbox.sendsmsInterface);

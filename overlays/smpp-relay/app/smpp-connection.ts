@@ -5,7 +5,8 @@
  * which keeps the window, the pacing and the reconnecting, and opens a new one each time.
  */
 import smpp from 'smpp';
-import type { Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../service-log.js';
+import { cOctetStringProblem } from './smpp-c-octet-strings.js';
 import { bindParams, describeStatus, toDeliverSm } from './smpp-pdu.js';
 import { connectOptions, describeError, endSession, Liveness, livenessLimits, type TlsFiles } from './smpp-session.js';
 import type { DeliverSm, LinkSettings } from './types.js';
@@ -33,6 +34,8 @@ export class SmppConnection {
   private readonly liveness: Liveness;
   private readonly watchdog: NodeJS.Timeout;
   private readonly tag: string;
+  /** For what the SMSC can send once a PDU: unexpected or unhandled PDUs, errors handling one. */
+  private readonly oddities: Log;
   private bindSequence = 0;
   private isBound = false;
   private closed: Promise<void> | undefined;
@@ -40,6 +43,7 @@ export class SmppConnection {
 
   constructor(private readonly settings: LinkSettings, private readonly options: ConnectionOptions) {
     this.tag = `SMPP[${settings.name}]`;
+    this.oddities = limitRepeats(options.log, `${this.tag} odd PDUs`);
     this.session = smpp.connect(connectOptions(settings, options.tls));
     this.liveness = new Liveness(livenessLimits(settings), options.now);
     this.session.on(settings.tls ? 'secureConnect' : 'connect', () => this.bind());
@@ -51,8 +55,16 @@ export class SmppConnection {
     this.watchdog = setInterval(() => this.check(), this.liveness.tickMs());
   }
 
-  /** Writes a PDU (giving it a sequence number); false when the connection cannot take it. */
+  /**
+   * Writes a PDU (giving it a sequence number); false when the connection cannot take it, or
+   * when a C-Octet String of it would corrupt the stream (logged; submits are checked before).
+   */
   send(pdu: smpp.PDU): boolean {
+    const refused = cOctetStringProblem(pdu.command, pdu);
+    if (refused) {
+      this.options.log.error(`${this.tag}: ${pdu.command} not sent: its ${refused.field} ${refused.problem}`);
+      return false;
+    }
     return this.closed === undefined && this.session.send(pdu);
   }
 
@@ -88,8 +100,10 @@ export class SmppConnection {
     // without, Nagle holds each submit_sm back until the previous one is acknowledged: a window of one
     this.session.socket.setNoDelay(true);
     this.session.socket.setKeepAlive(true, 30_000);
-    const pdu = new smpp.PDU(this.settings.transceiver ? 'bind_transceiver' : 'bind_transmitter', bindParams(this.settings));
-    this.send(pdu);
+    const { cut, ...params } = bindParams(this.settings);
+    if (cut.length > 0) this.options.log.warn(`${this.tag}: ${cut.join(', ')} longer than SMPP 3.4's bind allows: sent cut to fit, as Kannel does`);
+    const pdu = new smpp.PDU(this.settings.transceiver ? 'bind_transceiver' : 'bind_transmitter', params);
+    if (!this.send(pdu)) return this.lose('the bind could not be sent', 'destroy');
     this.bindSequence = pdu.sequence_number;
   }
 
@@ -110,7 +124,7 @@ export class SmppConnection {
       this.dispatch(pdu);
     } catch (error) {
       // a throw would escape the package's read loop with it marked busy: nothing more would be read
-      this.options.log.error(`${this.tag}: error handling ${pdu.command} (sequence ${pdu.sequence_number}): ${(error as Error).stack ?? String(error)}`);
+      this.oddities.error(`${this.tag}: error handling ${pdu.command} (sequence ${pdu.sequence_number}): ${(error as Error).stack ?? String(error)}`);
     }
   }
 
@@ -144,7 +158,7 @@ export class SmppConnection {
 
   private onBindResponse(pdu: smpp.PDU): void {
     if (this.isBound || pdu.sequence_number !== this.bindSequence) {
-      this.options.log.warn(`${this.tag}: unexpected ${pdu.command} (sequence ${pdu.sequence_number}), ignored`);
+      this.oddities.warn(`${this.tag}: unexpected ${pdu.command} (sequence ${pdu.sequence_number}), ignored`);
       return;
     }
     const status = pdu.command_status;
@@ -167,11 +181,11 @@ export class SmppConnection {
 
   private onUnexpected(pdu: smpp.PDU): void {
     if (pdu.isResponse()) {
-      this.options.log.warn(`${this.tag}: unexpected ${pdu.command} (sequence ${pdu.sequence_number}), ignored`);
+      this.oddities.warn(`${this.tag}: unexpected ${pdu.command} (sequence ${pdu.sequence_number}), ignored`);
       return;
     }
     const id = `0x${pdu.command_id.toString(16).padStart(8, '0')}`;
-    this.options.log.warn(`${this.tag}: ${pdu.command} (${id}) not handled: answered generic_nack ESME_RINVCMDID`);
+    this.oddities.warn(`${this.tag}: ${pdu.command} (${id}) not handled: answered generic_nack ESME_RINVCMDID`);
     this.send(new smpp.PDU('generic_nack', { command_status: smpp.errors.ESME_RINVCMDID, sequence_number: pdu.sequence_number }));
   }
 }

@@ -6,9 +6,9 @@
  * Kannel 1.4.5's gw/smsc/smsc_smpp.c is the model; comments say where this differs.
  */
 import { EventEmitter } from 'node:events';
-import type { Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../service-log.js';
 import { SmppConnection } from './smpp-connection.js';
-import { keepRawOctets } from './smpp-pdu.js';
+import { guardFraming, keepRawOctets } from './smpp-pdu.js';
 import { reconnectDelayMs, type TlsFiles } from './smpp-session.js';
 import { LINK_LOST, Submits, type LinkCounters } from './smpp-submits.js';
 import type { DeliverSm, LinkSettings, SubmitPart, SubmitResult } from './types.js';
@@ -73,6 +73,7 @@ export class SmppLink extends EventEmitter<SmppLinkEvents> {
   constructor(readonly settings: LinkSettings, private readonly options: SmppLinkOptions) {
     super();
     keepRawOctets();
+    guardFraming();
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.tag = `SMPP[${settings.name}]`;
@@ -80,7 +81,7 @@ export class SmppLink extends EventEmitter<SmppLinkEvents> {
       settings,
       now: this.now,
       counts: this.counts,
-      note: (text, level) => this.note(text, level),
+      note: (text, level, kind) => this.note(text, level, kind),
       ready: () => this.emitReady(),
       drop: (reason) => this.lose(reason),
     });
@@ -222,9 +223,10 @@ export class SmppLink extends EventEmitter<SmppLinkEvents> {
     if (this.canSend()) this.emit('ready');
   }
 
-  private note(text: string, level: 'warn' | 'error'): void {
+  /** Logs a problem and keeps it as the last error; one of a `kind` that can come once a PDU is limited. */
+  private note(text: string, level: 'warn' | 'error', kind?: string): void {
     this.counts.lastError = { text, at: this.now() };
-    this.log[level](`${this.tag}: ${text}`);
+    (kind === undefined ? this.log : limitRepeats(this.log, `${this.tag} ${kind}`))[level](`${this.tag}: ${text}`);
   }
 
   private setState(state: LinkState): void {

@@ -4,6 +4,7 @@
  * and deliver_sm as a DeliverSm with the message's raw octets.
  */
 import smpp from 'smpp';
+import { cOctetStringProblem, cutToField } from './smpp-c-octet-strings.js';
 import type { DeliverSm, LinkSettings, SubmitPart, SubmitResult } from './types.js';
 
 /** SMPP 3.4: the relay speaks 3.4 (the package would announce 0x50, SMPP 5.0). */
@@ -53,14 +54,72 @@ export function submitParams(part: SubmitPart): Record<string, unknown> {
   };
 }
 
-/** bind_transmitter / bind_transceiver parameters. */
-export function bindParams(settings: LinkSettings): Record<string, unknown> {
-  return {
-    system_id: settings.systemId,
-    password: settings.password,
-    system_type: settings.systemType,
-    interface_version: INTERFACE_VERSION,
-    address_range: settings.addressRange,
+/** The kannel.conf keys of the bind's C-Octet Strings. */
+const BIND_KEYS = { system_id: 'smsc-username', password: 'smsc-password', system_type: 'system-type', address_range: 'address-range' } as const;
+
+/** bind_transmitter / bind_transceiver parameters, each cut to its field as Kannel cuts it; `cut` names the kannel.conf keys that were. */
+export function bindParams(settings: LinkSettings): Record<string, unknown> & { cut: string[] } {
+  const given = { system_id: settings.systemId, password: settings.password, system_type: settings.systemType, address_range: settings.addressRange };
+  const params: Record<string, string> = {};
+  const cut: string[] = [];
+  for (const [field, value] of Object.entries(given) as [keyof typeof BIND_KEYS, string][]) {
+    params[field] = cutToField('bind_transmitter', field, value);
+    if (params[field] !== value) cut.push(BIND_KEYS[field]);
+  }
+  return { ...params, interface_version: INTERFACE_VERSION, cut };
+}
+
+/** SMPP's own status for a field submit_sm cannot carry (section 5.1.3), for the part's failure and its NACK. */
+const FIELD_STATUS: Readonly<Record<string, number>> = {
+  source_addr: smpp.errors.ESME_RINVSRCADR,
+  destination_addr: smpp.errors.ESME_RINVDSTADR,
+  service_type: smpp.errors.ESME_RINVSERTYP,
+  schedule_delivery_time: smpp.errors.ESME_RINVSCHED,
+  validity_period: smpp.errors.ESME_RINVEXPIRY,
+};
+
+/** Why a part can never go as submit_sm (permanent, never written to the socket); undefined when it can. */
+export function unsendablePart(part: SubmitPart, params: Readonly<Record<string, unknown>>): Extract<SubmitResult, { kind: 'permanent' }> | undefined {
+  if (part.shortMessage.length > MAX_SHORT_MESSAGE) {
+    return { kind: 'permanent', status: smpp.errors.ESME_RINVMSGLEN, reason: `not sent: short_message of ${part.shortMessage.length} octets, at most ${MAX_SHORT_MESSAGE}` };
+  }
+  const refused = cOctetStringProblem('submit_sm', params);
+  if (!refused) return undefined;
+  return { kind: 'permanent', status: FIELD_STATUS[refused.field] ?? smpp.errors.ESME_RUNKNOWNERR, reason: `not sent: submit_sm's ${refused.field} ${refused.problem}` };
+}
+
+/** The shortest PDU: its header (SMPP 3.4 section 3.2). */
+export const MIN_PDU_LENGTH = 16;
+
+/**
+ * The longest PDU taken: Kannel's MAX_SMPP_PDU_LEN (gw/smsc/smpp_pdu.c, 7424 octets since
+ * 1.4), so no SMSC that works with Kannel sends more. SMPP 3.4 sets no limit; the package's own
+ * is 16384, and each PDU is read into memory whole before it is parsed.
+ */
+export const MAX_PDU_LENGTH = 7424;
+
+let framing = false;
+
+/**
+ * Makes a command_length under 16 or over MAX_PDU_LENGTH a read error. The package reads the
+ * length itself (PDU.commandLength(), lib/pdu.js) and refuses only one over its maxLength; a
+ * length of 0 is taken for "nothing yet", 1 to 15 waits for a body it never reads: either way
+ * the stream has lost its framing and the link stalls, bound, until enquire_link finds it dead
+ * (the issue's 40 s), and the answers behind the bad PDU are lost. As a read error, the session
+ * emits 'error' and reads nothing more, so the link drops the connection at once (Kannel's
+ * smpp_pdu_read_len() refuses the same lengths, then answers generic_nack and reads on).
+ */
+export function guardFraming(): void {
+  if (framing) return;
+  framing = true;
+  smpp.PDU.maxLength = MAX_PDU_LENGTH;
+  const readLength = smpp.PDU.commandLength;
+  smpp.PDU.commandLength = (stream) => {
+    const length = readLength(stream);
+    if (length !== false && length < MIN_PDU_LENGTH) {
+      throw new Error(`PDU length was too small (${length}, minimum is ${MIN_PDU_LENGTH})`);
+    }
+    return length;
   };
 }
 

@@ -6,7 +6,7 @@
 import smpp from 'smpp';
 import type { SmppConnection } from './smpp-connection.js';
 import { ThrottlePause, TokenBucket } from './smpp-pacing.js';
-import { describeStatus, MAX_SHORT_MESSAGE, submitParams, submitResult } from './smpp-pdu.js';
+import { describeStatus, submitParams, submitResult, unsendablePart } from './smpp-pdu.js';
 import { SubmitWindow, type WindowEntry } from './smpp-window.js';
 import type { LinkSettings, SubmitPart, SubmitResult } from './types.js';
 
@@ -33,8 +33,8 @@ export interface SubmitsOptions {
   settings: LinkSettings;
   now: () => number;
   counts: LinkCounters;
-  /** Logs a problem and keeps it as the last error. */
-  note(text: string, level: 'warn' | 'error'): void;
+  /** Logs a problem (lines of one kind limited, as an SMSC can cause one per submit) and keeps it as the last error. */
+  note(text: string, level: 'warn' | 'error', kind: string): void;
   /** A submit may be possible again (a slot freed, a pause or a token wait ended). */
   ready(): void;
   /** The link must go down and come back: wait-ack with 'reconnect', or a window stuck past wait-ack. */
@@ -78,17 +78,21 @@ export class Submits {
     return undefined;
   }
 
-  /** Writes a submit_sm on the connection; the promise settles on its answer, wait-ack, or the connection's end. */
+  /**
+   * Writes a submit_sm on the connection; the promise settles on its answer, wait-ack, or the
+   * connection's end. A part no submit_sm can carry fails for good at once and is never written:
+   * trying it again, here or on another link, would only fail again (or, written, corrupt it).
+   */
   send(connection: SmppConnection, part: SubmitPart): Promise<SubmitResult> {
-    if (part.shortMessage.length > MAX_SHORT_MESSAGE) {
-      return Promise.reject(new Error(`short_message of ${part.shortMessage.length} octets, at most ${MAX_SHORT_MESSAGE}`));
-    }
-    const pdu = new smpp.PDU('submit_sm', submitParams(part));
+    const params = submitParams(part);
+    const unsendable = unsendablePart(part, params);
+    if (unsendable) return Promise.resolve(unsendable);
+    const pdu = new smpp.PDU('submit_sm', params);
     let written: boolean;
     try {
       written = connection.send(pdu);
     } catch (error) {
-      return Promise.reject(new Error(`cannot encode submit_sm: ${(error as Error).message}`));
+      return Promise.resolve({ kind: 'permanent', status: smpp.errors.ESME_RUNKNOWNERR, reason: `not sent: cannot encode submit_sm: ${(error as Error).message}` });
     }
     this.bucket?.take();
     this.options.counts.submitted += 1;
@@ -105,13 +109,13 @@ export class Submits {
     const entry = this.window.take(sequence);
     if (!entry) {
       // with wait-ack-expire 'requeue' the part was handed back at wait-ack: its answer comes too late
-      this.options.note(`answer ${describeStatus(status)} for sequence ${sequence}, which no submit waits for: ignored`, 'warn');
+      this.options.note(`answer ${describeStatus(status)} for sequence ${sequence}, which no submit waits for: ignored`, 'warn', 'answers no submit waits for');
       return;
     }
     const result = submitResult(status, messageId);
     if (status === smpp.errors.ESME_RTHROTTLED) this.throttled(entry);
     else if (result.kind === 'ok') this.throttle.succeeded();
-    else this.options.note(`submit_sm sequence ${sequence}: ${result.reason}`, 'warn');
+    else this.options.note(`submit_sm sequence ${sequence}: ${result.reason}`, 'warn', 'submits refused');
     this.settle(entry, result);
     this.options.ready();
   }
@@ -133,7 +137,7 @@ export class Submits {
     this.options.counts.throttled += 1;
     const pauseMs = this.throttle.throttled(entry.epoch);
     if (pauseMs === undefined) return;
-    this.options.note(`the SMSC is throttling (ESME_RTHROTTLED): no submits for ${pauseMs / 1000} s`, 'warn');
+    this.options.note(`the SMSC is throttling (ESME_RTHROTTLED): no submits for ${pauseMs / 1000} s`, 'warn', 'throttling');
     clearTimeout(this.timers.throttle);
     this.timers.throttle = setTimeout(() => {
       this.timers.throttle = undefined;
@@ -146,7 +150,7 @@ export class Submits {
     const { waitAck, waitAckExpire } = this.options.settings;
     const reason = `no response within wait-ack ${waitAck} s`;
     this.options.counts.timeouts += 1;
-    this.options.note(`submit_sm sequence ${entry.sequence}: ${reason} (wait-ack-expire ${waitAckExpire})`, 'warn');
+    this.options.note(`submit_sm sequence ${entry.sequence}: ${reason} (wait-ack-expire ${waitAckExpire})`, 'warn', 'wait-ack expiries');
     if (waitAckExpire === 'wait') {
       // Kannel's 0x02 never expires: the part keeps its slot and settles on its answer or on link
       // loss, so it is never sent twice. A window full of such parts could send nothing ever

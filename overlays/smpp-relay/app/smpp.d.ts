@@ -36,6 +36,11 @@ declare module 'smpp' {
       toBuffer(): Buffer;
       /** The longest PDU the reader accepts (16384); a longer command_length stops the session (see Session 'error'). */
       static maxLength: number;
+      /**
+       * Reads a command_length off the stream: false while 4 octets are not there yet; throws
+       * over maxLength. A session calls it through the class, so replacing it applies to all.
+       */
+      static commandLength: (stream: { read(size: number): Buffer | null }) => number | false;
     }
 
     /**
@@ -91,6 +96,8 @@ declare module 'smpp' {
     }
 
     interface FieldDefinition {
+      /** One of `types` (types.cstring for C-Octet Strings). */
+      type?: unknown;
       filter?: Filter;
     }
 
@@ -115,6 +122,12 @@ declare module 'smpp' {
       readonly ESME_RALYBND: number;
       readonly ESME_RSYSERR: number;
       readonly ESME_RINVDSTADR: number;
+      readonly ESME_RINVSRCADR: number;
+      readonly ESME_RINVMSGLEN: number;
+      readonly ESME_RINVCMDLEN: number;
+      readonly ESME_RINVSERTYP: number;
+      readonly ESME_RINVSCHED: number;
+      readonly ESME_RINVEXPIRY: number;
       readonly ESME_RBINDFAIL: number;
       readonly ESME_RINVPASWD: number;
       readonly ESME_RINVSYSID: number;
@@ -127,6 +140,8 @@ declare module 'smpp' {
     const commands: Record<string, CommandDefinition>;
     /** TLVs by name. */
     const tlvs: Record<string, TlvDefinition>;
+    /** The field types of `commands` (int8, cstring, buffer, ...), compared by identity. */
+    const types: Readonly<Record<string, unknown>> & { readonly cstring: unknown };
   }
 
   export = smpp;

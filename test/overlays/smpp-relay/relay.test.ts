@@ -167,3 +167,29 @@ test('the status page shows links, queues and counters as text and JSON, behind 
     await teardown(parts);
   }
 });
+
+test('50,000 deliver_sm nobody awaits (messages from phones, receipts for no message) give a bounded number of log lines', async (t) => {
+  const parts = await setup([{ 'smsc-id': 'a', 'smsc-username': 'one', 'smsc-password': 'pw1', 'transceiver-mode': true }]);
+  let stopped = false;
+  try {
+    await parts.relay.waitForLinks({ a: 'online' });
+    const before = parts.relay.logs().split('\n').length;
+    for (let i = 0; i < 50_000; i += 1) {
+      const receipt = i % 2 === 1;
+      parts.smsc.sendToBound('deliver_sm', {
+        source_addr: `4917${i}`, destination_addr: '12345', esm_class: receipt ? 0x04 : 0,
+        short_message: Buffer.from(receipt ? `id:${i} sub:001 dlvrd:001 submit date:2401010000 done date:2401010000 stat:DELIVRD err:000 text:x` : `hello ${i}`, 'latin1'),
+      });
+    }
+    // the relay answers each deliver_sm before it handles it: 50,000 answers mean 50,000 handled
+    await parts.smsc.waitFor(() => parts.smsc.pdus.filter((pdu) => pdu.command === 'deliver_sm_resp').length === 50_000, 120_000);
+    await parts.relay.stop();
+    stopped = true;
+    const lines = parts.relay.logs().split('\n').slice(before - 1);
+    t.true(lines.length < 40, `${lines.length} lines:\n${lines.join('\n')}`);
+    t.true(lines.some((line) => /^\d+ more like this in the last \d+ s \(phone-originated messages\)/.test(line)), 'the rest are counted in a summary');
+  } finally {
+    if (!stopped) await parts.relay.stop();
+    await parts.smsc.close();
+  }
+});

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { destinationAddress, sourceAddress, type Address } from '../../../../overlays/smpp-relay/app/addresses.js';
+import { destinationAddress, receiverProblem, senderProblem, sourceAddress, type Address } from '../../../../overlays/smpp-relay/app/addresses.js';
 import type { LinkSettings } from '../../../../overlays/smpp-relay/app/types.js';
 
 type Forced = Pick<LinkSettings, 'sourceAddrTon' | 'sourceAddrNpi' | 'destAddrTon' | 'destAddrNpi'>;
@@ -34,3 +34,31 @@ test('a number with + is international, without the +', destination, '+358401234
 test('configured TON/NPI', destination, '0401234567', { destAddrTon: 0, destAddrNpi: 0 }, { addr: '0401234567', ton: 0, npi: 0 });
 test('a + overrides a configured TON and keeps the configured NPI', destination, '+358', { destAddrTon: 2, destAddrNpi: 0 }, { addr: '358', ton: 1, npi: 0 });
 test('a DEST TON without its NPI is not forced', destination, '123', { destAddrTon: 1 }, { addr: '123', ton: 2, npi: 1 });
+
+const problem = test.macro({
+  exec(t, check: (address: string) => string | undefined, address: string, pattern: RegExp | undefined) {
+    const found = check(address);
+    if (pattern) t.regex(found ?? '', pattern);
+    else t.is(found, undefined);
+  },
+  title: (given, check, address: string, pattern: RegExp | undefined) =>
+    `${given}: ${check === senderProblem ? 'sender' : 'receiver'} ${JSON.stringify(address)} ${pattern ? 'cannot go into submit_sm' : 'can'}`,
+});
+
+// SMPP 3.4 5.2.8/5.2.9: 21 octets with the NUL; 3GPP TS 23.040 9.1.2.5: 11 alphanumeric characters
+test('20 digits', problem, senderProblem, '1'.repeat(20), undefined);
+test('21 digits', problem, senderProblem, '1'.repeat(21), /longer than the 20 octets/);
+test('a + and 20 digits (the + is dropped)', problem, senderProblem, `+${'1'.repeat(20)}`, undefined);
+test('11 letters', problem, senderProblem, 'ABCDEFGHIJK', undefined);
+test('12 letters', problem, senderProblem, 'ABCDEFGHIJKL', /alphanumeric "ABCDEFGHIJKL" is longer than 11 characters/);
+test('a + before 11 letters (the + is kept, alphanumeric)', problem, senderProblem, '+ABCDEFGHIJK', /longer than 11/);
+test('the issue\'s NUL that smuggles fields', problem, senderProblem, 'A\u0000\u0001\u000199999\u0000', /control characters/);
+test('a newline', problem, senderProblem, 'Shop\n', /control characters/);
+test('DEL', problem, senderProblem, 'Shop\u007f', /control characters/);
+test('latin1 letters', problem, senderProblem, 'Café', undefined);
+test('an empty sender (the SMSC\'s default)', problem, senderProblem, '', undefined);
+test('20 digits', problem, receiverProblem, '1'.repeat(20), undefined);
+test('21 digits', problem, receiverProblem, '1'.repeat(21), /longer than the 20 octets/);
+test('a + and 20 digits', problem, receiverProblem, `+${'1'.repeat(20)}`, undefined);
+test('a NUL', problem, receiverProblem, '4917\u00001', /control characters/);
+test('letters (sendsms-chars decides those, not submit_sm)', problem, receiverProblem, 'ABCDEFGHIJKLMNOP', undefined);

@@ -58,6 +58,9 @@ test(reads, 'abc', undefined);
 test(reads, '', undefined);
 test(reads, '-', undefined);
 test(reads, undefined, undefined);
+test(reads, '2147483648', 2_147_483_647);
+test(reads, '-2147483649', -2_147_483_648);
+test(reads, '7'.repeat(400), 2_147_483_647);
 
 test('argInt takes the first of several names, as dlr-mask then dlrmask', (t) => {
   t.is(argInt(parseArgs('dlrmask=2&dlr-mask=1'), 'dlr-mask', 'dlrmask'), 1);

@@ -46,6 +46,14 @@ test('GET takes the parameters from the query, bytes as they were encoded, and a
   t.is(calls[0]?.clientIp, '127.0.0.1');
 });
 
+test('headers of the handler\'s reply go with it (429 with Retry-After)', async (t) => {
+  const { base } = await sendsmsServer(t, { status: 429, body: 'Too many failed logins, try again in 42 s.', headers: { 'Retry-After': '42' } });
+  const response = await fetch(`${base}/cgi-bin/sendsms?username=app&password=guess`);
+  t.is(response.status, 429);
+  t.is(response.headers.get('retry-after'), '42');
+  t.is(response.headers.get('content-type'), 'text/html');
+});
+
 test('POST text/plain takes the text from the body and the rest from X-Kannel-* headers, the UDH in hex and the charset from Content-Type', async (t) => {
   const { base, calls } = await sendsmsServer(t);
   const response = await fetch(`${base}/cgi-bin/sendsms`, {

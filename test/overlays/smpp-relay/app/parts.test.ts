@@ -1,6 +1,7 @@
 import test from 'ava';
 import { MalformedPart, relativeTime, submitPartFor } from '../../../../overlays/smpp-relay/app/parts.js';
 import type { StoredMessage } from '../../../../overlays/smpp-relay/app/store.js';
+import type { LinkSettings } from '../../../../overlays/smpp-relay/app/types.js';
 import { linkSettings } from './smpp-link-fixtures.js';
 
 const LINK = linkSettings(2775);
@@ -75,8 +76,21 @@ test('dlr-mask 7', receipts, { dlrMask: 7, dlrUrl: URL }, [17, 0]);
 test('dlr-mask 24 (SMSC ack and nack only)', receipts, { dlrMask: 24, dlrUrl: URL }, [0, 0]);
 test('dlr-mask 1 without a dlr-url', receipts, { dlrMask: 1 }, [0, 0]);
 
-test('an address longer than submit_sm carries is a MalformedPart', (t) => {
-  t.throws(() => submitPartFor(message({ to: `+${'1'.repeat(21)}` }), 0, LINK), { instanceOf: MalformedPart });
-  t.throws(() => submitPartFor(message({ from: 'A'.repeat(21) }), 0, LINK), { instanceOf: MalformedPart });
-  t.notThrows(() => submitPartFor(message({ to: `+${'1'.repeat(20)}`, from: 'A'.repeat(20) }), 0, LINK));
+const malformed = test.macro({
+  exec(t, change: Partial<StoredMessage>, linkChange: Partial<LinkSettings>, pattern: RegExp | undefined) {
+    const link = linkSettings(2775, linkChange);
+    if (pattern) t.throws(() => submitPartFor(message(change), 0, link), { instanceOf: MalformedPart, message: pattern });
+    else t.notThrows(() => submitPartFor(message(change), 0, link));
+  },
+  title: (given, change: Partial<StoredMessage>, _link, pattern: RegExp | undefined) => `${given}: ${JSON.stringify(change)} ${pattern ? 'is a MalformedPart' : 'goes'}`,
 });
+
+test('a receiver of 21 digits after the +', malformed, { to: `+${'1'.repeat(21)}` }, {}, /longer than the 20 octets/);
+test('a receiver of 20 digits after the +', malformed, { to: `+${'1'.repeat(20)}` }, {}, undefined);
+test('a numeric sender of 21 digits', malformed, { from: '1'.repeat(21) }, {}, /longer than the 20 octets/);
+test('a numeric sender of 20 digits', malformed, { from: '1'.repeat(20) }, {}, undefined);
+test('an alphanumeric sender of 12 characters', malformed, { from: 'A'.repeat(12) }, {}, /alphanumeric "AAAAAAAAAAAA" is longer than 11 characters/);
+test('an alphanumeric sender of 11 characters', malformed, { from: 'A'.repeat(11) }, {}, undefined);
+test('a sender with a NUL (stored before sendsms refused it)', malformed, { from: 'A\u0000\u0001\u000199999' }, {}, /control characters/);
+test('a receiver with a control character', malformed, { to: '4917\u001b' }, {}, /control characters/);
+test('a numeric sender of 12 digits on a link forcing TON 5', malformed, { from: '1'.repeat(12) }, { sourceAddrTon: 5, sourceAddrNpi: 0 }, /alphanumeric/);

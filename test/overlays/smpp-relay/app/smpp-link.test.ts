@@ -82,6 +82,26 @@ for (const messageIds of ['hex', 'uuid', 'none'] as const) {
   });
 }
 
+test('a part whose C-Octet Strings would corrupt submit_sm fails for good and never reaches the socket', async (t) => {
+  const { sim, link } = await setUp(t);
+  await reach(link, 'bound');
+  const smuggling = part('smuggled', { sourceAddr: 'A\u0000\u0001\u000199999\u0000', registeredDelivery: 0 });
+  const results = await submitAll(link, [smuggling, part('late', { validityPeriod: '1 day' }), part('fine')]);
+  t.like(results[0], { kind: 'permanent', status: smpp.errors.ESME_RINVSRCADR });
+  t.like(results[1], { kind: 'permanent', status: smpp.errors.ESME_RINVEXPIRY });
+  t.like(results[2], { kind: 'ok' });
+  t.deepEqual(sim.submits.map((submit) => [submit.sourceAddr, submit.destinationAddr, submit.registeredDelivery, submit.shortMessage.toString('latin1')]), [['McDebian', '358401234567', 0, 'fine']]);
+  t.is(link.state, 'bound');
+});
+
+test('a bind password longer than SMPP allows goes cut to 8 characters, as Kannel sends it, with a warning', async (t) => {
+  const { sim, link, log } = await setUp(t, { settings: { password: 'secret-and-more' } });
+  await sim.waitFor(() => sim.binds.length >= 1);
+  t.is(sim.binds[0]!.password, 'secret-a');
+  t.true(hasLine(log, 'warn: SMPP[upstream]: smsc-password longer than SMPP 3.4\'s bind allows: sent cut to fit, as Kannel does'));
+  await link.stop();
+});
+
 test('error statuses are temporary or permanent as in Kannel', async (t) => {
   const { sim, link } = await setUp(t);
   await reach(link, 'bound');
@@ -271,6 +291,32 @@ test('a PDU too long for the package (it stops reading) drops the connection and
   await sim.waitFor(() => sim.binds.length === 2 && link.state === 'bound');
   t.true(hasLine(log, 'PDU length was too large'));
 });
+
+const impossibleLength = test.macro({
+  async exec(t, commandLength: number) {
+    // nothing else would end the link within the test: wait-ack, enquire_link and connection-timeout are all a minute or more
+    const { sim, link, log } = await setUp(t, { settings: { waitAck: 60, enquireLinkInterval: 60, connectionTimeout: 120 }, simulator: { behaviour: { drop: true } } });
+    await reach(link, 'bound');
+    const pending = [link.submit(part('one')), link.submit(part('two'))];
+    await sim.waitFor(() => sim.submits.length === 2);
+    const header = Buffer.alloc(16);
+    header.writeUInt32BE(commandLength, 0);
+    header.writeUInt32BE(0x80000004, 4);
+    sim.sendRaw(header);
+    await reach(link, 'reconnecting', 20_000);
+    t.deepEqual(await Promise.all(pending), [LOST, LOST], 'what was in flight goes elsewhere, as on any link loss');
+    t.true(hasLine(log, commandLength < 16 ? `PDU length was too small (${commandLength}, minimum is 16)` : `PDU length was too large (${commandLength}, maximum is 7424)`));
+    await reach(link, 'bound', 20_000);
+    t.is(sim.binds.length, 2);
+  },
+  title: (_given, commandLength: number) => `a command_length of ${commandLength} is a protocol error: the link drops at once, settles its window, and binds again`,
+});
+
+test(impossibleLength, 0);
+test(impossibleLength, 1);
+test(impossibleLength, 15);
+test(impossibleLength, 7425);
+test(impossibleLength, 0xffffffff);
 
 test('stop() unbinds, settles what is unanswered, and stays down', async (t) => {
   const { sim, link, states } = await setUp(t, { simulator: { behaviour: { drop: true } } });

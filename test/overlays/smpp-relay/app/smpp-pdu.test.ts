@@ -1,6 +1,7 @@
 import test from 'ava';
 import smpp from 'smpp';
-import { bindParams, describeStatus, keepRawOctets, rawOctets, submitParams, submitResult, toDeliverSm } from '../../../../overlays/smpp-relay/app/smpp-pdu.js';
+import { bindParams, describeStatus, keepRawOctets, rawOctets, submitParams, submitResult, toDeliverSm, unsendablePart } from '../../../../overlays/smpp-relay/app/smpp-pdu.js';
+import type { SubmitPart } from '../../../../overlays/smpp-relay/app/types.js';
 import { linkSettings, part } from './smpp-link-fixtures.js';
 
 keepRawOctets();
@@ -34,9 +35,29 @@ test('a status is named when the package knows it, hex always', (t) => {
 
 test('bind parameters announce SMPP 3.4 and the account', (t) => {
   t.deepEqual(bindParams(linkSettings(2775, { addressRange: '^358' })), {
-    system_id: 'relay', password: 'secret', system_type: 'VMA', interface_version: 0x34, address_range: '^358',
+    system_id: 'relay', password: 'secret', system_type: 'VMA', interface_version: 0x34, address_range: '^358', cut: [],
   });
 });
+
+test('bind parameters too long for SMPP 3.4 are cut as Kannel cuts them, and named by their kannel.conf key', (t) => {
+  t.like(bindParams(linkSettings(2775, { password: 'longer-than-8', systemId: 'a-system-id-of-20-ch' })), {
+    system_id: 'a-system-id-of-', password: 'longer-t', cut: ['smsc-username', 'smsc-password'],
+  });
+});
+
+const unsendable = test.macro({
+  exec(t, change: Partial<SubmitPart>, status: number, reason: RegExp) {
+    const given = part('hi', change);
+    t.like(unsendablePart(given, submitParams(given)), { kind: 'permanent', status });
+    t.regex(unsendablePart(given, submitParams(given))?.reason ?? '', reason);
+  },
+  title: (given, _change, status: number) => `${given} fails for good with ${describeStatus(status)}`,
+});
+
+test('a sender with a NUL', unsendable, { sourceAddr: 'A\u0000B' }, smpp.errors.ESME_RINVSRCADR, /^not sent: submit_sm's source_addr has a NUL at octet 2$/);
+test('a destination over 20 octets', unsendable, { destinationAddr: '9'.repeat(21) }, smpp.errors.ESME_RINVDSTADR, /destination_addr is 21 octets/);
+test('a validity period that is no SMPP time', unsendable, { validityPeriod: 'soon' }, smpp.errors.ESME_RINVEXPIRY, /validity_period/);
+test('a short_message over 254 octets', unsendable, { shortMessage: Buffer.alloc(255) }, smpp.errors.ESME_RINVMSGLEN, /short_message of 255 octets/);
 
 test('submit_sm carries the part, its octets untouched, and the optional fields only when given', (t) => {
   const octets = Buffer.from([0x00, 0x1b, 0xff]);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FailureLimiter } from '../../../../overlays/dns-blacklist/app/rate-limit.js';
+import { FailureLimiter } from '../../../overlays/runtime/failure-limiter.js';
 
 function limiterAt(start = 1_000_000) {
   const clock = { now: start };
