@@ -34,7 +34,7 @@ test.before(async (t) => {
       listenOn: ['127.0.0.1'], port, allowed: ['127.0.0.1/32', '127.0.0.3/32'], forwarders: [`127.0.0.1 port ${upstreamPort}`], dnssecValidation: 'no',
       rateLimit: { responsesPerSecond: 20, window: 5, slip: 2 }, policyTtl: 60,
     },
-    seed: ['bad.example', 'ads.tracker.test'],
+    seed: ['bad.example', 'ads.tracker.test', 'a_b.example'],
     action: { kind: 'sink', address: SINK },
   });
   t.context = { dir, port, resolver, upstream };
@@ -59,6 +59,11 @@ serial(`a seeded domain and all its subdomains answer the sink; other names reso
   t.deepEqual((await dig(t, 'deep.er.ads.tracker.test')).answers, [SINK]);
   t.deepEqual((await dig(t, 'good.example')).answers, ['203.0.113.10']);
   t.deepEqual((await dig(t, 'notbad.example')).status, 'NXDOMAIN', 'a name that only ends like a blocked one is not blocked');
+});
+
+serial(`a seeded domain with an underscore loads and blocks, as block lists write tracker hosts${needs}`, async (t) => {
+  t.deepEqual((await dig(t, 'a_b.example')).answers, [SINK]);
+  t.deepEqual((await dig(t, 'x.a_b.example')).answers, [SINK]);
 });
 
 serial(`an update signed with the session key applies at once; without the key it is refused${needs}`, async (t) => {
