@@ -6,7 +6,8 @@
  *   DELETE /domains/{name}       200 {"removed":[...],"notBlocked":[...]}
  *   POST /domains {"add":[...],"remove":[...]}   200 with all four lists
  * 400 invalid names (nothing applied), 401 no or wrong login, 404, 405, 413 body or batch too
- * large, 429 too many failed logins, 502 nsupdate or dig failed.
+ * large, 429 too many failed logins, 502 nsupdate or dig failed (what a failed update had
+ * applied is taken back; the message says whether that worked).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from './auth.js';

@@ -138,10 +138,20 @@ test('a failing nsupdate is 502 with its complaint, and the zone is unchanged', 
   api.updater.failure = 'update failed: REFUSED';
   const response = await call(api, 'PUT', '/domains/ads.example');
   t.is(response.status, 502);
-  t.is(response.body.error, 'nsupdate exited with code 2: update failed: REFUSED');
-  t.true(api.log.lines.includes('error: api: nsupdate exited with code 2: update failed: REFUSED'));
+  t.is(response.body.error, 'nsupdate exited with code 2: update failed: REFUSED; nothing was changed');
+  t.true(api.log.lines.includes('error: api: nsupdate exited with code 2: update failed: REFUSED; nothing was changed'));
   api.updater.failure = undefined;
   t.deepEqual((await call(api, 'GET', '/domains')).body, { domains: [] });
+});
+
+test('a batch that fails after part of it reached the zone is 502, taken back whole, and says nothing changed', async (t) => {
+  const api = await startApi(t, HASH);
+  await call(api, 'PUT', '/domains/keep.example');
+  Object.assign(api.updater, { failure: 'update failed: SERVFAIL', appliedBeforeFailure: 3, failuresLeft: 1 });
+  const response = await call(api, 'POST', '/domains', { body: { add: ['a.example', 'b.example', 'c.example', 'd.example'], remove: ['keep.example'] } });
+  t.is(response.status, 502);
+  t.regex(String(response.body.error), /SERVFAIL; nothing was changed$/);
+  t.deepEqual((await call(api, 'GET', '/domains')).body, { domains: ['keep.example'] });
 });
 
 test('a body over the limit is 413 before it is read', async (t) => {

@@ -28,6 +28,10 @@ export class SlowMemoryUpdater implements Updater {
   #inFlight = 0;
   /** When set, apply fails with this as nsupdate's complaint. */
   failure: string | undefined;
+  /** Names the next failing apply still changes first (removals, then additions), as the messages nsupdate sent before the one that failed. */
+  appliedBeforeFailure = 0;
+  /** Applies that fail while `failure` is set; after them apply works again. */
+  failuresLeft = Number.POSITIVE_INFINITY;
 
   async list(): Promise<string[]> {
     await delay(1);
@@ -38,12 +42,18 @@ export class SlowMemoryUpdater implements Updater {
     this.applyRuns++;
     this.maxInFlight = Math.max(this.maxInFlight, ++this.#inFlight);
     try {
-      if (this.failure) throw new UpdateError(`nsupdate exited with code 2: ${this.failure}`);
+      const steps: [string, boolean][] = [...change.remove.map((domain): [string, boolean] => [domain, false]), ...change.add.map((domain): [string, boolean] => [domain, true])];
+      const failing = this.failure !== undefined && this.failuresLeft-- > 0;
       const next = new Set(this.domains);
       await delay(10);
-      for (const domain of change.add) next.add(domain);
-      for (const domain of change.remove) next.delete(domain);
+      const applied = failing ? steps.slice(0, this.appliedBeforeFailure) : steps;
+      if (failing) this.appliedBeforeFailure = 0;
+      for (const [domain, add] of applied) {
+        if (add) next.add(domain);
+        else next.delete(domain);
+      }
       this.domains = next;
+      if (failing) throw new UpdateError(`nsupdate exited with code 2: ${this.failure}`);
     } finally {
       this.#inFlight--;
     }
