@@ -6,7 +6,8 @@
  *   DELETE /domains/{name}       200 {"removed":[...],"notBlocked":[...]}
  *   POST /domains {"add":[...],"remove":[...]}   200 with all four lists
  * 400 invalid names (nothing applied), 401 no or wrong login, 404, 405, 413 body or batch too
- * large, 429 too many failed logins, 502 nsupdate or dig failed (what a failed update had
+ * large, 429 too many failed logins from the address, 503 too many logins waiting for their
+ * password check (both with Retry-After), 502 nsupdate or dig failed (what a failed update had
  * applied is taken back; the message says whether that worked).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -74,13 +75,18 @@ function batchOf(body: unknown, options: ApiOptions): Change {
   return change;
 }
 
-/** Logs in the caller, or throws the 401/429 answer. */
-async function logIn(req: IncomingMessage, options: ApiOptions): Promise<string> {
+/** Logs in the caller, or throws the 401/429/503 answer. */
+async function logIn(req: IncomingMessage, options: ApiOptions, signal: AbortSignal): Promise<string> {
   const client = req.socket.remoteAddress ?? 'unknown';
-  const outcome = await options.authenticate(req.headers.authorization, client);
+  const outcome = await options.authenticate({ authorization: req.headers.authorization, client, signal });
   if (outcome.kind === 'ok') return `${JSON.stringify(outcome.user)} from ${client}`;
   if (outcome.kind === 'limited') {
     throw new HttpError(429, `too many failed logins from ${client}; try again in ${outcome.retryAfter} s`, { headers: { 'Retry-After': String(outcome.retryAfter) } });
+  }
+  // nobody hears this one: the handler closes the connection the client has left
+  if (outcome.kind === 'abandoned') throw new HttpError(503, 'the client closed the connection');
+  if (outcome.kind === 'busy') {
+    throw new HttpError(503, `too many logins are being checked; try again in ${outcome.retryAfter} s`, { headers: { 'Retry-After': String(outcome.retryAfter) } });
   }
   if (outcome.kind === 'wrong') options.log.warn(`api: failed login as ${JSON.stringify(outcome.user)} from ${client}`);
   const challenge = { 'WWW-Authenticate': 'Basic realm="McDebian DNS blacklist", charset="UTF-8"' };
@@ -95,15 +101,15 @@ async function applyChange(change: Change, who: string, options: ApiOptions): Pr
   return result;
 }
 
-/** Answers one request; throws HttpError for anything but success. */
-async function route(req: IncomingMessage, res: ServerResponse, options: ApiOptions): Promise<void> {
+/** Answers one request; throws HttpError for anything but success. `closed` aborts when the client goes. */
+async function route(req: IncomingMessage, res: ServerResponse, options: ApiOptions & { closed: AbortSignal }): Promise<void> {
   const method = req.method ?? 'GET';
   const target = findTarget(new URL(req.url ?? '/', 'http://api').pathname);
   if (!target) throw new HttpError(404, 'no such route; the API has /health, /domains and /domains/{name}');
   const allowed = METHODS[target.route];
   if (!allowed.includes(method)) throw new HttpError(405, `${method} is not allowed here`, { headers: { Allow: allowed.join(', ') } });
   if (target.route === 'health') return sendJson(res, 200, { status: 'ok' });
-  const who = await logIn(req, options);
+  const who = await logIn(req, options, options.closed);
   if (target.route === 'domains' && method === 'GET') return sendJson(res, 200, { domains: await options.blocklist.list() });
   if (target.route === 'domains') {
     const { added, alreadyBlocked, removed, notBlocked } = await applyChange(batchOf(await readJsonBody(req, options.maxBodyBytes ?? 1024 * 1024), options), who, options);
@@ -121,8 +127,13 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ApiOpti
 /** The API's request handler. */
 export function createApiHandler(options: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    route(req, res, options).catch((error: unknown) => {
-      if (res.headersSent) return void res.destroy();
+    const closed = new AbortController();
+    // 'close' comes when the answer is done or when the connection went before it was
+    res.once('close', () => {
+      if (!res.writableFinished) closed.abort();
+    });
+    route(req, res, { ...options, closed: closed.signal }).catch((error: unknown) => {
+      if (res.headersSent || closed.signal.aborted) return void res.destroy();
       if (error instanceof HttpError) return sendError(res, error);
       if (error instanceof UpdateError) {
         options.log.error(`api: ${error.message}`);

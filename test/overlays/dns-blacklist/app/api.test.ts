@@ -1,8 +1,10 @@
 /** The admin API end to end on loopback, with the in-memory updater standing in for BIND. */
 import test from 'ava';
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { hashPassword } from '../../../../overlays/dns-blacklist/app/password.js';
-import { basic, SlowMemoryUpdater, startApi, type ApiUnderTest } from './fakes.js';
+import { basic, HeldVerifier, SlowMemoryUpdater, startApi, waitUntil, type ApiUnderTest } from './fakes.js';
 
 const PASSWORD = 'correct horse battery';
 const HASH = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
@@ -60,6 +62,62 @@ test('parallel guesses cannot slip past the limit', async (t) => {
   const statuses = await Promise.all(Array.from({ length: 20 }, () => call(api, 'GET', '/domains', { headers: { Authorization: basic('admin', 'guess') } }).then((r) => r.status)));
   t.is(statuses.filter((status) => status === 401).length, 5);
   t.is(statuses.filter((status) => status === 429).length, 15);
+});
+
+/**
+ * GET /domains on a connection of its own from `from` (any 127.0.0.0/8 address is this host's),
+ * sent but for its last line end: `fire()` completes it, so many arrive together.
+ */
+async function armedRequest(url: string, from: string, authorization: string) {
+  const port = Number(new URL(url).port);
+  const socket = connect({ host: '127.0.0.1', port, localAddress: from });
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  const answer = new Promise<{ status: number; text: string }>((resolve) => {
+    socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), text }));
+  });
+  socket.on('error', () => undefined);
+  socket.write(`GET /domains HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${authorization}\r\nConnection: close\r\n`);
+  return { fire: () => socket.write('\r\n'), answer, socket };
+}
+
+test('forty wrong logins at once from forty addresses: five are hashed, the rest and the admin get 503 with Retry-After at once; the admin then gets in', async (t) => {
+  const verifier = new HeldVerifier();
+  const api = await startApi(t, HASH, { verify: verifier.verify });
+  const attackers = await Promise.all(Array.from({ length: 40 }, (_, i) => armedRequest(api.url, `127.0.0.${i + 2}`, basic('admin', `guess-${i}`))));
+  const admin = await armedRequest(api.url, '127.0.0.1', basic('admin', PASSWORD));
+  let answered = 0;
+  for (const request of [...attackers, admin]) void request.answer.then(() => answered++);
+  for (const request of [...attackers, admin]) request.fire();
+  // the turned-away ones are answered while the checks let in are still held
+  await waitUntil(() => answered >= 36, 'the requests beyond the queue are answered');
+  verifier.open();
+  const answers = await Promise.all(attackers.map((request) => request.answer));
+  t.deepEqual(answers.map((answer) => answer.status).sort(), [...Array(5).fill(401), ...Array(35).fill(503)]);
+  const first = await admin.answer;
+  t.is(first.status, 503);
+  t.regex(first.text, /\r\nRetry-After: \d+\r\n/i);
+  t.regex(first.text, /too many logins are being checked; try again in \d+ s/);
+  t.is((await call(api, 'GET', '/domains')).status, 200, 'the retry is checked');
+  t.is(verifier.calls.length, 6, 'five guesses and the admin\'s retry were hashed, nothing else');
+  t.is(api.log.lines.filter((line) => line.includes('failed login')).length, 5, 'a guess turned away was never checked, so never failed');
+});
+
+test('a login whose connection closes while it waits for its check is never hashed', async (t) => {
+  const verifier = new HeldVerifier();
+  const api = await startApi(t, HASH, { verify: verifier.verify });
+  const running = await armedRequest(api.url, '127.0.0.2', basic('admin', 'guess-running'));
+  const leaving = await armedRequest(api.url, '127.0.0.3', basic('admin', 'guess-leaving'));
+  running.fire();
+  await waitUntil(() => verifier.calls.length === 1, 'the first check runs');
+  leaving.fire();
+  await waitUntil(() => api.hashing.waiting === 1, 'the second check waits');
+  leaving.socket.destroy();
+  await waitUntil(() => api.hashing.waiting === 0, 'the second check leaves the queue');
+  verifier.open();
+  t.is((await running.answer).status, 401);
+  t.deepEqual(verifier.calls, ['guess-running']);
 });
 
 test('one domain is added, listed and removed, and each answer says what changed', async (t) => {

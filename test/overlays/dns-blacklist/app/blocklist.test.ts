@@ -1,6 +1,5 @@
 import test from 'ava';
 import { Blocklist } from '../../../../overlays/dns-blacklist/app/blocklist.js';
-import { parseBasicAuth } from '../../../../overlays/dns-blacklist/app/auth.js';
 import { UpdateError } from '../../../../overlays/dns-blacklist/app/updater.js';
 import { SlowMemoryUpdater } from './fakes.js';
 
@@ -58,14 +57,4 @@ test('a change that changes nothing runs no update', async (t) => {
   const result = await new Blocklist(updater).change({ add: [], remove: ['never.example'] });
   t.deepEqual(result.notBlocked, ['never.example']);
   t.is(updater.applyRuns, 0);
-});
-
-test('a Basic header gives its user and password; anything else is no credentials', (t) => {
-  const encode = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
-  t.deepEqual(parseBasicAuth(encode('admin:pa:ss wörd')), { user: 'admin', password: 'pa:ss wörd' });
-  t.deepEqual(parseBasicAuth(encode(':pw')), { user: '', password: 'pw' });
-  t.is(parseBasicAuth(encode('no-colon')), undefined);
-  t.is(parseBasicAuth('Bearer abc'), undefined);
-  t.is(parseBasicAuth('Basic not base64!'), undefined);
-  t.is(parseBasicAuth(undefined), undefined);
 });

@@ -12,7 +12,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createApiHandler } from '../../../../overlays/dns-blacklist/app/api.js';
 import { createAuthenticator } from '../../../../overlays/dns-blacklist/app/auth.js';
 import { Blocklist } from '../../../../overlays/dns-blacklist/app/blocklist.js';
+import { BoundedQueue } from '../../../../overlays/dns-blacklist/app/bounded-queue.js';
 import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { verifyPassword } from '../../../../overlays/dns-blacklist/app/password.js';
 import { FailureLimiter } from '../../../../overlays/dns-blacklist/app/rate-limit.js';
 import { UpdateError, type Updater } from '../../../../overlays/dns-blacklist/app/updater.js';
 import type { Change } from '../../../../overlays/dns-blacklist/app/zone.js';
@@ -77,17 +79,56 @@ export interface ApiUnderTest {
   updater: SlowMemoryUpdater;
   log: ReturnType<typeof createMemoryLog>;
   clock: { now: number };
+  hashing: BoundedQueue;
+}
+
+export interface ApiOptions {
+  maxBatch?: number;
+  maxBodyBytes?: number;
+  /** The hashing queue; one running and four waiting, as in serve.ts, by default. */
+  hashing?: BoundedQueue;
+  /** Replaces scrypt (to count or hold the checks). */
+  verify?: (password: string, stored: string) => Promise<boolean>;
 }
 
 /** The admin API with the fake updater, user `admin`, the given password hash and a settable clock. */
-export async function startApi(t: ExecutionContext, passwordHash: string, options: { maxBatch?: number; maxBodyBytes?: number } = {}): Promise<ApiUnderTest> {
+export async function startApi(t: ExecutionContext, passwordHash: string, options: ApiOptions = {}): Promise<ApiUnderTest> {
+  const { hashing = new BoundedQueue({ concurrency: 1, maxWaiting: 4 }), verify, ...limits } = options;
   const clock = { now: 1_000_000 };
   const updater = new SlowMemoryUpdater();
   const log = createMemoryLog();
   const limiter = new FailureLimiter({ maxFailures: 5, windowMs: 60_000, now: () => clock.now });
-  const authenticate = createAuthenticator({ user: 'admin', passwordHash, limiter, now: () => clock.now });
-  const handler = createApiHandler({ blocklist: new Blocklist(updater), authenticate, zone: ZONE, log, ...options });
-  return { url: await listenOnLoopback(t, createServer(handler)), updater, log, clock };
+  const authenticate = createAuthenticator({ user: 'admin', passwordHash, limiter, hashing, verify, now: () => clock.now });
+  const handler = createApiHandler({ blocklist: new Blocklist(updater), authenticate, zone: ZONE, log, ...limits });
+  return { url: await listenOnLoopback(t, createServer(handler)), updater, log, clock, hashing };
+}
+
+/** The real password check, held until `open()`; records the password of each call. */
+export class HeldVerifier {
+  readonly calls: string[] = [];
+  #open = false;
+  readonly #held: (() => void)[] = [];
+
+  readonly verify = async (password: string, stored: string): Promise<boolean> => {
+    this.calls.push(password);
+    if (!this.#open) await new Promise<void>((resolve) => this.#held.push(resolve));
+    return verifyPassword(password, stored);
+  };
+
+  /** Lets the held checks and every later one through. */
+  open(): void {
+    this.#open = true;
+    for (const release of this.#held.splice(0)) release();
+  }
+}
+
+/** Resolves once `condition` holds; fails after 30 s (a loaded machine is slow, not wrong). */
+export async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await delay(5);
+  }
 }
 
 export const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
