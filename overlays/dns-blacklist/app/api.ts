@@ -5,6 +5,8 @@
  *   PUT /domains/{name}          200 {"added":[...],"alreadyBlocked":[...]}
  *   DELETE /domains/{name}       200 {"removed":[...],"notBlocked":[...]}
  *   POST /domains {"add":[...],"remove":[...]}   200 with all four lists
+ * A body must be declared `Content-Type: application/json` (415 otherwise), and a browser
+ * request made for another site (Origin or Sec-Fetch-Site) is 403: request-policy.ts.
  * 400 invalid names (nothing applied), 401 no or wrong login, 404, 405, 413 body or batch too
  * large, 429 too many failed logins from the address, 503 too many logins waiting for their
  * password check (both with Retry-After), 502 nsupdate or dig failed (what a failed update had
@@ -15,6 +17,7 @@ import type { Authenticator } from './auth.js';
 import type { Blocklist, ChangeResult } from './blocklist.js';
 import { checkDomains, describeInvalid } from './domain.js';
 import { HttpError, readJsonBody, sendError, sendJson } from './http.js';
+import { checkJsonBody, checkSameOrigin } from './request-policy.js';
 import type { Log } from '../../service-log.js';
 import { UpdateError } from './updater.js';
 import type { Change } from './zone.js';
@@ -109,6 +112,9 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ApiOpti
   const allowed = METHODS[target.route];
   if (!allowed.includes(method)) throw new HttpError(405, `${method} is not allowed here`, { headers: { Allow: allowed.join(', ') } });
   if (target.route === 'health') return sendJson(res, 200, { status: 'ok' });
+  // refused before the login: a request sent for another site must not cost a scrypt
+  checkSameOrigin(req, 'encrypted' in req.socket ? 'https' : 'http');
+  checkJsonBody(req, { required: target.route === 'domains' && method === 'POST' });
   const who = await logIn(req, options, options.closed);
   if (target.route === 'domains' && method === 'GET') return sendJson(res, 200, { domains: await options.blocklist.list() });
   if (target.route === 'domains') {

@@ -215,7 +215,7 @@ test('a batch that fails after part of it reached the zone is 502, taken back wh
 test('a body over the limit is 413 before it is read', async (t) => {
   const api = await startApi(t, HASH, { maxBodyBytes: 1024 });
   const status = await new Promise<number>((resolve, reject) => {
-    const req = request(`${api.url}/domains`, { method: 'POST', headers: { ...ADMIN, 'Content-Length': 1024 * 1024 } }, (res) => resolve(res.statusCode ?? 0));
+    const req = request(`${api.url}/domains`, { method: 'POST', headers: { ...ADMIN, 'Content-Type': 'application/json', 'Content-Length': 1024 * 1024 } }, (res) => resolve(res.statusCode ?? 0));
     req.on('error', reject);
     req.write('{"add": [');
   });
@@ -225,7 +225,7 @@ test('a body over the limit is 413 before it is read', async (t) => {
 test('a streamed body that grows past the limit is 413', async (t) => {
   const api = await startApi(t, HASH, { maxBodyBytes: 1024 });
   const names = Array.from({ length: 200 }, (_, i) => `host${i}.example`);
-  const response = await fetch(`${api.url}/domains`, { method: 'POST', headers: ADMIN, body: JSON.stringify({ add: names }) });
+  const response = await fetch(`${api.url}/domains`, { method: 'POST', headers: { ...ADMIN, 'Content-Type': 'application/json' }, body: JSON.stringify({ add: names }) });
   t.is(response.status, 413);
   t.is(api.updater.applyRuns, 0);
 });
@@ -252,6 +252,68 @@ test('that is an array', badBatch, ['a.example'], /must be a JSON object/);
 test('with an unknown field', badBatch, { domains: ['a.example'] }, /unknown field "domains"/);
 test('whose add is not an array', badBatch, { add: 'a.example' }, /must be arrays/);
 test('that adds and removes the same name', badBatch, { add: ['a.example'], remove: ['A.example.'] }, /a\.example is both in "add" and in "remove"/);
+
+const notJson = test.macro({
+  async exec(t, contentType: string | undefined) {
+    const api = await startApi(t, HASH);
+    // what a web page can send cross-site without a CORS preflight, with the browser's cached login
+    const response = await fetch(`${api.url}/domains`, {
+      method: 'POST',
+      headers: { ...ADMIN, ...(contentType === undefined ? {} : { 'Content-Type': contentType }) },
+      body: contentType === undefined ? undefined : JSON.stringify({ add: ['evil.example'] }),
+    });
+    t.is(response.status, 415);
+    t.regex(String((await response.json() as { error: string }).error), /must be JSON sent with Content-Type: application\/json; this request has .*; nothing was changed/);
+    t.is(api.updater.applyRuns, 0);
+  },
+  title: (given) => `a POST ${given} is 415 and changes nothing`,
+});
+
+test('with a JSON body sent as text/plain', notJson, 'text/plain;charset=UTF-8');
+test('with a JSON body sent as a form', notJson, 'application/x-www-form-urlencoded');
+test('with a JSON body sent as multipart', notJson, 'multipart/form-data; boundary=x');
+test('with a JSON-like type that is not JSON', notJson, 'application/jsonp');
+test('without a Content-Type or a body', notJson, undefined);
+
+test('application/json is accepted in any case and with parameters', async (t) => {
+  const api = await startApi(t, HASH);
+  const response = await call(api, 'POST', '/domains', { body: { add: ['a.example'] }, headers: { 'Content-Type': 'Application/JSON; charset=utf-8' } });
+  t.is(response.status, 200);
+  t.deepEqual([...api.updater.domains], ['a.example']);
+});
+
+test('a PUT that carries a body not declared JSON is 415', async (t) => {
+  const api = await startApi(t, HASH);
+  const response = await fetch(`${api.url}/domains/a.example`, { method: 'PUT', headers: ADMIN, body: 'anything' });
+  t.is(response.status, 415);
+  t.is(api.updater.applyRuns, 0);
+});
+
+const crossSite = test.macro({
+  async exec(t, headers: (url: string) => Record<string, string>) {
+    const verifier = new HeldVerifier();
+    verifier.open();
+    const api = await startApi(t, HASH, { verify: verifier.verify });
+    const response = await call(api, 'POST', '/domains', { body: { add: ['evil.example'] }, headers: headers(api.url) });
+    t.is(response.status, 403);
+    t.regex(String(response.body.error), /browser request .* is refused/);
+    t.is(api.updater.applyRuns, 0);
+    t.deepEqual(verifier.calls, [], 'refused before any password check');
+  },
+  title: (given) => `a browser request ${given} is 403 before the login is checked`,
+});
+
+test('from another origin', crossSite, () => ({ Origin: 'http://evil.example' }));
+test('from the same host on another port (the blocked page)', crossSite, (url) => ({ Origin: url.replace(/:\d+$/, ':80') }));
+test('from an opaque origin', crossSite, () => ({ Origin: 'null' }));
+test('that Fetch Metadata marks cross-site', crossSite, () => ({ 'Sec-Fetch-Site': 'cross-site' }));
+test('that Fetch Metadata marks same-site but not same-origin', crossSite, () => ({ 'Sec-Fetch-Site': 'same-site' }));
+
+test('browser requests from the API\'s own origin, and clients that send neither header, are served', async (t) => {
+  const api = await startApi(t, HASH);
+  const own: Record<string, string>[] = [{ Origin: api.url }, { Origin: api.url.replace('127.0.0.1', '127.000.000.001') }, { 'Sec-Fetch-Site': 'same-origin', Origin: api.url }, { 'Sec-Fetch-Site': 'none' }, {}];
+  for (const headers of own) t.is((await call(api, 'PUT', '/domains/a.example', { headers })).status, 200, JSON.stringify(headers));
+});
 
 test('an unknown route is 404 and a wrong method 405 with Allow', async (t) => {
   const api = await startApi(t, HASH);
