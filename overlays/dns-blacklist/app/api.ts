@@ -34,6 +34,9 @@ export interface ApiOptions {
   maxBatch?: number;
 }
 
+/** The body {"add": [...], "remove": [...]} nests two deep; a little room for a clearer message than "too deep". */
+const MAX_DEPTH = 8;
+
 type Target = { route: 'health' } | { route: 'domains' } | { route: 'domain'; name: string };
 
 const METHODS: Record<Target['route'], string[]> = { health: ['GET', 'HEAD'], domains: ['GET', 'POST'], domain: ['PUT', 'DELETE'] };
@@ -118,7 +121,8 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ApiOpti
   const who = await logIn(req, options, options.closed);
   if (target.route === 'domains' && method === 'GET') return sendJson(res, 200, { domains: await options.blocklist.list() });
   if (target.route === 'domains') {
-    const { added, alreadyBlocked, removed, notBlocked } = await applyChange(batchOf(await readJsonBody(req, options.maxBodyBytes ?? 1024 * 1024), options), who, options);
+    const body = await readJsonBody(req, { maxBytes: options.maxBodyBytes ?? 1024 * 1024, maxDepth: MAX_DEPTH });
+    const { added, alreadyBlocked, removed, notBlocked } = await applyChange(batchOf(body, options), who, options);
     return sendJson(res, 200, { added, alreadyBlocked, removed, notBlocked });
   }
   const names = checkedNames([target.name], options.zone);

@@ -53,6 +53,25 @@ export type Authenticator = (credentials: Credentials) => Promise<AuthOutcome>;
  */
 export const BUSY_RETRY_AFTER = 2;
 
+/**
+ * Why a configured user name cannot log in with HTTP Basic; undefined when it can. The header
+ * carries `user:password`, so "a user-id containing a colon character is invalid", and neither
+ * part may hold control characters (RFC 7617, section 2).
+ */
+export function findBasicUserProblem(user: string): string | undefined {
+  if (user.includes(':')) return 'contains ":", which HTTP Basic authentication cannot carry in a user name (RFC 7617, section 2)';
+  const control = /\p{Cc}/u.exec(user);
+  if (control) return `contains the control character U+${control[0].codePointAt(0)!.toString(16).padStart(4, '0')}, which HTTP Basic authentication does not allow (RFC 7617, section 2)`;
+  return undefined;
+}
+
+/**
+ * User names and passwords compare in Unicode Normalization Form C, the form RFC 7617 §2.1 asks
+ * for with charset="UTF-8" (its PRECIS profiles, RFC 8265, apply NFC): "José" typed on one
+ * keyboard and on another are the same name. password.ts hashes the password in NFC too.
+ */
+const nfc = (text: string) => text.normalize('NFC');
+
 /** The user and password of a Basic Authorization header; undefined when it is not one. */
 export function parseBasicAuth(header: string | undefined): { user: string; password: string } | undefined {
   const match = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header ?? '');
@@ -66,6 +85,7 @@ export function parseBasicAuth(header: string | undefined): { user: string; pass
 /** The checker of one configured password. */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { limiter, hashing, verify = verifyPassword, rememberMs = 5 * 60_000, now = Date.now } = options;
+  const expectedUser = options.user === undefined ? undefined : nfc(options.user);
   const key = randomBytes(32);
   const remembered = new Map<string, number>();
   const fingerprint = (user: string, password: string) => createHmac('sha256', key).update(`${user}\0${password}`).digest('base64');
@@ -79,7 +99,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (verified.kind === 'full') return 'busy';
     if (verified.kind === 'abandoned') return 'abandoned';
     // the hash is checked even for a wrong user name, so timing does not tell user names apart
-    const ok = verified.value && (options.user === undefined || user === options.user);
+    const ok = verified.value && (expectedUser === undefined || user === expectedUser);
     if (ok) {
       if (remembered.size >= 16) remembered.clear();
       remembered.set(print, now() + rememberMs);
@@ -92,7 +112,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const retryAfter = limiter.retryAfter(client);
     if (retryAfter > 0) return { kind: 'limited', retryAfter };
     if (authorization === undefined || authorization === '') return { kind: 'missing' };
-    const credentials = parseBasicAuth(authorization);
+    const given = parseBasicAuth(authorization);
+    const credentials = given && { user: nfc(given.user), password: nfc(given.password) };
     const matched = credentials ? await matches(credentials.user, credentials.password, signal) : false;
     if (matched === 'busy') return { kind: 'busy', retryAfter: BUSY_RETRY_AFTER };
     if (matched === 'abandoned') return { kind: 'abandoned' };

@@ -248,6 +248,9 @@ const badBatch = test.macro({
 });
 
 test('that is not JSON', badBatch, '{"add": [', /not JSON/);
+test('nested 100,000 arrays deep', badBatch, `{"add": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /nests arrays and objects more than 8 deep/);
+test('nested 100,000 objects deep', badBatch, `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`, /nests arrays and objects more than 8 deep/);
+test('with an entry that is an array', badBatch, { add: [['a.example']] }, /invalid domain name: "\[\.\.\.\]" is not a string/);
 test('that is an array', badBatch, ['a.example'], /must be a JSON object/);
 test('with an unknown field', badBatch, { domains: ['a.example'] }, /unknown field "domains"/);
 test('whose add is not an array', badBatch, { add: 'a.example' }, /must be arrays/);

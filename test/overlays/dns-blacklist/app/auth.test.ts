@@ -1,6 +1,6 @@
 /** Basic credentials, the per-address limit, and the bound on password hashing for the whole service. */
 import test from 'ava';
-import { createAuthenticator, parseBasicAuth, type AuthOutcome } from '../../../../overlays/dns-blacklist/app/auth.js';
+import { createAuthenticator, findBasicUserProblem, parseBasicAuth, type AuthOutcome } from '../../../../overlays/dns-blacklist/app/auth.js';
 import { BoundedQueue } from '../../../../overlays/dns-blacklist/app/bounded-queue.js';
 import { hashPassword } from '../../../../overlays/dns-blacklist/app/password.js';
 import { FailureLimiter } from '../../../../overlays/dns-blacklist/app/rate-limit.js';
@@ -78,4 +78,24 @@ test('a login whose client has gone while it waited is dropped without hashing a
   for (let i = 0; i < 5; i++) statuses.push((await authenticate(guess(2))).kind);
   t.deepEqual(statuses, Array(5).fill('wrong'));
   t.is((await authenticate(guess(2))).kind, 'limited');
+});
+
+test('user names compare in NFC on both sides, as passwords do', async (t) => {
+  const composed = 'Jos\u00e9';
+  const decomposed = 'Jose\u0301';
+  const password = 'pa\u00dfw\u00f6rd';
+  const hash = await hashPassword(password.normalize('NFD'), { N: 1024, r: 8, p: 1 });
+  const login = (user: string, configured: string) => createAuthenticator({
+    user: configured, passwordHash: hash, limiter: new FailureLimiter({ maxFailures: 5, windowMs: 60_000 }), hashing: new BoundedQueue({ concurrency: 1, maxWaiting: 4 }),
+  })({ authorization: basic(user, password), client: '192.0.2.1' });
+  t.deepEqual(await login(composed, decomposed), { kind: 'ok', user: composed });
+  t.deepEqual(await login(decomposed, composed), { kind: 'ok', user: composed });
+  t.is((await login('Jose', composed)).kind, 'wrong');
+});
+
+test('a user name with a colon or a control character is named as one Basic cannot carry', (t) => {
+  t.is(findBasicUserProblem('admin'), undefined);
+  t.is(findBasicUserProblem('Jos\u00e9'), undefined);
+  t.regex(findBasicUserProblem('ad:min') ?? '', /contains ":".*RFC 7617/);
+  t.regex(findBasicUserProblem('ad\u0085min') ?? '', /control character U\+0085/);
 });
