@@ -143,13 +143,12 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
       if (!res.writableFinished) closed.abort();
     });
     route(req, res, { ...options, closed: closed.signal }).catch((error: unknown) => {
+      // logged even when nobody is left to answer: a failed update matters to the admin later
+      if (error instanceof UpdateError) options.log.error(`api: ${error.message}`);
+      else if (!(error instanceof HttpError)) options.log.error(`api: ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
       if (res.headersSent || closed.signal.aborted) return void res.destroy();
       if (error instanceof HttpError) return sendError(res, error);
-      if (error instanceof UpdateError) {
-        options.log.error(`api: ${error.message}`);
-        return sendJson(res, 502, { error: error.message });
-      }
-      options.log.error(`api: ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+      if (error instanceof UpdateError) return sendJson(res, 502, { error: error.message });
       return sendJson(res, 500, { error: 'internal error; see the service log' });
     });
   };
