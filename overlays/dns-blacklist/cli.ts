@@ -4,6 +4,7 @@
  * --password-file F`: sends a hosts-format block list to a device's admin API, in batches.
  */
 import { readFile } from 'node:fs/promises';
+import { findBasicUserProblem } from './app/auth.js';
 import { readFirstLine } from './app/first-line.js';
 import { parseHostsFile } from './app/hosts.js';
 import { hashPassword } from './app/password.js';
@@ -34,6 +35,8 @@ export async function runImport(context: CommandContext, options: ImportOptions)
   const read = (path: string, what: string) => readFile(path, 'utf8').catch(() => {
     throw new UserError(`cannot read ${what} ${path}`, { hint: 'check the path' });
   });
+  const userProblem = findBasicUserProblem(options.user);
+  if (userProblem) throw new UserError(`--user ${JSON.stringify(options.user)} ${userProblem}`, { hint: 'give the user name of the overlay\'s api.user' });
   const list = parseHostsFile(await read(options.file, 'block list'), POLICY_ZONE);
   for (const invalid of list.invalid) context.logger.warn(`${options.file}:${invalid.line}: ${JSON.stringify(invalid.entry)} ${invalid.reason}; skipped`);
   const password = (await read(options.passwordFile, 'password file')).split(/\r?\n/)[0] ?? '';

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Board } from '../../board/board.js';
 import { ipv4, ipv4Cidr } from '../../build/core/fields.js';
 import { defineOverlay, type FileReference, type OverlayIssue, type ReadFile } from '../overlay.js';
+import { findBasicUserProblem } from './app/auth.js';
 import { checkDomain } from './app/domain.js';
 import { dnsBlacklistCommands } from './cli.js';
 import { parseHostsFile } from './app/hosts.js';
@@ -46,7 +47,8 @@ export const dnsBlacklistSchema = z.strictObject({
   api: z.strictObject({
     listen: ipv4.optional().describe('default: the LAN address on routers, all addresses elsewhere'),
     port: port('the admin API\'s port', 8053),
-    user: z.string().min(1).default('admin').describe('the HTTP Basic user name'),
+    user: z.string().min(1).refine((user) => findBasicUserProblem(user) === undefined, { error: (issue) => findBasicUserProblem(String(issue.input)) })
+      .default('admin').describe('the HTTP Basic user name (no ":" or control characters)'),
     passwordHash: z.string().min(1).describe('secret file with the password\'s hash line (mcdebian dns-blacklist hash-password)'),
     tls: z.strictObject({
       certificate: z.string().min(1).describe('file with the API\'s certificate (PEM)'),

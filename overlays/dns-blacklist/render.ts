@@ -8,7 +8,7 @@ import type { LayerFile } from '../../rootfs/configure.js';
 import { fileFor, secretFile, type OverlayContext, type OverlayRender, type ReadFile } from '../overlay.js';
 import { checkDomain } from './app/domain.js';
 import { parseHostsFile } from './app/hosts.js';
-import { DEBIAN_PATHS, POLICY_ZONE, renderNamedLocal, renderNamedOptions, renderPolicyZone, type BlockAction, type NamedSettings } from './named.js';
+import { checkPolicyZoneArgv, DEBIAN_PATHS, POLICY_ZONE, renderNamedLocal, renderNamedOptions, renderPolicyZone, type BlockAction, type NamedSettings } from './named.js';
 import type { DnsBlacklistConfig } from './overlay.js';
 import { adminServiceUnit, APP_PATH, bindKeysUnit, UNITS } from './units.js';
 
@@ -116,7 +116,7 @@ export function renderDnsBlacklist(config: DnsBlacklistConfig, files: readonly R
     units: ['named.service', UNITS.bindKeys, UNITS.admin],
     checks: [
       { description: 'named-checkconf reads the configuration', argv: ['named-checkconf', '/etc/bind/named.conf'] },
-      { description: 'named-checkzone loads the seeded policy zone', argv: ['named-checkzone', POLICY_ZONE, SEED_ZONE] },
+      { description: 'named-checkzone loads the seeded policy zone as named will', argv: checkPolicyZoneArgv(SEED_ZONE) },
       { description: 'the image\'s nodejs parses the bundled service', argv: ['node', '--check', APP_PATH] },
       { description: `the ${SERVICE_USER} user exists`, argv: ['id', SERVICE_USER] },
     ],

@@ -86,6 +86,8 @@ export async function startUpstream(dir: string, port: number, moreRecords = '')
 export async function digA(port: number, name: string, extra: string[] = []): Promise<{ status?: string; answers: string[]; flags: string }> {
   const { stdout } = await execa('dig', ['@127.0.0.1', '-p', String(port), name, 'A', '+tries=1', '+time=3', ...extra]);
   const status = /status: (\w+)/.exec(stdout)?.[1];
-  const answers = stdout.split('\n').filter((line) => /\tIN\tA\t/.test(line)).map((line) => line.split('\t').at(-1) ?? '');
+  // dig lines up its columns with tabs, but a long owner name is followed by a space instead
+  const section = /;; ANSWER SECTION:\n([\s\S]*?)(?:\n\n|$)/.exec(stdout)?.[1] ?? '';
+  const answers = section.split('\n').map((line) => line.trim().split(/\s+/)).filter((fields) => fields[2] === 'IN' && fields[3] === 'A').map((fields) => fields[4] ?? '');
   return { status, answers, flags: /flags: ([\w ]+);/.exec(stdout)?.[1] ?? '' };
 }

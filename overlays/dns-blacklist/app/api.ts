@@ -5,14 +5,19 @@
  *   PUT /domains/{name}          200 {"added":[...],"alreadyBlocked":[...]}
  *   DELETE /domains/{name}       200 {"removed":[...],"notBlocked":[...]}
  *   POST /domains {"add":[...],"remove":[...]}   200 with all four lists
+ * A body must be declared `Content-Type: application/json` (415 otherwise), and a browser
+ * request made for another site (Origin or Sec-Fetch-Site) is 403: request-policy.ts.
  * 400 invalid names (nothing applied), 401 no or wrong login, 404, 405, 413 body or batch too
- * large, 429 too many failed logins, 502 nsupdate or dig failed.
+ * large, 429 too many failed logins from the address, 503 too many logins waiting for their
+ * password check (both with Retry-After), 502 nsupdate or dig failed (what a failed update had
+ * applied is taken back; the message says whether that worked).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from './auth.js';
 import type { Blocklist, ChangeResult } from './blocklist.js';
 import { checkDomains, describeInvalid } from './domain.js';
 import { HttpError, readJsonBody, sendError, sendJson } from './http.js';
+import { checkJsonBody, checkSameOrigin } from './request-policy.js';
 import type { Log } from '../../service-log.js';
 import { UpdateError } from './updater.js';
 import type { Change } from './zone.js';
@@ -28,6 +33,9 @@ export interface ApiOptions {
   /** Most names in one POST /domains; 10,000 by default. */
   maxBatch?: number;
 }
+
+/** The body {"add": [...], "remove": [...]} nests two deep; a little room for a clearer message than "too deep". */
+const MAX_DEPTH = 8;
 
 type Target = { route: 'health' } | { route: 'domains' } | { route: 'domain'; name: string };
 
@@ -73,13 +81,18 @@ function batchOf(body: unknown, options: ApiOptions): Change {
   return change;
 }
 
-/** Logs in the caller, or throws the 401/429 answer. */
-async function logIn(req: IncomingMessage, options: ApiOptions): Promise<string> {
+/** Logs in the caller, or throws the 401/429/503 answer. */
+async function logIn(req: IncomingMessage, options: ApiOptions, signal: AbortSignal): Promise<string> {
   const client = req.socket.remoteAddress ?? 'unknown';
-  const outcome = await options.authenticate(req.headers.authorization, client);
+  const outcome = await options.authenticate({ authorization: req.headers.authorization, client, signal });
   if (outcome.kind === 'ok') return `${JSON.stringify(outcome.user)} from ${client}`;
   if (outcome.kind === 'limited') {
     throw new HttpError(429, `too many failed logins from ${client}; try again in ${outcome.retryAfter} s`, { headers: { 'Retry-After': String(outcome.retryAfter) } });
+  }
+  // nobody hears this one: the handler closes the connection the client has left
+  if (outcome.kind === 'abandoned') throw new HttpError(503, 'the client closed the connection');
+  if (outcome.kind === 'busy') {
+    throw new HttpError(503, `too many logins are being checked; try again in ${outcome.retryAfter} s`, { headers: { 'Retry-After': String(outcome.retryAfter) } });
   }
   if (outcome.kind === 'wrong') options.log.warn(`api: failed login as ${JSON.stringify(outcome.user)} from ${client}`);
   const challenge = { 'WWW-Authenticate': 'Basic realm="McDebian DNS blacklist", charset="UTF-8"' };
@@ -94,18 +107,22 @@ async function applyChange(change: Change, who: string, options: ApiOptions): Pr
   return result;
 }
 
-/** Answers one request; throws HttpError for anything but success. */
-async function route(req: IncomingMessage, res: ServerResponse, options: ApiOptions): Promise<void> {
+/** Answers one request; throws HttpError for anything but success. `closed` aborts when the client goes. */
+async function route(req: IncomingMessage, res: ServerResponse, options: ApiOptions & { closed: AbortSignal }): Promise<void> {
   const method = req.method ?? 'GET';
   const target = findTarget(new URL(req.url ?? '/', 'http://api').pathname);
   if (!target) throw new HttpError(404, 'no such route; the API has /health, /domains and /domains/{name}');
   const allowed = METHODS[target.route];
   if (!allowed.includes(method)) throw new HttpError(405, `${method} is not allowed here`, { headers: { Allow: allowed.join(', ') } });
   if (target.route === 'health') return sendJson(res, 200, { status: 'ok' });
-  const who = await logIn(req, options);
+  // refused before the login: a request sent for another site must not cost a scrypt
+  checkSameOrigin(req, 'encrypted' in req.socket ? 'https' : 'http');
+  checkJsonBody(req, { required: target.route === 'domains' && method === 'POST' });
+  const who = await logIn(req, options, options.closed);
   if (target.route === 'domains' && method === 'GET') return sendJson(res, 200, { domains: await options.blocklist.list() });
   if (target.route === 'domains') {
-    const { added, alreadyBlocked, removed, notBlocked } = await applyChange(batchOf(await readJsonBody(req, options.maxBodyBytes ?? 1024 * 1024), options), who, options);
+    const body = await readJsonBody(req, { maxBytes: options.maxBodyBytes ?? 1024 * 1024, maxDepth: MAX_DEPTH });
+    const { added, alreadyBlocked, removed, notBlocked } = await applyChange(batchOf(body, options), who, options);
     return sendJson(res, 200, { added, alreadyBlocked, removed, notBlocked });
   }
   const names = checkedNames([target.name], options.zone);
@@ -120,14 +137,18 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ApiOpti
 /** The API's request handler. */
 export function createApiHandler(options: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    route(req, res, options).catch((error: unknown) => {
-      if (res.headersSent) return void res.destroy();
+    const closed = new AbortController();
+    // 'close' comes when the answer is done or when the connection went before it was
+    res.once('close', () => {
+      if (!res.writableFinished) closed.abort();
+    });
+    route(req, res, { ...options, closed: closed.signal }).catch((error: unknown) => {
+      // logged even when nobody is left to answer: a failed update matters to the admin later
+      if (error instanceof UpdateError) options.log.error(`api: ${error.message}`);
+      else if (!(error instanceof HttpError)) options.log.error(`api: ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+      if (res.headersSent || closed.signal.aborted) return void res.destroy();
       if (error instanceof HttpError) return sendError(res, error);
-      if (error instanceof UpdateError) {
-        options.log.error(`api: ${error.message}`);
-        return sendJson(res, 502, { error: error.message });
-      }
-      options.log.error(`api: ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+      if (error instanceof UpdateError) return sendJson(res, 502, { error: error.message });
       return sendJson(res, 500, { error: 'internal error; see the service log' });
     });
   };

@@ -2,10 +2,11 @@
  * The one queue every change goes through: one update at a time, so concurrent requests never
  * race, and the requests that arrive while one runs are committed together in the next (group
  * commit): fifty concurrent adds take two nsupdate runs, not fifty. Each request still learns
- * what it changed, computed in arrival order against the zone as listed just before.
+ * what it changed, computed in arrival order against the zone as listed just before. A change
+ * is applied whole or not at all.
  */
 import type { Change } from './zone.js';
-import type { Updater } from './updater.js';
+import { UpdateError, type Updater } from './updater.js';
 
 /** What one change did. */
 export interface ChangeResult {
@@ -98,10 +99,41 @@ export class Blocklist {
       const results = group.map((request) => applyTo(blocked, request.change));
       const add = [...blocked].filter((domain) => !before.has(domain));
       const remove = [...before].filter((domain) => !blocked.has(domain));
-      if (add.length > 0 || remove.length > 0) await this.#updater.apply({ add, remove });
+      if (add.length > 0 || remove.length > 0) await this.#applyWhole({ add, remove });
       group.forEach((request, index) => request.resolve(results[index]!));
     } catch (error) {
       for (const request of group) request.reject(error);
+    }
+  }
+
+  /**
+   * Applies a change whole or not at all. A large change goes as several DNS UPDATE messages,
+   * each atomic on its own (RFC 2136 §3.7), and nsupdate goes on after one that failed, so a
+   * failed run may have applied any of them: what did apply is taken back.
+   */
+  async #applyWhole(change: Change): Promise<void> {
+    try {
+      await this.#updater.apply(change);
+    } catch (error) {
+      if (!(error instanceof UpdateError)) throw error;
+      throw await this.#undo(change, error);
+    }
+  }
+
+  /**
+   * Takes back what a failed change applied, from the zone as it now is: its added names that
+   * are there are deleted, its removed names that are gone are added back (with the records the
+   * settings give now). Only names named held before or took in this change are sent, so the
+   * undo fails only when named cannot be reached. Resolves with the error to report.
+   */
+  async #undo(change: Change, failure: UpdateError): Promise<UpdateError> {
+    try {
+      const now = new Set(await this.#updater.list());
+      const undo = { add: change.remove.filter((domain) => !now.has(domain)), remove: change.add.filter((domain) => now.has(domain)) };
+      if (undo.add.length > 0 || undo.remove.length > 0) await this.#updater.apply(undo);
+      return new UpdateError(`${failure.message}; nothing was changed`);
+    } catch (error) {
+      return new UpdateError(`${failure.message}; taking back the part already applied failed too (${(error as Error).message}), so the zone may hold part of the change: GET /domains lists what it holds`);
     }
   }
 }

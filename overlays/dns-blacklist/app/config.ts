@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { findBasicUserProblem } from './auth.js';
 import type { ZoneSettings } from './zone.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/mcdebian/dns-blacklist/admin.json';
@@ -34,7 +35,8 @@ export const configSchema = z.strictObject({
   api: z.strictObject({
     listen: address,
     port: port.default(8053),
-    user: z.string().min(1).nullable().default(null),
+    user: z.string().min(1).refine((user) => findBasicUserProblem(user) === undefined, { error: (issue) => findBasicUserProblem(String(issue.input)) })
+      .nullable().default(null),
     passwordHashFile: file,
     tls: z.strictObject({ certFile: file, keyFile: file }).nullable().default(null),
   }),

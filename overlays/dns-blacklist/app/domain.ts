@@ -91,13 +91,20 @@ export function checkDomain(input: string, zone: string): DomainCheck {
   return bad ? { ok: false, reason: bad } : { ok: true, domain: ascii };
 }
 
+/** A value that is not a string, for a message: a number, boolean or null as JSON; an array or object by its brackets, never walked. */
+function showNonString(entry: unknown): string {
+  if (Array.isArray(entry)) return '[...]';
+  if (typeof entry === 'object' && entry !== null) return '{...}';
+  return String(JSON.stringify(entry) ?? typeof entry).slice(0, 100);
+}
+
 /** Checks a batch: its names (normalised, each once, in order) and the refused entries. */
 export function checkDomains(entries: readonly unknown[], zone: string): { domains: string[]; invalid: InvalidEntry[] } {
   const domains = new Set<string>();
   const invalid: InvalidEntry[] = [];
   for (const [index, entry] of entries.entries()) {
     if (typeof entry !== 'string') {
-      invalid.push({ entry: JSON.stringify(entry)?.slice(0, 100) ?? String(entry), index, reason: 'is not a string' });
+      invalid.push({ entry: showNonString(entry), index, reason: 'is not a string' });
       continue;
     }
     const check = checkDomain(entry, zone);

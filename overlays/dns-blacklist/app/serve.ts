@@ -11,6 +11,7 @@ import { createApiHandler } from './api.js';
 import { createAuthenticator } from './auth.js';
 import { blockedPageHandler } from './blocked-page.js';
 import { Blocklist } from './blocklist.js';
+import { BoundedQueue } from './bounded-queue.js';
 import { ConfigError, zoneSettingsOf, type ServiceConfig } from './config.js';
 import type { Log } from '../../service-log.js';
 import { isPasswordHash } from './password.js';
@@ -87,7 +88,10 @@ export async function startService(config: ServiceConfig, log: Log, updater: Upd
   if (!isPasswordHash(passwordHash)) throw new ConfigError(`${config.api.passwordHashFile} is not a password hash; make one with: main.mjs hash-password`);
   const blocklist = new Blocklist(updater);
   const limiter = new FailureLimiter({ maxFailures: 5, windowMs: 60_000 });
-  const authenticate = createAuthenticator({ user: config.api.user ?? undefined, passwordHash, limiter });
+  // one scrypt at a time (32 MiB each on a 512 MiB router) and four waiting: a correct password
+  // that is not remembered yet waits for at most five, and the sixth login is turned away (503)
+  const hashing = new BoundedQueue({ concurrency: 1, maxWaiting: 4 });
+  const authenticate = createAuthenticator({ user: config.api.user ?? undefined, passwordHash, limiter, hashing });
   const apiServer = await createApiServer(config, createApiHandler({ blocklist, authenticate, zone: config.zone, log }));
   const api = await listen(apiServer, config.api.listen, config.api.port);
   log.info(`api: listening on ${config.api.tls ? 'https' : 'http'}://${api.address}:${api.port} for zone ${config.zone} (${config.action.kind})`);

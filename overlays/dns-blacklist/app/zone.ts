@@ -51,9 +51,18 @@ function updateLines(settings: ZoneSettings, change: Change): string[][] {
 }
 
 /**
+ * nsupdate checks the owner of each added address record as a host name by default, and on a
+ * name with an underscore it stops the script with "syntax error" after the messages already
+ * sent (nsupdate 9.18). The zone is declared `check-names ignore` and every name here passed
+ * checkDomain, so the client-side check is turned off (nsupdate(1), check-names).
+ */
+const SESSION = ['check-names no'];
+
+/**
  * The script for `nsupdate -k KEYFILE` on stdin. Each `send` is one DNS UPDATE, which BIND
  * applies all or nothing (RFC 2136 §3.7); a change too large for one message is split into
- * several, each naming its server and zone again so it stands on its own.
+ * several, each naming its server and zone again so it stands on its own. nsupdate goes on
+ * after a message that failed, so a failed run may have applied any of the others.
  */
 export function renderUpdateScript(settings: ZoneSettings, change: Change): string {
   const header = [`server ${settings.server.address} ${settings.server.port}`, `zone ${settings.zone}.`];
@@ -72,7 +81,8 @@ export function renderUpdateScript(settings: ZoneSettings, change: Change): stri
     size += octets;
   }
   if (current.length > 0) messages.push(current);
-  return messages.map((lines) => [...header, ...lines, 'send', ''].join('\n')).join('');
+  if (messages.length === 0) return '';
+  return [...SESSION, ''].join('\n') + messages.map((lines) => [...header, ...lines, 'send', ''].join('\n')).join('');
 }
 
 /** The domain an owner name in the zone stands for, or undefined for the apex and RPZ's special names. */

@@ -141,6 +141,17 @@ serial(`malformed names and injection attempts are refused with 400 and change n
   t.deepEqual(await answer(t, 'evil2.example'), []);
 });
 
+serial(`a batch of 3,000 names and one with an underscore is blocked in full, and removed in full${needs}`, async (t) => {
+  const names = [...Array.from({ length: 3000 }, (_, i) => `bulk${i}.example`), 'tracker_x.example'];
+  const added = await api(t, 'POST', '/domains', { add: names });
+  t.is(added.status, 200, JSON.stringify(added.body).slice(0, 500));
+  t.is((added.body.added as string[] | undefined)?.length, 3001);
+  t.deepEqual(await listed(t), ['bad.example', ...names].sort());
+  t.deepEqual(await answer(t, 'www.tracker_x.example'), [SINK]);
+  t.is((await api(t, 'POST', '/domains', { remove: names })).status, 200);
+  t.deepEqual(await listed(t), ['bad.example']);
+});
+
 serial(`50 concurrent adds all land, and the list survives restarts of named and the service${needs}`, async (t) => {
   const names = Array.from({ length: 50 }, (_, i) => `c${i}.example`);
   const results = await Promise.all(names.map((name) => api(t, 'PUT', `/domains/${name}`)));

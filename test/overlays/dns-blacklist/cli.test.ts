@@ -24,3 +24,9 @@ test('dns-blacklist without a known action is a usage error', async (t) => {
   t.is(result.exitCode, 2);
   t.regex(String(result.stderr), /expected hash-password or import FILE, not "export"/);
 });
+
+test('import refuses a --user that HTTP Basic cannot carry, before reading anything', async (t) => {
+  const result = await execa(process.execPath, [CLI, 'dns-blacklist', 'import', 'missing-hosts.txt', '--api', 'http://127.0.0.1:1', '--password-file', 'missing', '--user', 'ad:min'], { reject: false });
+  t.is(result.exitCode, 1);
+  t.regex(String(result.stderr), /--user "ad:min" contains ":", which HTTP Basic authentication cannot carry in a user name \(RFC 7617, section 2\)/);
+});

@@ -6,9 +6,11 @@
  */
 import anyTest, { type TestFn } from 'ava';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Blocklist } from '../../../overlays/dns-blacklist/app/blocklist.js';
+import { createDnsUpdater, UpdateError } from '../../../overlays/dns-blacklist/app/updater.js';
 import { freePort } from '../../helpers/guest.js';
 import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
 import { hasProgram } from '../../helpers/tools.js';
@@ -34,7 +36,7 @@ test.before(async (t) => {
       listenOn: ['127.0.0.1'], port, allowed: ['127.0.0.1/32', '127.0.0.3/32'], forwarders: [`127.0.0.1 port ${upstreamPort}`], dnssecValidation: 'no',
       rateLimit: { responsesPerSecond: 20, window: 5, slip: 2 }, policyTtl: 60,
     },
-    seed: ['bad.example', 'ads.tracker.test'],
+    seed: ['bad.example', 'ads.tracker.test', 'a_b.example'],
     action: { kind: 'sink', address: SINK },
   });
   t.context = { dir, port, resolver, upstream };
@@ -59,6 +61,11 @@ serial(`a seeded domain and all its subdomains answer the sink; other names reso
   t.deepEqual((await dig(t, 'deep.er.ads.tracker.test')).answers, [SINK]);
   t.deepEqual((await dig(t, 'good.example')).answers, ['203.0.113.10']);
   t.deepEqual((await dig(t, 'notbad.example')).status, 'NXDOMAIN', 'a name that only ends like a blocked one is not blocked');
+});
+
+serial(`a seeded domain with an underscore loads and blocks, as block lists write tracker hosts${needs}`, async (t) => {
+  t.deepEqual((await dig(t, 'a_b.example')).answers, [SINK]);
+  t.deepEqual((await dig(t, 'x.a_b.example')).answers, [SINK]);
 });
 
 serial(`an update signed with the session key applies at once; without the key it is refused${needs}`, async (t) => {
@@ -91,4 +98,28 @@ serial(`response rate limiting drops or truncates a flood of identical answers t
   const limited = results.filter((result) => result.status === 'timeout' || result.flags.includes('tc') || result.answers.length === 0);
   t.true(limited.length > 0, 'some answers are dropped or slipped (TC=1)');
   t.true(results.some((result) => result.answers.includes('203.0.113.10')), 'the first answers still come');
+});
+
+serial(`a change named refuses partway (the zone is full) is taken back whole: nothing of it stays${needs}`, async (t) => {
+  const dir = join(t.context.dir, 'full');
+  await mkdir(dir);
+  const port = await freePort();
+  const named = await startNamed({
+    dir,
+    settings: { listenOn: ['127.0.0.1'], port, allowed: ['127.0.0.1/32'], forwarders: [], dnssecValidation: 'no', rateLimit: { responsesPerSecond: 20, window: 5, slip: 2 }, policyTtl: 60 },
+    seed: ['old.example'],
+    action: { kind: 'sink', address: SINK },
+  });
+  t.teardown(() => named.stop());
+  // a zone of at most 1,000 records: the first messages of 600 names (1,200 records) go in, a later one is refused
+  const local = join(dir, 'named.conf.local');
+  await writeFile(local, (await readFile(local, 'utf8')).replace('update-policy local;', 'update-policy local;\n    max-records 1000;'));
+  await named.stop();
+  await named.start();
+  const blocklist = new Blocklist(createDnsUpdater({ settings: { zone: 'rpz.mcdebian', server: { address: '127.0.0.1', port }, ttl: 60, action: { kind: 'sink', address: SINK } }, keyFile: named.paths.sessionKeyFile }));
+  const add = Array.from({ length: 600 }, (_, i) => `full${i}.example`);
+  await t.throwsAsync(blocklist.change({ add, remove: ['old.example'] }), { instanceOf: UpdateError, message: /update failed: SERVFAIL[\s\S]*; nothing was changed$/ });
+  t.regex(named.log(), /exceeds max-records/, 'named refused a message after others had gone in');
+  t.deepEqual(await blocklist.list(), ['old.example']);
+  t.deepEqual((await digA(port, 'www.old.example')).answers, [SINK]);
 });

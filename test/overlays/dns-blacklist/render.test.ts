@@ -1,9 +1,15 @@
 import test from 'ava';
+import { execa } from 'execa';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { getBoard } from '../../../board/index.js';
 import { parseConfig } from '../../../overlays/dns-blacklist/app/config.js';
 import { dnsBlacklistSchema } from '../../../overlays/dns-blacklist/overlay.js';
 import { blockAction, namedSettings, networkOf, renderAdminConfig, renderDnsBlacklist } from '../../../overlays/dns-blacklist/render.js';
+import { DEBIAN_PATHS } from '../../../overlays/dns-blacklist/named.js';
 import type { ReadFile } from '../../../overlays/overlay.js';
+import { makeTempDir } from '../../helpers/temp-dir.js';
+import { testWithTools } from '../../helpers/tools.js';
 
 const HASH = 'scrypt$32768$8$1$ADTSPetrTNydE7VQAIa/6Q==$YoICnOJE8CVY2/22AHgwD2xizc+oE8t6nWGKV85EbWc=\n';
 const router = { board: getBoard('wrt1200ac'), hostname: 'gw1', lanAddress: '192.168.7.1/24' };
@@ -68,4 +74,20 @@ test('the layer holds BIND\'s files, the seed zone, the secret hash at 0600 and 
   t.regex(at('/etc/bind/named.conf.options')?.content ?? '', /allow-recursion \{ mcdebian-clients; \};[\s\S]*acl|acl mcdebian-clients \{ localhost; 192\.168\.7\.0\/24; \};/);
   t.deepEqual(render.units, ['named.service', 'mcdebian-bind-keys.service', 'mcdebian-dns-blacklist.service']);
   t.deepEqual(render.checks.map((check) => check.argv[0]), ['named-checkconf', 'named-checkzone', 'node', 'id']);
+});
+
+testWithTools({ 'named-checkzone': 'bind9-utils', 'named-checkconf': 'bind9-utils' }, 'a seed with an underscore passes the build\'s zone check without a warning, and named loads it with the rendered zone statement', async (t) => {
+  const dir = await makeTempDir(t);
+  const render = renderDnsBlacklist(parse({ seed: ['a_b.example', 'pixel_1.tracker.example', 'ads.example'] }), files(), router);
+  const at = (path: string) => render.files.find((file) => file.path === path)?.content ?? '';
+  const zoneFile = join(dir, 'rpz.mcdebian.db');
+  await writeFile(zoneFile, at('/usr/share/mcdebian/dns-blacklist/rpz.mcdebian.db'));
+  // the build's check as it runs in the image, on the host's copy of the zone
+  const argv = render.checks.find((check) => check.argv[0] === 'named-checkzone')?.argv ?? [];
+  const checked = await execa(argv[0]!, [...argv.slice(1, -1), zoneFile], { reject: false, all: true });
+  t.is(checked.exitCode, 0, checked.all);
+  t.notRegex(checked.all, /check-names/, 'named-checkzone warned about a name named would refuse');
+  await writeFile(join(dir, 'named.conf'), at('/etc/bind/named.conf.local').replace(DEBIAN_PATHS.zoneFile, zoneFile));
+  const loaded = await execa('named-checkconf', ['-z', join(dir, 'named.conf')], { reject: false, all: true });
+  t.is(loaded.exitCode, 0, loaded.all);
 });

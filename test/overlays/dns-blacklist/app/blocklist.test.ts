@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Blocklist } from '../../../../overlays/dns-blacklist/app/blocklist.js';
-import { parseBasicAuth } from '../../../../overlays/dns-blacklist/app/auth.js';
+import { UpdateError } from '../../../../overlays/dns-blacklist/app/updater.js';
 import { SlowMemoryUpdater } from './fakes.js';
 
 test('requests queued together are applied in arrival order and sent as their net difference', async (t) => {
@@ -33,19 +33,28 @@ test('a failed update fails every request of its group and not the next one', as
   t.deepEqual([...updater.domains], ['b.example']);
 });
 
+test('a change that fails after part of it was applied is taken back whole, and the error says nothing changed', async (t) => {
+  const updater = new SlowMemoryUpdater();
+  updater.domains = new Set(['keep.example', 'old.example']);
+  // the removal of old.example and the first addition went through before the failure
+  Object.assign(updater, { failure: 'update failed: SERVFAIL', appliedBeforeFailure: 2, failuresLeft: 1 });
+  const change = new Blocklist(updater).change({ add: ['a.example', 'b.example', 'c.example'], remove: ['old.example'] });
+  await t.throwsAsync(change, { instanceOf: UpdateError, message: 'nsupdate exited with code 2: update failed: SERVFAIL; nothing was changed' });
+  t.deepEqual([...updater.domains].sort(), ['keep.example', 'old.example']);
+});
+
+test('when taking back a failed change fails too, the error says the zone may hold part of it', async (t) => {
+  const updater = new SlowMemoryUpdater();
+  updater.domains = new Set(['old.example']);
+  Object.assign(updater, { failure: 'update failed: SERVFAIL', appliedBeforeFailure: 2 });
+  const change = new Blocklist(updater).change({ add: ['a.example', 'b.example'], remove: ['old.example'] });
+  await t.throwsAsync(change, { instanceOf: UpdateError, message: /SERVFAIL; taking back the part already applied failed too \(.*SERVFAIL\), so the zone may hold part of the change/ });
+  t.deepEqual([...updater.domains], ['a.example'], 'what the zone holds is what the message warns of');
+});
+
 test('a change that changes nothing runs no update', async (t) => {
   const updater = new SlowMemoryUpdater();
   const result = await new Blocklist(updater).change({ add: [], remove: ['never.example'] });
   t.deepEqual(result.notBlocked, ['never.example']);
   t.is(updater.applyRuns, 0);
-});
-
-test('a Basic header gives its user and password; anything else is no credentials', (t) => {
-  const encode = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
-  t.deepEqual(parseBasicAuth(encode('admin:pa:ss wörd')), { user: 'admin', password: 'pa:ss wörd' });
-  t.deepEqual(parseBasicAuth(encode(':pw')), { user: '', password: 'pw' });
-  t.is(parseBasicAuth(encode('no-colon')), undefined);
-  t.is(parseBasicAuth('Bearer abc'), undefined);
-  t.is(parseBasicAuth('Basic not base64!'), undefined);
-  t.is(parseBasicAuth(undefined), undefined);
 });

@@ -69,3 +69,14 @@ test('the file must exist and be JSON', async (t) => {
   await writeFile(join(dir, 'ok.json'), JSON.stringify(MINIMAL));
   t.is((await loadConfig(join(dir, 'ok.json'), {})).zone, 'rpz.mcdebian');
 });
+
+const refusedUser = test.macro({
+  exec(t, user: string, reason: RegExp) {
+    const error = t.throws(() => parseConfig({ ...MINIMAL, api: { ...MINIMAL.api, user } }, 'admin.json', {}), { name: 'ConfigError' });
+    t.regex(error?.message ?? '', reason);
+  },
+  title: (given) => `an api.user ${given} is refused: nobody could log in with it`,
+});
+
+test('with a colon', refusedUser, 'ad:min', /^admin\.json: api\.user: contains ":", which HTTP Basic authentication cannot carry in a user name \(RFC 7617, section 2\)$/);
+test('with a control character', refusedUser, 'admin\n', /api\.user: contains the control character U\+000a, .*RFC 7617/);

@@ -67,6 +67,17 @@ test('the longest name depends on the zone: *. + name + . + zone fit in 253 char
   t.false(checkDomain(`x${longest}`, ZONE).ok);
 });
 
+test('entries that are arrays or objects are named by their brackets, never walked', (t) => {
+  let deep: unknown = 'a.example';
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  t.deepEqual(checkDomains([deep, { name: 'a.example' }, null, true], ZONE).invalid, [
+    { entry: '[...]', index: 0, reason: 'is not a string' },
+    { entry: '{...}', index: 1, reason: 'is not a string' },
+    { entry: 'null', index: 2, reason: 'is not a string' },
+    { entry: 'true', index: 3, reason: 'is not a string' },
+  ]);
+});
+
 test('a batch keeps each name once, in order, and lists every refused entry with its position', (t) => {
   const result = checkDomains(['b.example', 'A.example', 'a.example.', 'bad;name', 42, 'ok.example'], ZONE);
   t.deepEqual(result.domains, ['b.example', 'a.example', 'ok.example']);

@@ -12,7 +12,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createApiHandler } from '../../../../overlays/dns-blacklist/app/api.js';
 import { createAuthenticator } from '../../../../overlays/dns-blacklist/app/auth.js';
 import { Blocklist } from '../../../../overlays/dns-blacklist/app/blocklist.js';
+import { BoundedQueue } from '../../../../overlays/dns-blacklist/app/bounded-queue.js';
 import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { verifyPassword } from '../../../../overlays/dns-blacklist/app/password.js';
 import { FailureLimiter } from '../../../../overlays/runtime/failure-limiter.js';
 import { UpdateError, type Updater } from '../../../../overlays/dns-blacklist/app/updater.js';
 import type { Change } from '../../../../overlays/dns-blacklist/app/zone.js';
@@ -28,6 +30,10 @@ export class SlowMemoryUpdater implements Updater {
   #inFlight = 0;
   /** When set, apply fails with this as nsupdate's complaint. */
   failure: string | undefined;
+  /** Names the next failing apply still changes first (removals, then additions), as the messages nsupdate sent before the one that failed. */
+  appliedBeforeFailure = 0;
+  /** Applies that fail while `failure` is set; after them apply works again. */
+  failuresLeft = Number.POSITIVE_INFINITY;
 
   async list(): Promise<string[]> {
     await delay(1);
@@ -38,12 +44,18 @@ export class SlowMemoryUpdater implements Updater {
     this.applyRuns++;
     this.maxInFlight = Math.max(this.maxInFlight, ++this.#inFlight);
     try {
-      if (this.failure) throw new UpdateError(`nsupdate exited with code 2: ${this.failure}`);
+      const steps: [string, boolean][] = [...change.remove.map((domain): [string, boolean] => [domain, false]), ...change.add.map((domain): [string, boolean] => [domain, true])];
+      const failing = this.failure !== undefined && this.failuresLeft-- > 0;
       const next = new Set(this.domains);
       await delay(10);
-      for (const domain of change.add) next.add(domain);
-      for (const domain of change.remove) next.delete(domain);
+      const applied = failing ? steps.slice(0, this.appliedBeforeFailure) : steps;
+      if (failing) this.appliedBeforeFailure = 0;
+      for (const [domain, add] of applied) {
+        if (add) next.add(domain);
+        else next.delete(domain);
+      }
       this.domains = next;
+      if (failing) throw new UpdateError(`nsupdate exited with code 2: ${this.failure}`);
     } finally {
       this.#inFlight--;
     }
@@ -67,17 +79,56 @@ export interface ApiUnderTest {
   updater: SlowMemoryUpdater;
   log: ReturnType<typeof createMemoryLog>;
   clock: { now: number };
+  hashing: BoundedQueue;
+}
+
+export interface ApiOptions {
+  maxBatch?: number;
+  maxBodyBytes?: number;
+  /** The hashing queue; one running and four waiting, as in serve.ts, by default. */
+  hashing?: BoundedQueue;
+  /** Replaces scrypt (to count or hold the checks). */
+  verify?: (password: string, stored: string) => Promise<boolean>;
 }
 
 /** The admin API with the fake updater, user `admin`, the given password hash and a settable clock. */
-export async function startApi(t: ExecutionContext, passwordHash: string, options: { maxBatch?: number; maxBodyBytes?: number } = {}): Promise<ApiUnderTest> {
+export async function startApi(t: ExecutionContext, passwordHash: string, options: ApiOptions = {}): Promise<ApiUnderTest> {
+  const { hashing = new BoundedQueue({ concurrency: 1, maxWaiting: 4 }), verify, ...limits } = options;
   const clock = { now: 1_000_000 };
   const updater = new SlowMemoryUpdater();
   const log = createMemoryLog();
   const limiter = new FailureLimiter({ maxFailures: 5, windowMs: 60_000, now: () => clock.now });
-  const authenticate = createAuthenticator({ user: 'admin', passwordHash, limiter, now: () => clock.now });
-  const handler = createApiHandler({ blocklist: new Blocklist(updater), authenticate, zone: ZONE, log, ...options });
-  return { url: await listenOnLoopback(t, createServer(handler)), updater, log, clock };
+  const authenticate = createAuthenticator({ user: 'admin', passwordHash, limiter, hashing, verify, now: () => clock.now });
+  const handler = createApiHandler({ blocklist: new Blocklist(updater), authenticate, zone: ZONE, log, ...limits });
+  return { url: await listenOnLoopback(t, createServer(handler)), updater, log, clock, hashing };
+}
+
+/** The real password check, held until `open()`; records the password of each call. */
+export class HeldVerifier {
+  readonly calls: string[] = [];
+  #open = false;
+  readonly #held: (() => void)[] = [];
+
+  readonly verify = async (password: string, stored: string): Promise<boolean> => {
+    this.calls.push(password);
+    if (!this.#open) await new Promise<void>((resolve) => this.#held.push(resolve));
+    return verifyPassword(password, stored);
+  };
+
+  /** Lets the held checks and every later one through. */
+  open(): void {
+    this.#open = true;
+    for (const release of this.#held.splice(0)) release();
+  }
+}
+
+/** Resolves once `condition` holds; fails after 30 s (a loaded machine is slow, not wrong). */
+export async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await delay(5);
+  }
 }
 
 export const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

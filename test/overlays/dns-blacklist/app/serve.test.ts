@@ -56,13 +56,17 @@ testWithTools({ openssl: 'openssl' }, 'with a certificate and key in the config 
   const service = await startService({ ...config, blockedPage: null }, createMemoryLog(), new SlowMemoryUpdater());
   t.teardown(() => service.close());
   t.is(service.blockedPage, undefined);
-  const answer = await new Promise<{ status: number; subject: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: service.api.port, path: '/health', rejectUnauthorized: false }, (res) => {
+  const ask = (options: { method?: string; path: string; headers?: Record<string, string> }) => new Promise<{ status: number; subject: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: service.api.port, rejectUnauthorized: false, ...options }, (res) => {
       res.resume();
       resolve({ status: res.statusCode ?? 0, subject: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN as string });
     });
     req.on('error', reject);
     req.end();
   });
-  t.deepEqual(answer, { status: 200, subject: 'router.lan' });
+  t.deepEqual(await ask({ path: '/health' }), { status: 200, subject: 'router.lan' });
+  // a browser's Origin for the API over TLS is https://: the plain-http origin is another one
+  const put = (origin: string) => ask({ method: 'PUT', path: '/domains/a.example', headers: { Authorization: basic('admin', 'pw'), Origin: origin } });
+  t.is((await put(`https://127.0.0.1:${service.api.port}`)).status, 200);
+  t.is((await put(`http://127.0.0.1:${service.api.port}`)).status, 403);
 });

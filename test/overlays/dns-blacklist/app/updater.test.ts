@@ -47,6 +47,7 @@ test.serial('a change is one nsupdate -k KEYFILE run with the script on stdin', 
   await createDnsUpdater({ settings, keyFile: KEY }).apply({ add: ['new.example'], remove: ['ads.example'] });
   t.is(await recorded('nsupdate.argv'), `-k\n${KEY}\n`);
   t.is(await recorded('nsupdate.stdin'), [
+    'check-names no',
     'server 127.0.0.1 5353',
     'zone rpz.mcdebian.',
     'update delete ads.example.rpz.mcdebian.',

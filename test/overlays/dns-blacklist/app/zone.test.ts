@@ -10,6 +10,7 @@ const nxdomain: ZoneSettings = { ...sink, server: { address: '::1', port: 5353 }
 
 test('blocking with a sink writes the name and its wildcard as A records to the router, in one message', (t) => {
   t.is(renderUpdateScript(sink, { add: ['bad.example', 'xn--bcher-kva.example'], remove: [] }), [
+    'check-names no',
     'server 127.0.0.1 53',
     'zone rpz.mcdebian.',
     'update add bad.example.rpz.mcdebian. 60 IN A 192.168.1.1',
@@ -23,6 +24,7 @@ test('blocking with a sink writes the name and its wildcard as A records to the 
 
 test('blocking with NXDOMAIN writes CNAME . for the name and its wildcard; removal deletes both names', (t) => {
   t.is(renderUpdateScript(nxdomain, { add: ['bad.example'], remove: ['old.example'] }), [
+    'check-names no',
     'server ::1 5353',
     'zone rpz.mcdebian.',
     'update delete old.example.rpz.mcdebian.',
@@ -42,7 +44,7 @@ test('an IPv6 sink address is written as AAAA', (t) => {
 test('a change too large for one DNS message is split into messages that each name server and zone', (t) => {
   const add = Array.from({ length: 2000 }, (_, i) => `host-${i}.ads.example`);
   const script = renderUpdateScript(sink, { add, remove: [] });
-  const messages = script.split('send\n').filter((message) => message !== '');
+  const messages = script.replace(/^check-names no\n/, '').split('send\n').filter((message) => message !== '');
   t.true(messages.length > 1);
   for (const message of messages) {
     t.true(message.startsWith('server 127.0.0.1 53\nzone rpz.mcdebian.\n'));
@@ -51,6 +53,12 @@ test('a change too large for one DNS message is split into messages that each na
   const added = script.split('\n').filter((line) => line.startsWith('update add host-'));
   t.is(added.length, 2000, 'every name once, none lost at a split');
   t.true(script.includes('update add host-1999.ads.example.rpz.mcdebian. 60 IN A 192.168.1.1\nupdate add *.host-1999.'), 'a name and its wildcard stay in one message');
+});
+
+test('nsupdate\'s own host-name check is off, so a name with an underscore is sent like any other', (t) => {
+  const script = renderUpdateScript(sink, { add: ['pixel_1.tracker.example'], remove: [] });
+  t.true(script.startsWith('check-names no\n'));
+  t.regex(script, /^update add pixel_1\.tracker\.example\.rpz\.mcdebian\. 60 IN A 192\.168\.1\.1$/m);
 });
 
 test('nothing to change renders an empty script', (t) => {
