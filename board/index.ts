@@ -1,6 +1,6 @@
 /** The board catalogue: every board McDebian builds for, looked up by id. */
 import { UserError } from '../build/core/errors.js';
-import { didYouMean } from '../build/core/suggest.js';
+import { didYouMean } from '../overlays/runtime/suggest.js';
 import type { Board } from './board.js';
 import { qemuArmhf } from './qemu-armhf.js';
 import { wrt1200ac } from './wrt1200ac.js';

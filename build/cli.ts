@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { isCommandGroup, UsageError, type Command, type CommandGroup, type FlagValues } from './core/command.js';
 import { InterruptedError, UserError } from './core/errors.js';
 import { createStreamLogger } from './core/log.js';
-import { didYouMean } from './core/suggest.js';
+import { didYouMean } from '../overlays/runtime/suggest.js';
 import { debugFlag, formatCommandHelp, formatGroupHelp, formatUsage } from './commands/help.js';
 import { commands } from './commands/index.js';
 

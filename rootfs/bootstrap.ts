@@ -9,7 +9,7 @@ import type { BuildContext } from '../build/core/context.js';
 import { UserError } from '../build/core/errors.js';
 import { exists, partialPath, publish, readJson, writeJsonAtomically } from '../build/core/stage-cache.js';
 import type { Step } from '../build/core/step.js';
-import { didYouMean } from '../build/core/suggest.js';
+import { didYouMean } from '../overlays/runtime/suggest.js';
 import { checkMirror, findMissingPackages } from './debian-archive.js';
 
 export const BOOTSTRAPPERS = ['mmdebstrap', 'debootstrap'] as const;

@@ -25,9 +25,9 @@ const overlayOf = (file: string) => /^overlays\/([^/]+)\//.exec(file)?.[1];
 
 export const RULES: readonly Rule[] = [
   { name: 'build/core imports nothing of ours outside build/core', holds: (f) => f.startsWith('build/core/'), mayImport: () => ['build/core/'] },
-  { name: 'boards import only board/ and build/core', holds: (f) => f.startsWith('board/'), mayImport: () => ['board/', 'build/core/'] },
-  { name: 'rootfs/ imports only rootfs/, board/ and build/core', holds: (f) => f.startsWith('rootfs/'), mayImport: () => ['rootfs/', 'board/', 'build/core/'] },
-  { name: 'flash/ imports only flash/, board/ and build/core', holds: (f) => f.startsWith('flash/'), mayImport: () => ['flash/', 'board/', 'build/core/'] },
+  { name: 'boards import only board/, build/core and the device runtime', holds: (f) => f.startsWith('board/'), mayImport: () => ['board/', 'build/core/', 'overlays/runtime/'] },
+  { name: 'rootfs/ imports only rootfs/, board/, build/core and the device runtime', holds: (f) => f.startsWith('rootfs/'), mayImport: () => ['rootfs/', 'board/', 'build/core/', 'overlays/runtime/'] },
+  { name: 'flash/ imports only flash/, board/, build/core and the device runtime', holds: (f) => f.startsWith('flash/'), mayImport: () => ['flash/', 'board/', 'build/core/', 'overlays/runtime/'] },
   {
     name: 'the device runtime (overlays/runtime) imports nothing of ours outside it',
     holds: (f) => f.startsWith('overlays/runtime/'),
@@ -130,7 +130,7 @@ test('the rules name the file, the import and the rule it breaks', (t) => {
   ]);
   t.deepEqual(checkRules(graph), [
     'overlays/smpp-relay/app/settings.ts imports build/core/suggest.ts: device code (overlays/<name>/app) imports only its own app and the device runtime',
-    'flash/tftp-commands.ts imports build/stand-in.ts: flash/ imports only flash/, board/ and build/core',
+    'flash/tftp-commands.ts imports build/stand-in.ts: flash/ imports only flash/, board/, build/core and the device runtime',
     'overlays/callhome/render.ts imports overlays/dns-blacklist/named.ts: an overlay imports the overlay framework, its own folder, the device runtime, board/, rootfs/ and build/core; never build/, flash/ or another overlay',
   ]);
 });

@@ -4,7 +4,7 @@
  */
 import { isMap, isPair, isScalar, type Document, type LineCounter } from 'yaml';
 import type { z } from 'zod';
-import { didYouMean } from '../core/suggest.js';
+import { didYouMean } from '../../overlays/runtime/suggest.js';
 import { UserError } from '../core/errors.js';
 
 /** One thing wrong with the config. */

@@ -9,7 +9,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Board } from '../../board/board.js';
 import { boardIds, boards, getBoard } from '../../board/index.js';
 import { UserError } from '../core/errors.js';
-import { didYouMean } from '../core/suggest.js';
+import { didYouMean } from '../../overlays/runtime/suggest.js';
 import { ConfigError, describeIssue, formatPath, lineOf, type ConfigIssue, type FieldPath } from './issues.js';
 import type { Overlay, ResolvedOverlay } from '../../overlays/overlay.js';
 import { overlays as registry } from '../../overlays/index.js';

@@ -9,7 +9,7 @@ import { fileFor, secretFile, type OverlayContext, type OverlayRender, type Read
 import { checkDomain } from './app/domain.js';
 import { parseHostsFile } from './app/hosts.js';
 import { checkPolicyZoneArgv, DEBIAN_PATHS, POLICY_ZONE, renderNamedLocal, renderNamedOptions, renderPolicyZone, type BlockAction, type NamedSettings } from './named.js';
-import type { DnsBlacklistConfig } from './overlay.js';
+import type { DnsBlacklistConfig } from './schema.js';
 import { adminServiceUnit, APP_PATH, bindKeysUnit, UNITS } from './units.js';
 
 const SEED_ZONE = `/usr/share/mcdebian/dns-blacklist/${POLICY_ZONE}.db`;

@@ -4,7 +4,7 @@
  * LoadCredential, its message store in a state directory only it can write.
  */
 import { SERVICE_SANDBOX } from '../hardening.js';
-import { EXIT_CONFIG, EXIT_STORAGE } from '../service-main.js';
+import { EXIT_CONFIG, EXIT_STORAGE } from '../runtime/service-main.js';
 
 /** Where the bundled service goes in the image. */
 export const APP_PATH = '/usr/lib/mcdebian/smpp-relay/main.mjs';

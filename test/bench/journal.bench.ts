@@ -9,7 +9,7 @@
  */
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Journal, nodeFileSystem } from '../../overlays/smpp-relay/app/journal.js';
+import { Journal, nodeFileSystem } from '../../overlays/runtime/journal.js';
 
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
 const WRITERS = [1, 16, 256];

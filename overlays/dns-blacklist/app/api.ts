@@ -16,9 +16,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from './auth.js';
 import type { Blocklist, ChangeResult } from './blocklist.js';
 import { checkDomains, describeInvalid } from './domain.js';
-import { HttpError, readJsonBody, sendError, sendJson } from './http.js';
+import { HttpError, readJsonBody, sendError, sendJson } from '../../runtime/http.js';
 import { checkJsonBody, checkSameOrigin } from './request-policy.js';
-import type { Log } from '../../service-log.js';
+import type { Log } from '../../runtime/service-log.js';
 import { UpdateError } from './updater.js';
 import type { Change } from './zone.js';
 

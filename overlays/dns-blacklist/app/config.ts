@@ -4,7 +4,7 @@
  * as `%d/NAME`, which is read from $CREDENTIALS_DIRECTORY (systemd's LoadCredential=, the way
  * the callhome unit hands over its key); any other value is a path read as given.
  */
-import { ConfigError as ServiceConfigError } from '../../service-main.js';
+import { ConfigError as ServiceConfigError } from '../../runtime/service-main.js';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';

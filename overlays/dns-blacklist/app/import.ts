@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Blocklist } from './blocklist.js';
 import { parseHostsFile, type InvalidLine } from './hosts.js';
-import type { Log } from '../../service-log.js';
+import type { Log } from '../../runtime/service-log.js';
 
 const PART = 1000;
 

@@ -8,7 +8,7 @@
  * neither Origin nor Sec-Fetch-Site and are not affected.
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from './http.js';
+import { HttpError } from '../../runtime/http.js';
 
 /** The one media type the API reads (RFC 8259 §11); parameters such as charset are ignored. */
 const JSON_TYPE = 'application/json';

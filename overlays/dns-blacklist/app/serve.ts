@@ -13,9 +13,10 @@ import { blockedPageHandler } from './blocked-page.js';
 import { Blocklist } from './blocklist.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { ConfigError, zoneSettingsOf, type ServiceConfig } from './config.js';
-import type { Log } from '../../service-log.js';
+import type { Log } from '../../runtime/service-log.js';
 import { isPasswordHash } from './password.js';
 import { FailureLimiter } from '../../runtime/failure-limiter.js';
+import { closeServer, listen } from '../../runtime/http.js';
 import { createDnsUpdater, type Updater } from './updater.js';
 
 /** The running servers. */
@@ -37,26 +38,11 @@ async function readSecret(path: string, what: string): Promise<string> {
   }
 }
 
-/** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
-function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
-  // a slow client may not hold a connection open forever on a small router
+/** Listens with short request deadlines: a slow client may not hold a connection open forever on a small router. */
+function listenBriefly(server: Server, host: string, port: number): Promise<AddressInfo> {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-/** Closes a server: idle connections at once, busy ones after their answer or 10 s. */
-function closeServer(server: Server): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const force = setTimeout(() => server.closeAllConnections(), 10_000);
-  return closed.finally(() => clearTimeout(force));
+  return listen(server, port, host);
 }
 
 /** The admin API's server, TLS or not. */
@@ -72,7 +58,7 @@ async function startBlockedPage(config: ServiceConfig, api: Server): Promise<{ s
   if (!config.blockedPage) return undefined;
   const server = createHttpServer(blockedPageHandler);
   try {
-    return { server, address: await listen(server, config.blockedPage.listen, config.blockedPage.port) };
+    return { server, address: await listenBriefly(server, config.blockedPage.listen, config.blockedPage.port) };
   } catch (error) {
     await closeServer(api);
     throw error;
@@ -93,7 +79,7 @@ export async function startService(config: ServiceConfig, log: Log, updater: Upd
   const hashing = new BoundedQueue({ concurrency: 1, maxWaiting: 4 });
   const authenticate = createAuthenticator({ user: config.api.user ?? undefined, passwordHash, limiter, hashing });
   const apiServer = await createApiServer(config, createApiHandler({ blocklist, authenticate, zone: config.zone, log }));
-  const api = await listen(apiServer, config.api.listen, config.api.port);
+  const api = await listenBriefly(apiServer, config.api.listen, config.api.port);
   log.info(`api: listening on ${config.api.tls ? 'https' : 'http'}://${api.address}:${api.port} for zone ${config.zone} (${config.action.kind})`);
   const page = await startBlockedPage(config, apiServer);
   if (page) log.info(`blocked page: listening on http://${page.address.address}:${page.address.port}`);

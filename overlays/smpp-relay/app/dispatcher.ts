@@ -13,7 +13,7 @@
  * back and every second.
  */
 import { EventEmitter } from 'node:events';
-import type { Log } from '../../service-log.js';
+import type { Log } from '../../runtime/service-log.js';
 import { LinkHealth } from './health.js';
 import { chooseLink, type LinkView, type Route } from './router.js';
 import type { StoredMessage } from './store.js';

@@ -9,7 +9,7 @@
  * (connect, headers, body), at most 64 KiB of an answer read and the rest never (the stream is
  * cancelled, which closes the connection), and no post kept past an age, across restarts.
  */
-import { limitRepeats, type Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../runtime/service-log.js';
 import { httpUrlProblem, redactUrl } from './http-url.js';
 import type { PendingPost } from './store.js';
 

@@ -5,10 +5,9 @@
  * HTML form), and the status on core's `admin-port`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs, percentDecode } from './http-args.js';
 import { plainAddress } from './ip-patterns.js';
-import type { SendsmsReply } from './sendsms.js';
+import type { SendsmsReply } from './types.js';
 
 /** The longest request body taken (a text of 10 concatenated parts is far below it). */
 const MAX_BODY = 64 * 1024;
@@ -85,16 +84,4 @@ export function createStatusServer(options: { passwords: string[]; text(): strin
     if (path === '/status.json') return send(response, { status: 200, body: `${JSON.stringify(options.json(), null, 2)}\n` }, 'application/json');
     return send(response, { status: 404, body: 'Unknown command' }, 'text/plain');
   });
-}
-
-/** Listens and resolves with the port (0 picks a free one, for tests). */
-export async function listen(server: Server, port: number, host?: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
 }

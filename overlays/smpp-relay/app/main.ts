@@ -8,9 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Log } from '../../service-log.js';
-import { ConfigError, runServiceMain, serveUntilSignal, StorageError, UsageError } from '../../service-main.js';
-import { JournalUnusableError } from './journal.js';
+import type { Log } from '../../runtime/service-log.js';
+import { ConfigError, runServiceMain, serveUntilSignal, StorageError, UsageError } from '../../runtime/service-main.js';
+import { JournalUnusableError } from '../../runtime/journal.js';
 import { startRelay } from './service.js';
 import { formatIssue, loadKannelConf } from './settings.js';
 import type { RelaySettings } from './types.js';

@@ -12,7 +12,7 @@
  * seconds and matched when the resp is; Kannel drops it.
  */
 import { randomUUID } from 'node:crypto';
-import { limitRepeats, type Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../runtime/service-log.js';
 import type { PartJob } from './dispatcher.js';
 import { ackText, DLR, dlrEndsWait, dlrWanted, messageIdKeys, nackText, parseReceipt, receiptDlrType, registeredDelivery, type Receipt } from './dlr.js';
 import { expandDlrUrl, type DlrFields } from './dlr-url.js';

@@ -6,10 +6,10 @@
  * issue saw 922 wrong passwords a second), failures are logged and limited per client address.
  */
 import { FailureLimiter } from '../../runtime/failure-limiter.js';
-import { limitRepeats, type Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../runtime/service-log.js';
 import { argText } from './http-args.js';
 import { isAllowedIp } from './ip-patterns.js';
-import type { SendsmsReply } from './sendsms.js';
+import type { SendsmsReply } from './types.js';
 import type { UserSettings } from './types.js';
 
 /** The account a request's username and password open, from an allowed address. */

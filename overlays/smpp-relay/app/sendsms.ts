@@ -15,14 +15,9 @@ import { encodeText } from './encode.js';
 import { httpUrlProblem } from './http-url.js';
 import type { Logins } from './sendsms-login.js';
 import type { StoredMessage } from './store.js';
-import type { SmsboxSettings, UserSettings } from './types.js';
+import type { SendsmsReply, SmsboxSettings, UserSettings } from './types.js';
 
-export interface SendsmsReply {
-  status: number;
-  body: string;
-  /** Headers beyond Kannel's (Retry-After). */
-  headers?: Record<string, string>;
-}
+export type { SendsmsReply } from './types.js';
 
 export interface SendsmsContext {
   users: readonly UserSettings[];

@@ -5,11 +5,11 @@
  * the HTTP side opens last; stop closes the HTTP side first, unbinds, and flushes the store.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import { flushRepeats, limitRepeats, type Log } from '../../service-log.js';
+import { flushRepeats, limitRepeats, type Log } from '../../runtime/service-log.js';
 import { Dispatcher, type PartJob } from './dispatcher.js';
 import { DlrPoster } from './dlr-poster.js';
-import { createSendsmsServer, createStatusServer, listen } from './http-server.js';
+import { closeServer, listen } from '../../runtime/http.js';
+import { createSendsmsServer, createStatusServer } from './http-server.js';
 import { submitPartFor } from './parts.js';
 import { Receipts } from './receipts.js';
 import { handleSendsms } from './sendsms.js';
@@ -101,12 +101,6 @@ function startMaintenance(options: { receipts: Receipts; store: MessageStore; se
   return timer;
 }
 
-const closeServer = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
-
 /** Starts the relay; resolves once every server listens. */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { settings, log } = options;
@@ -167,8 +161,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     flushRepeats(log);
   };
   try {
-    const sendsmsPort = await listen(sendsms, options.ports?.sendsms ?? settings.smsbox.sendsmsPort, settings.smsbox.sendsmsInterface);
-    const adminPort = await listen(admin, options.ports?.admin ?? settings.core.adminPort, settings.core.adminInterface);
+    const { port: sendsmsPort } = await listen(sendsms, options.ports?.sendsms ?? settings.smsbox.sendsmsPort, settings.smsbox.sendsmsInterface);
+    const { port: adminPort } = await listen(admin, options.ports?.admin ?? settings.core.adminPort, settings.core.adminInterface);
     log.info(`sendsms on port ${sendsmsPort}, status on port ${adminPort}, ${links.length} links`);
     return { sendsmsPort, adminPort, status, close };
   } catch (error) {

@@ -3,7 +3,7 @@
  * reported, required keys checked, and the helpers the settings builders share to take a
  * key's value and to report an issue at a key's line.
  */
-import { didYouMean } from '../../../build/core/suggest.js';
+import { didYouMean } from '../../runtime/suggest.js';
 import { GROUP_KEYS, type KeyTable } from './config-keys.js';
 import type { ConfEntry, ConfGroup, ConfigIssue } from './kannel-conf.js';
 import type { Origin } from './types.js';

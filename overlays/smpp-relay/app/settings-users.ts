@@ -3,7 +3,7 @@
  * smsc ids (an account's default or forced one, a link's allowed, denied or preferred ones) that
  * name no link.
  */
-import { didYouMean } from '../../../build/core/suggest.js';
+import { didYouMean } from '../../runtime/suggest.js';
 import { where } from './kannel-conf.js';
 import { defined, issueAt, valueOf, warnAt, type GroupValues, type Issues } from './settings-groups.js';
 import type { LinkDraft } from './settings-links.js';

@@ -6,7 +6,7 @@
  * and the core and smsbox settings built. Everything wrong is listed, not just the first thing.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { didYouMean } from '../../../build/core/suggest.js';
+import { didYouMean } from '../../runtime/suggest.js';
 import { GROUP_KEYS, REFUSED_GROUPS } from './config-keys.js';
 import { parseKannelConf, where, type ConfGroup, type ConfigIssue } from './kannel-conf.js';
 import { defined, readGroup, report, valueOf, warnAt, type GroupValues, type Issues } from './settings-groups.js';

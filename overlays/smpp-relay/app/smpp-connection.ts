@@ -5,7 +5,7 @@
  * which keeps the window, the pacing and the reconnecting, and opens a new one each time.
  */
 import smpp from 'smpp';
-import { limitRepeats, type Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../runtime/service-log.js';
 import { cOctetStringProblem } from './smpp-c-octet-strings.js';
 import { bindParams, describeStatus, toDeliverSm } from './smpp-pdu.js';
 import { connectOptions, describeError, endSession, Liveness, livenessLimits, type TlsFiles } from './smpp-session.js';

@@ -6,7 +6,7 @@
  * Kannel 1.4.5's gw/smsc/smsc_smpp.c is the model; comments say where this differs.
  */
 import { EventEmitter } from 'node:events';
-import { limitRepeats, type Log } from '../../service-log.js';
+import { limitRepeats, type Log } from '../../runtime/service-log.js';
 import { SmppConnection } from './smpp-connection.js';
 import { guardFraming, keepRawOctets } from './smpp-pdu.js';
 import { reconnectDelayMs, type TlsFiles } from './smpp-session.js';

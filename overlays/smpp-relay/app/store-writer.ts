@@ -19,8 +19,8 @@
  *   new-file, fsync and rename that keeps a grown journal small), by the timer only, as it
  *   writes the whole state each time. The backlog then holds nothing the new file lacks.
  */
-import type { Log } from '../../service-log.js';
-import type { Journal } from './journal.js';
+import type { Log } from '../../runtime/service-log.js';
+import type { Journal } from '../../runtime/journal.js';
 
 /** The store's side of /status. */
 export interface StoreHealth {

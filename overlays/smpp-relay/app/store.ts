@@ -13,10 +13,10 @@
  * (store-writer.ts). Records read back are checked (store-record-check.ts); the journal
  * quarantines those that fail, with damaged lines.
  */
-import { Journal, type JournalFileSystem, type Quarantined } from './journal.js';
+import { Journal, type JournalFileSystem, type Quarantined } from '../../runtime/journal.js';
 import { storeRecordProblem } from './store-record-check.js';
 import { StoreWriter, type StoreHealth } from './store-writer.js';
-import type { Log } from '../../service-log.js';
+import type { Log } from '../../runtime/service-log.js';
 
 /** A message as accepted: one recipient, already split and encoded. */
 export interface StoredMessage {

@@ -100,6 +100,14 @@ export interface LinkSettings {
 }
 
 /** `group = sendsms-user`: an HTTP account. */
+/** A sendsms answer: Kannel's status and text. */
+export interface SendsmsReply {
+  status: number;
+  body: string;
+  /** Headers beyond Kannel's (Retry-After). */
+  headers?: Record<string, string>;
+}
+
 export interface UserSettings {
   origin: Origin;
   username: string;

@@ -1,7 +1,8 @@
 /** The overlay's config as mcdebian.yaml gives it: the schema and the checks beyond it. */
 import test from 'ava';
 import { getBoard } from '../../../board/index.js';
-import { dnsBlacklist, dnsBlacklistSchema } from '../../../overlays/dns-blacklist/overlay.js';
+import { dnsBlacklist } from '../../../overlays/dns-blacklist/overlay.js';
+import { dnsBlacklistSchema } from '../../../overlays/dns-blacklist/schema.js';
 import type { ReadFile } from '../../../overlays/overlay.js';
 
 const HASH = 'scrypt$32768$8$1$ADTSPetrTNydE7VQAIa/6Q==$YoICnOJE8CVY2/22AHgwD2xizc+oE8t6nWGKV85EbWc=\n';

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getBoard } from '../../../board/index.js';
 import { parseConfig } from '../../../overlays/dns-blacklist/app/config.js';
-import { dnsBlacklistSchema } from '../../../overlays/dns-blacklist/overlay.js';
+import { dnsBlacklistSchema } from '../../../overlays/dns-blacklist/schema.js';
 import { blockAction, namedSettings, networkOf, renderAdminConfig, renderDnsBlacklist } from '../../../overlays/dns-blacklist/render.js';
 import { DEBIAN_PATHS } from '../../../overlays/dns-blacklist/named.js';
 import type { ReadFile } from '../../../overlays/overlay.js';

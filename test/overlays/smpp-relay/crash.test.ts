@@ -5,7 +5,7 @@
  * sent again; the only repeats allowed are submits that were in flight when it died.
  */
 import test from 'ava';
-import { Journal } from '../../../overlays/smpp-relay/app/journal.js';
+import { Journal } from '../../../overlays/runtime/journal.js';
 import type { StoreRecord } from '../../../overlays/smpp-relay/app/store.js';
 import { sleep } from '../../helpers/gateway.js';
 import { testConf } from '../../helpers/kannel-conf-text.js';

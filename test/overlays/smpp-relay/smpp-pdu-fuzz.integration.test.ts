@@ -11,7 +11,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import smpp from 'smpp';
 import { MAX_PDU_LENGTH } from '../../../overlays/smpp-relay/app/smpp-pdu.js';
-import { createMemoryLog } from '../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../overlays/runtime/service-log.js';
 import { SmppLink } from '../../../overlays/smpp-relay/app/smpp-link.js';
 import { encodePdu, startHostileSmsc, type HostileAction } from '../../helpers/hostile-smsc.js';
 import type { SubmitResult } from '../../../overlays/smpp-relay/app/types.js';

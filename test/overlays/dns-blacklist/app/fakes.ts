@@ -13,7 +13,7 @@ import { createApiHandler } from '../../../../overlays/dns-blacklist/app/api.js'
 import { createAuthenticator } from '../../../../overlays/dns-blacklist/app/auth.js';
 import { Blocklist } from '../../../../overlays/dns-blacklist/app/blocklist.js';
 import { BoundedQueue } from '../../../../overlays/dns-blacklist/app/bounded-queue.js';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { verifyPassword } from '../../../../overlays/dns-blacklist/app/password.js';
 import { FailureLimiter } from '../../../../overlays/runtime/failure-limiter.js';
 import { UpdateError, type Updater } from '../../../../overlays/dns-blacklist/app/updater.js';

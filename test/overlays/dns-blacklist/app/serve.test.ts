@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { parseConfig, type ServiceConfig } from '../../../../overlays/dns-blacklist/app/config.js';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { hashPassword } from '../../../../overlays/dns-blacklist/app/password.js';
 import { startService } from '../../../../overlays/dns-blacklist/app/serve.js';
 import { makeTempDir } from '../../../helpers/temp-dir.js';

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { EventEmitter } from 'node:events';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { Dispatcher, type DispatcherLink, type LinkPort, type PartJob } from '../../../../overlays/smpp-relay/app/dispatcher.js';
 import { MalformedPart } from '../../../../overlays/smpp-relay/app/parts.js';
 import type { StoredMessage } from '../../../../overlays/smpp-relay/app/store.js';

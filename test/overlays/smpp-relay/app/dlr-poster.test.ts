@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { discardBody, DlrPoster, MAX_AGE_MS } from '../../../../overlays/smpp-relay/app/dlr-poster.js';
 import type { PendingPost } from '../../../../overlays/smpp-relay/app/store.js';
 

@@ -1,6 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Server } from 'node:http';
-import { createSendsmsServer, createStatusServer, listen } from '../../../../overlays/smpp-relay/app/http-server.js';
+import { listen } from '../../../../overlays/runtime/http.js';
+import { createSendsmsServer, createStatusServer } from '../../../../overlays/smpp-relay/app/http-server.js';
 import type { SendsmsReply } from '../../../../overlays/smpp-relay/app/sendsms.js';
 
 interface Call {
@@ -10,7 +11,7 @@ interface Call {
 
 /** Starts a server on a free loopback port, closed when the test ends. */
 async function serve(t: ExecutionContext, server: Server): Promise<string> {
-  const port = await listen(server, 0, '127.0.0.1');
+  const { port } = await listen(server, 0, '127.0.0.1');
   t.teardown(() => new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import type { PartJob } from '../../../../overlays/smpp-relay/app/dispatcher.js';
 import { Receipts } from '../../../../overlays/smpp-relay/app/receipts.js';
 import { MessageStore, type PendingPost, type StoredMessage } from '../../../../overlays/smpp-relay/app/store.js';

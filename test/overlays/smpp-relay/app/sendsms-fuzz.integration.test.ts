@@ -11,10 +11,11 @@ import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { connect } from 'node:net';
 import smpp from 'smpp';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { destinationAddress, MAX_ADDRESS, MAX_ALPHANUMERIC, sourceAddress } from '../../../../overlays/smpp-relay/app/addresses.js';
 import { parseArgs } from '../../../../overlays/smpp-relay/app/http-args.js';
-import { createSendsmsServer, listen } from '../../../../overlays/smpp-relay/app/http-server.js';
+import { listen } from '../../../../overlays/runtime/http.js';
+import { createSendsmsServer } from '../../../../overlays/smpp-relay/app/http-server.js';
 import { submitPartFor } from '../../../../overlays/smpp-relay/app/parts.js';
 import { handleSendsms, type SendsmsContext } from '../../../../overlays/smpp-relay/app/sendsms.js';
 import { Logins } from '../../../../overlays/smpp-relay/app/sendsms-login.js';
@@ -218,7 +219,7 @@ const request = fc.oneof(
 async function sendsmsServer(t: ExecutionContext) {
   const fake = context();
   const server = createSendsmsServer((args, clientIp) => handleSendsms(args, clientIp, fake.context));
-  const port = await listen(server, 0, '127.0.0.1');
+  const { port } = await listen(server, 0, '127.0.0.1');
   t.teardown(() => new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

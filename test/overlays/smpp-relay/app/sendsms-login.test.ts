@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { parseArgs } from '../../../../overlays/smpp-relay/app/http-args.js';
 import { authorise, Logins } from '../../../../overlays/smpp-relay/app/sendsms-login.js';
 import type { UserSettings } from '../../../../overlays/smpp-relay/app/types.js';

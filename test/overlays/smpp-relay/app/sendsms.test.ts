@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parseArgs } from '../../../../overlays/smpp-relay/app/http-args.js';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { handleSendsms, type SendsmsContext, type SendsmsReply } from '../../../../overlays/smpp-relay/app/sendsms.js';
 import { Logins } from '../../../../overlays/smpp-relay/app/sendsms-login.js';
 import type { StoredMessage } from '../../../../overlays/smpp-relay/app/store.js';

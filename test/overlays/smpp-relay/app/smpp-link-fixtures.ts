@@ -1,6 +1,6 @@
 /** A link against the simulator, with settings small enough that tests take seconds. */
 import type { ExecutionContext } from 'ava';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { SmppLink, type LinkState, type SmppLinkOptions } from '../../../../overlays/smpp-relay/app/smpp-link.js';
 import type { LinkSettings, SubmitPart, SubmitResult } from '../../../../overlays/smpp-relay/app/types.js';
 import { startSimulator, type SimulatorOptions, type SmscSimulator } from '../../../helpers/smsc-simulator.js';

@@ -1,8 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMemoryLog } from '../../../../overlays/service-log.js';
-import { encodeLine } from '../../../../overlays/smpp-relay/app/journal-format.js';
+import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
+import { encodeLine } from '../../../../overlays/runtime/journal-format.js';
 import { Receipts } from '../../../../overlays/smpp-relay/app/receipts.js';
 import { MessageStore, type StoredMessage } from '../../../../overlays/smpp-relay/app/store.js';
 import { makeTempDir } from '../../../helpers/temp-dir.js';

@@ -1,8 +1,28 @@
 /**
- * The small pieces of HTTP the two servers share: JSON answers, errors that carry their status,
- * and a request body read up to a limit.
+ * The small pieces of HTTP the services share: listening and an orderly close, JSON answers,
+ * errors that carry their status, and a request body read up to a limit.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Listens; resolves with the address actually bound (port 0 picks a free one, for tests). */
+export function listen(server: Server, port: number, host?: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Closes a server: idle connections at once, busy ones after their answer or 10 s. */
+export function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), 10_000);
+  return closed.finally(() => clearTimeout(force));
+}
 
 /** An answer other than 2xx, thrown by a handler and sent by its caller. */
 export class HttpError extends Error {

@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { createMemoryLog, flushRepeats, limitRepeats } from '../../overlays/service-log.js';
+import { createMemoryLog, flushRepeats, limitRepeats } from '../../../overlays/runtime/service-log.js';
 
 /** setTimeout and clearTimeout replaced for one serial test, so intervals end when the test says. */
 function fakeTimeouts(t: ExecutionContext): { delays(): number[]; fire(): void } {

@@ -13,9 +13,9 @@ import fc from 'fast-check';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeLine, parseJournal } from '../../../../overlays/smpp-relay/app/journal-format.js';
-import type { QuarantineEntry } from '../../../../overlays/smpp-relay/app/journal-quarantine.js';
-import { Journal } from '../../../../overlays/smpp-relay/app/journal.js';
+import { encodeLine, parseJournal } from '../../../overlays/runtime/journal-format.js';
+import type { QuarantineEntry } from '../../../overlays/runtime/journal-quarantine.js';
+import { Journal } from '../../../overlays/runtime/journal.js';
 
 interface Entry { kind: 'ok'; n: number; s: string; list: number[] }
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { nestsDeeperThan } from '../../../../overlays/dns-blacklist/app/http.js';
+import { nestsDeeperThan } from '../../../overlays/runtime/http.js';
 
 const depth = test.macro({
   exec(t, text: string, limit: number, deeper: boolean) {

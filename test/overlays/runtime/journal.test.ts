@@ -4,14 +4,14 @@ import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeLine } from '../../../../overlays/smpp-relay/app/journal-format.js';
-import type { QuarantineEntry } from '../../../../overlays/smpp-relay/app/journal-quarantine.js';
-import { Journal, JournalUnusableError, nodeFileSystem, type JournalFileSystem } from '../../../../overlays/smpp-relay/app/journal.js';
+import { encodeLine } from '../../../overlays/runtime/journal-format.js';
+import type { QuarantineEntry } from '../../../overlays/runtime/journal-quarantine.js';
+import { Journal, JournalUnusableError, nodeFileSystem, type JournalFileSystem } from '../../../overlays/runtime/journal.js';
 
 interface Entry { i: number; text?: string }
 
 const test = anyTest as TestFn<{ dir: string }>;
-const JOURNAL_MODULE = new URL('../../../../overlays/smpp-relay/app/journal.js', import.meta.url).href;
+const JOURNAL_MODULE = new URL('../../../overlays/runtime/journal.js', import.meta.url).href;
 
 test.beforeEach(async (t) => {
   t.context.dir = await mkdtemp(join(tmpdir(), 'mcdebian-journal-'));
