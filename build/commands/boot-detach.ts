@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { claimRunDir, removeRunDir, runDirOf, writeGuestState, type DetachedGuest } from '../boot-runs.js';
 import { writeJson, type CommandContext, type ExitCode } from '../core/command.js';
 import { InterruptedError, UserError } from '../core/errors.js';
@@ -37,6 +37,8 @@ interface BackgroundQemu {
   exited: Promise<void>;
   /** Lets this command exit while QEMU runs on. */
   release(): void;
+  /** SIGKILL: the guest is being given up on, its disks thrown away. */
+  kill(): void;
 }
 
 async function startBackgroundQemu(argv: readonly string[], logFile: string): Promise<BackgroundQemu> {
@@ -52,6 +54,7 @@ async function startBackgroundQemu(argv: readonly string[], logFile: string): Pr
     pid: child.pid!,
     exited: new Promise((resolve) => child.once('exit', (code, signal) => { qemu.exit = { code, signal }; resolve(); })),
     release: () => child.unref(),
+    kill: () => child.kill('SIGKILL'),
   };
   return qemu;
 }
@@ -99,7 +102,8 @@ export async function runDetachedBoot(context: CommandContext, options: DetachOp
   const dir = runDirOf(context.env, board.id);
   const guest: DetachedGuest = {
     board: board.id, starterPid: process.pid, sshPort: options.sshPort, forwards: options.forwards,
-    monitor: options.monitor ?? join(dir, 'monitor.sock'), serialSocket: options.serialSocket ?? join(dir, 'console.sock'),
+    // absolute, so that --stop from another directory finds the monitor, and QEMU's command line names it as recorded
+    monitor: resolve(context.cwd, options.monitor ?? join(dir, 'monitor.sock')), serialSocket: resolve(context.cwd, options.serialSocket ?? join(dir, 'console.sock')),
     consoleLog: join(dir, 'console.log'), qemuLog: join(dir, 'qemu.log'), config: configFile, startedAt: new Date().toISOString(),
   };
   await claimRunDir(context.env, guest);
@@ -122,7 +126,7 @@ export async function runDetachedBoot(context: CommandContext, options: DetachOp
     return 0;
   } catch (error) {
     if (qemu && !qemu.exit) {
-      process.kill(qemu.pid, 'SIGKILL');
+      qemu.kill();
       await qemu.exited;
     }
     await removeRunDir(dir);

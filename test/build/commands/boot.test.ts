@@ -103,11 +103,12 @@ testWithTools(DISK_TOOLS, 'a second --detach of a running board is refused, nami
   t.regex(attached.stderr, /hint: the detached qemu-armhf guest holds it: mcdebian boot --stop --board qemu-armhf/);
 });
 
-testWithTools(DISK_TOOLS, 'a guest that ignores the power button is quit after --grace', async (t) => {
+testWithTools(DISK_TOOLS, 'a guest that ignores the power button is quit after --grace, through the monitor socket --monitor named', async (t) => {
   t.timeout(5 * 60_000);
   const bench = await makeBench(t);
-  const started = await bench.run(['boot', '--detach', '--board', 'qemu-armhf', '--ssh-port', String(await freePort())], 'deaf');
+  const started = await bench.run(['boot', '--detach', '--board', 'qemu-armhf', '--ssh-port', String(await freePort()), '--monitor', 'my-monitor.sock', '--json'], 'deaf');
   t.is(started.exitCode, 0, started.stderr);
+  t.is((JSON.parse(started.stdout) as { monitor: string }).monitor, join(bench.dir, 'my-monitor.sock'), 'recorded absolute, for a --stop from anywhere');
   const stopped = await bench.run(['boot', '--stop', '--board', 'qemu-armhf', '--grace', '1']);
   t.is(stopped.exitCode, 0, stopped.stderr);
   t.regex(stopped.stdout, /^qemu-armhf: did not power off in time, QEMU quit; removed /);
