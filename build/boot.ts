@@ -6,6 +6,7 @@
  * x86-64: OVMF boots disk.img. Both boot a copy-on-write overlay, so the artifacts stay as the
  * manifest lists them.
  */
+import { consoleArgs, type ConsoleOptions } from './qemu-console.js';
 import { armMachineArgs } from './qemu.js';
 
 export const UBOOT_QEMU_ARM = '/usr/lib/u-boot/qemu_arm/u-boot.bin';
@@ -33,19 +34,29 @@ export function parseForward(text: string): PortForward | undefined {
   return { protocol: match[1] as PortForward['protocol'], hostPort, guestPort };
 }
 
+/** `tcp:18053:8053`, as --forward takes it. */
+export function formatForward(forward: PortForward): string {
+  return `${forward.protocol}:${forward.hostPort}:${forward.guestPort}`;
+}
+
 /** QEMU user networking with SSH and the extra ports forwarded to 127.0.0.1 only. */
 function userNet(sshPort: number, forwards: readonly PortForward[] = []): string {
   const extra = forwards.map((f) => `,hostfwd=${f.protocol}:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
   return `user,id=net0,hostfwd=tcp:127.0.0.1:${sshPort}-:22${extra}`;
 }
 
-export function armBootArgs(options: {
-  overlay: string; flashDisk: string; sshPort: number; forwards?: readonly PortForward[]; monitor?: string;
-  /** The console on this unix socket instead of stdio, for a program to drive U-Boot (mcdebian flash tftp). */
-  serialSocket?: string;
-}): string[] {
+/** What both machines take: the network, and where the console and the monitor go. */
+interface GuestOptions {
+  overlay: string;
+  sshPort: number;
+  forwards?: readonly PortForward[];
+  /** The console and the monitor: on this terminal by default (see qemu-console.ts). */
+  console?: ConsoleOptions;
+}
+
+export function armBootArgs(options: GuestOptions & { flashDisk: string }): string[] {
   return [
-    'qemu-system-arm', ...armMachineArgs(), '-accel', 'tcg', '-nographic',
+    'qemu-system-arm', ...armMachineArgs(), '-accel', 'tcg',
     '-bios', UBOOT_QEMU_ARM,
     '-netdev', userNet(options.sshPort, options.forwards), '-device', 'virtio-net-pci,netdev=net0',
     // the flash stand-in: u_env, s_env and the kernel slots, written by U-Boot and by Linux
@@ -54,17 +65,17 @@ export function armBootArgs(options: {
     '-device', 'qemu-xhci,id=xhci',
     '-drive', `if=none,id=stick,format=qcow2,file=${options.overlay}`,
     '-device', 'usb-storage,bus=xhci.0,drive=stick',
-    ...(options.monitor ? ['-monitor', `unix:${options.monitor},server=on,wait=off`] : []),
-    ...(options.serialSocket ? ['-serial', `unix:${options.serialSocket},server=on,wait=off`] : []),
+    ...consoleArgs(options.console ?? { mode: 'terminal' }),
   ];
 }
 
-export function x86BootArgs(options: { overlay: string; vars: string; sshPort: number; forwards?: readonly PortForward[] }): string[] {
+export function x86BootArgs(options: GuestOptions & { vars: string }): string[] {
   return [
-    'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '2', '-nographic',
+    'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '2',
     '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
     '-drive', `if=pflash,format=raw,file=${options.vars}`,
     '-drive', `if=virtio,format=qcow2,file=${options.overlay}`,
     '-netdev', userNet(options.sshPort, options.forwards), '-device', 'virtio-net-pci,netdev=net0',
+    ...consoleArgs(options.console ?? { mode: 'terminal' }),
   ];
 }

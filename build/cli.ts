@@ -35,13 +35,19 @@ function subcommandOf(name: string, group: CommandGroup, word: string | undefine
   throw new UsageError(`${name}: expected ${group.expected}, not "${word}"${didYouMean(word, names)}`, hint);
 }
 
-/** A flag the command does not take: name the sibling subcommands that do, so `flash usb --serial` says it is tftp's. */
-function unknownFlagMessage(label: string, message: string, group: CommandGroup | undefined): string {
+/**
+ * A flag the command does not take: name the sibling subcommands that do, so `flash usb --serial`
+ * says it is tftp's; else suggest the nearest of the command's own flags, as config keys get.
+ */
+function unknownFlagMessage(label: string, message: string, options: { command: Command; group?: CommandGroup }): string {
   const flag = /Unknown option '(--?[\w-]+)'/.exec(message)?.[1];
-  if (!flag || !group) return `${label}: ${message}`;
-  const owners = Object.entries(group.subcommands).filter(([, command]) => Object.hasOwn(command.flags, flag.replace(/^--?/, ''))).map(([sub]) => `${label.split(' ')[0]} ${sub}`);
-  if (owners.length === 0) return `${label}: ${message}`;
-  return `${label}: ${flag} is not a flag of ${label}; it belongs to ${owners.join(' and ')}`;
+  if (!flag) return `${label}: ${message}`;
+  const name = flag.replace(/^--?/, '');
+  const owners = Object.entries(options.group?.subcommands ?? {}).filter(([, command]) => Object.hasOwn(command.flags, name)).map(([sub]) => `${label.split(' ')[0]} ${sub}`);
+  if (owners.length > 0) return `${label}: ${flag} is not a flag of ${label}; it belongs to ${owners.join(' and ')}`;
+  // one-letter flags are too short to guess from
+  const suggestion = flag.startsWith('--') ? didYouMean(name, Object.keys({ ...options.command.flags, debug: debugFlag })).replace(/"([^"]+)"/g, '"--$1"') : '';
+  return `${label}: unknown flag ${flag}${suggestion}`;
 }
 
 function parseFlags(label: string, command: Command, args: string[], group?: CommandGroup): { values: FlagValues; positionals: string[] } {
@@ -51,7 +57,7 @@ function parseFlags(label: string, command: Command, args: string[], group?: Com
     parsed = parseArgs({ args, options, strict: true, allowPositionals: command.positionals !== undefined }) as typeof parsed;
   } catch (error) {
     const message = (error as Error).message.split('\n')[0] ?? '';
-    throw new UsageError(unknownFlagMessage(label, message, group), `usage: ${command.usage}`);
+    throw new UsageError(unknownFlagMessage(label, message, { command, group }), `usage: ${command.usage}`);
   }
   const allowed = command.positionals;
   if (allowed && (parsed.positionals.length < allowed.min || parsed.positionals.length > allowed.max)) {

@@ -1,7 +1,15 @@
 import test from 'ava';
+import { execa } from 'execa';
+import { join } from 'node:path';
 import { getBoard } from '../../board/index.js';
-import { armBootArgs, overlayArgs, parseForward, x86BootArgs } from '../../build/boot.js';
+import { armBootArgs, formatForward, overlayArgs, parseForward, x86BootArgs } from '../../build/boot.js';
+import type { ConsoleOptions } from '../../build/qemu-console.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/guest.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { testWithTools } from '../helpers/tools.js';
+
+const TERMINAL = ['-nographic', '-chardev', 'stdio,id=terminal,mux=on,signal=off', '-serial', 'chardev:terminal', '-mon', 'chardev=terminal,mode=readline'];
 
 const QEMU_STOCK_COMMAND_LINE =
   'console=ttyAMA0,115200 root=/dev/mtdblock5 ro rootdelay=1 rootfstype=jffs2 earlyprintk ' +
@@ -17,7 +25,7 @@ test('the QEMU stand-in boots with caiman\'s stock command line on the PL011 con
 
 test('the armhf guest runs u-boot-qemu under TCG with the writable flash stand-in on virtio and the stick on xHCI', (t) => {
   t.deepEqual(armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222 }), [
-    'qemu-system-arm', '-M', 'virt,highmem=off', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-accel', 'tcg', '-nographic',
+    'qemu-system-arm', '-M', 'virt,highmem=off', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-accel', 'tcg',
     '-bios', '/usr/lib/u-boot/qemu_arm/u-boot.bin',
     '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22', '-device', 'virtio-net-pci,netdev=net0',
     '-drive', 'if=none,id=flash,format=raw,file=/w/flash.img',
@@ -25,28 +33,37 @@ test('the armhf guest runs u-boot-qemu under TCG with the writable flash stand-i
     '-device', 'qemu-xhci,id=xhci',
     '-drive', 'if=none,id=stick,format=qcow2,file=/w/usb.qcow2',
     '-device', 'usb-storage,bus=xhci.0,drive=stick',
+    ...TERMINAL,
   ]);
 });
 
-test('--monitor puts QEMU\'s monitor on a unix socket', (t) => {
-  const args = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, monitor: '/w/monitor' });
-  t.deepEqual(args.slice(-2), ['-monitor', 'unix:/w/monitor,server=on,wait=off']);
+test('--monitor puts QEMU\'s monitor on a unix socket and keeps the console on the terminal\'s mux', (t) => {
+  const args = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, console: { mode: 'terminal', monitor: '/w/monitor' } });
+  t.deepEqual(args.slice(-9), [...TERMINAL, '-monitor', 'unix:/w/monitor,server=on,wait=off']);
 });
 
 test('--serial-socket puts the console on a unix socket that a program can drive (flash tftp)', (t) => {
-  const args = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, monitor: '/w/monitor', serialSocket: '/w/console' });
-  t.deepEqual(args.slice(-4), ['-monitor', 'unix:/w/monitor,server=on,wait=off', '-serial', 'unix:/w/console,server=on,wait=off']);
-  t.false(armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222 }).includes('-serial'), 'stdio by default (-nographic)');
+  const args = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, console: { mode: 'terminal', monitor: '/w/monitor', serialSocket: '/w/console' } });
+  t.deepEqual(args.slice(args.indexOf('-serial'), args.indexOf('-serial') + 2), ['-serial', 'unix:/w/console,server=on,wait=off']);
+  t.deepEqual(args.slice(-2), ['-monitor', 'unix:/w/monitor,server=on,wait=off']);
 });
 
 test('the x86 guest runs OVMF on q35 under TCG with read-only firmware code, writable vars and the disk on virtio', (t) => {
   t.deepEqual(x86BootArgs({ overlay: '/w/disk.qcow2', vars: '/w/OVMF_VARS.fd', sshPort: 10022 }), [
-    'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '2', '-nographic',
+    'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '2',
     '-drive', 'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
     '-drive', 'if=pflash,format=raw,file=/w/OVMF_VARS.fd',
     '-drive', 'if=virtio,format=qcow2,file=/w/disk.qcow2',
     '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:10022-:22', '-device', 'virtio-net-pci,netdev=net0',
+    ...TERMINAL,
   ]);
+});
+
+test('the x86 guest takes the same console options as the armhf one', (t) => {
+  const console: ConsoleOptions = { mode: 'terminal', monitor: '/w/monitor', serialSocket: '/w/console' };
+  const x86 = x86BootArgs({ overlay: '/w/disk.qcow2', vars: '/w/OVMF_VARS.fd', sshPort: 10022, console });
+  const arm = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, console });
+  t.deepEqual(x86.slice(x86.indexOf('-nographic')), arm.slice(arm.indexOf('-nographic')));
 });
 
 test('the guest writes to a qcow2 overlay backed by the raw image', (t) => {
@@ -64,6 +81,33 @@ const badForward = test.macro({
   title: (_, text: string) => `--forward "${text}" is refused`,
 });
 for (const text of ['tcp:80', 'sctp:1:2', 'tcp:0:53', 'udp:5353:70000', 'tcp:a:b', 'tcp:1:2:3']) test(badForward, text);
+
+test('a forward prints back as --forward takes it', (t) => {
+  for (const text of ['udp:5353:53', 'tcp:18053:8053']) t.is(formatForward(parseForward(text)!), text);
+});
+
+/**
+ * The armhf guest as `mcdebian boot` starts it, on a blank flash stand-in (u-boot-qemu finds no
+ * script and idles at its prompt): Ctrl-A X on QEMU's stdin must end QEMU, whatever sockets the
+ * console and the monitor were given. Before the fix, --monitor left the console on a plain
+ * stdio with no escapes, and QEMU ran on.
+ */
+const ctrlAXQuits = (console: ConsoleOptions & { mode: 'terminal' }) => async (t: import('ava').ExecutionContext) => {
+  t.timeout(120_000);
+  const dir = await makeTempDir(t);
+  await execa('truncate', ['-s', '64M', join(dir, 'flash.img'), join(dir, 'usb.img')]);
+  await execa('qemu-img', overlayArgs(join(dir, 'usb.img'), join(dir, 'usb.qcow2')).slice(1));
+  const sockets = { monitor: console.monitor && join(dir, console.monitor), serialSocket: console.serialSocket && join(dir, console.serialSocket) };
+  const [file, ...args] = armBootArgs({ overlay: join(dir, 'usb.qcow2'), flashDisk: join(dir, 'flash.img'), sshPort: await freePort(), console: { ...console, ...sockets } });
+  const qemu = execa(file!, args, { input: '\x01x', reject: false, timeout: 90_000 });
+  const result = await qemu;
+  t.false(result.timedOut, `QEMU did not quit on Ctrl-A X:\n${String(result.stdout).slice(-1000)}`);
+  t.is(result.exitCode, 0, String(result.stderr));
+};
+const QEMU_TOOLS = { 'qemu-system-arm': 'qemu-system-arm', 'qemu-img': 'qemu-utils' };
+testWithTools(QEMU_TOOLS, 'Ctrl-A X on the terminal quits the armhf guest', ctrlAXQuits({ mode: 'terminal' }));
+testWithTools(QEMU_TOOLS, 'Ctrl-A X on the terminal quits the armhf guest booted with --monitor', ctrlAXQuits({ mode: 'terminal', monitor: 'monitor.sock' }));
+testWithTools(QEMU_TOOLS, 'Ctrl-A X on the terminal quits the armhf guest booted with --serial-socket and --monitor', ctrlAXQuits({ mode: 'terminal', monitor: 'monitor.sock', serialSocket: 'console.sock' }));
 
 test('the boot command refuses a malformed --forward with exit code 2', async (t) => {
   const result = await runCli(['boot', '--board', 'qemu-armhf', '--forward', 'dns:53']);

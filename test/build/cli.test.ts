@@ -20,7 +20,11 @@ test('exits 2 with the usage when called with nothing', exits, [], { code: 2, st
 test('prints the usage and exits 0', exits, ['--help'], { code: 0, stdout: /Commands:\n\s+boards/ });
 test('prints the version', exits, ['--version'], { code: 0, stdout: /^\d+\.\d+\.\d+$/ });
 test('exits 2 for an unknown command, suggesting the nearest', exits, ['plna'], { code: 2, stderr: /error: unknown command "plna" \(did you mean "plan"\?\)\nhint: mcdebian --help/ });
-test('exits 2 for an unknown flag, with the command\'s usage', exits, ['boards', '--jsn'], { code: 2, stderr: /error: boards: Unknown option '--jsn'[\s\S]*hint: usage: mcdebian boards \[--json\]/ });
+test('exits 2 for an unknown flag, with the command\'s usage', exits, ['boards', '--jsn'], { code: 2, stderr: /error: boards: unknown flag --jsn \(did you mean "--json"\?\)\nhint: usage: mcdebian boards \[--json\]/ });
+test('exits 2 for a misspelt flag, suggesting the command\'s nearest flag', exits, ['boot', '--bord', 'qemu-armhf'], { code: 2, stderr: /error: boot: unknown flag --bord \(did you mean "--board"\?\)/ });
+test('suggests every flag a cut-short flag begins', exits, ['plan', '--boot', 'x'], { code: 2, stderr: /error: plan: unknown flag --boot \(did you mean "--bootstrapper"\?\)/ });
+test('suggests nothing for a flag like none of the command\'s', exits, ['boards', '--frobnicate'], { code: 2, stderr: /error: boards: unknown flag --frobnicate\nhint/ });
+test('a subcommand\'s misspelt flag gets the nearest of its own flags', exits, ['flash', 'usb', '--devic', '/dev/null'], { code: 2, stderr: /error: flash usb: unknown flag --devic \(did you mean "--device"\?\)/ });
 test('exits 2 for a flag missing its value', exits, ['plan', '--board'], { code: 2, stderr: /error: plan: Option '-b, --board <value>' argument missing/ });
 test('exits 2 for a stray positional argument', exits, ['boards', 'extra'], { code: 2, stderr: /Unexpected argument 'extra'/ });
 test('exits 2 when plan is given neither board nor config', exits, ['plan'], { code: 2, stderr: /plan needs --board ID or -c FILE/ });
