@@ -13,19 +13,22 @@ export interface ConfigIssue {
   path: string;
   /** 1-based line in the file, when the field appears in it. */
   line?: number;
+  /** 1-based column, for YAML syntax errors. */
+  column?: number;
   message: string;
 }
+
+const FIELDS_HINT = 'fix the fields above; mcdebian.yaml keys are listed in the README, each overlay\'s by mcdebian overlays';
 
 /** A config that cannot be used; lists every issue found. */
 export class ConfigError extends UserError {
   readonly file: string;
   readonly issues: readonly ConfigIssue[];
 
-  constructor(file: string, issues: readonly ConfigIssue[]) {
-    const lines = issues.map((issue) => `  ${file}${issue.line ? `:${issue.line}` : ''}: ${issue.path || '(top level)'}: ${issue.message}`);
-    super(`${file} is not a valid McDebian config:\n${lines.join('\n')}`, {
-      hint: 'fix the fields above; mcdebian.yaml keys are listed in the README',
-    });
+  /** `hint` replaces the default one, which points at the fields' documentation. */
+  constructor(file: string, issues: readonly ConfigIssue[], hint = FIELDS_HINT) {
+    const lines = issues.map((issue) => `  ${file}${issue.line ? `:${issue.line}` : ''}${issue.column ? `:${issue.column}` : ''}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+    super(`${file} is not a valid McDebian config:\n${lines.join('\n')}`, { hint });
     this.name = 'ConfigError';
     this.file = file;
     this.issues = issues;

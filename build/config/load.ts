@@ -16,6 +16,7 @@ import { overlays as registry } from '../../overlays/index.js';
 import { resolveOverlays } from '../../overlays/resolve.js';
 import { configSchemaFor, type ConfigFile } from './schema.js';
 import { readUserFiles } from './user-files.js';
+import { describeYamlErrors } from './yaml-syntax.js';
 import type { LayerFile } from '../../rootfs/configure.js';
 
 /** One public key from a file the config names. */
@@ -107,13 +108,10 @@ async function parseYaml(file: string, source: Source): Promise<unknown> {
       hint: 'check the path given with -c/--config',
     });
   }
-  source.doc = parseDocument(text, { lineCounter: source.counter, prettyErrors: true, uniqueKeys: true });
+  source.doc = parseDocument(text, { lineCounter: source.counter, prettyErrors: false, uniqueKeys: true });
   if (source.doc.errors.length > 0) {
-    throw new ConfigError(source.name, source.doc.errors.map((error) => ({
-      path: '',
-      line: error.linePos?.[0].line,
-      message: `YAML syntax: ${error.message.split('\n')[0]}`,
-    })));
+    throw new ConfigError(source.name, describeYamlErrors(text, source.doc.errors, source.counter),
+      'fix the YAML syntax at the line and column shown; the fields are checked once the file parses');
   }
   const value: unknown = source.doc.toJS() ?? {};
   if (typeof value !== 'object' || Array.isArray(value)) {

@@ -54,8 +54,23 @@ const rejects = test.macro({
   title: (given) => `a config with ${given} is rejected, naming file, line, field and fix`,
 });
 
-test('broken YAML', rejects, 'board: wrt1200ac\nhostname: [unclosed\n', /mcdebian\.yaml:\d+: \(top level\): YAML syntax/);
-test('a duplicate key', rejects, 'board: wrt1200ac\nboard: wrt3200acm\n', /mcdebian\.yaml:2: .*YAML syntax: Map keys must be unique/);
+const syntaxError = test.macro({
+  async exec(t, yaml: string, expected: RegExp) {
+    const file = await configIn(t, yaml);
+    const error = await t.throwsAsync(loadConfig({ file }), { instanceOf: ConfigError });
+    t.regex(error.message, expected);
+    t.false(error.message.split('\n').slice(1).some((line) => line.endsWith(':')), 'no issue ends on a bare colon');
+    t.notRegex(`${error.message} ${error.hint}`, /README/, 'a syntax error is fixed in the file, not looked up elsewhere');
+    t.regex(error.hint ?? '', /YAML syntax at the line and column shown/);
+  },
+  title: (given) => `YAML with ${given} is rejected naming what is wrong, its line and column, and the text there`,
+});
+
+test('a flow sequence left open', syntaxError, 'board: wrt1200ac\nhostname: [unclosed\n',
+  /mcdebian\.yaml:3:1: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a \] after "hostname: \[unclosed"/);
+test('a duplicate key', syntaxError, 'board: wrt1200ac\nboard: wrt3200acm\n', /mcdebian\.yaml:2:1: YAML syntax: Map keys must be unique at "board: wrt3200acm"/);
+test('a mapping nested on one line', syntaxError, 'board: wrt1200ac\nhostname: gw1: x\n', /mcdebian\.yaml:2:11: YAML syntax: Nested mappings are not allowed in compact mappings at "gw1: x"/);
+test('a tab as indentation', syntaxError, 'board: wrt1200ac\npackages:\n\t- htop\n', /mcdebian\.yaml:3:1: YAML syntax: Tabs are not allowed as indentation at "\\t- htop"/);
 test('an unknown key', rejects, 'board: wrt1200ac\nhostnme: gw1\n',
   /mcdebian\.yaml:2: hostnme: unknown key "hostnme" \(did you mean "hostname"\?\); allowed here: board, suite/);
 test('an unknown nested key', rejects, 'board: wrt1200ac\nnetwork:\n  lan:\n    adress: 10.0.0.1/24\n',
