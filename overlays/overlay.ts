@@ -91,8 +91,12 @@ export interface Overlay<Config = unknown> {
   nodeServices?: readonly NodeService[];
   /** The files the config names, relative to mcdebian.yaml. */
   files(config: Config, context: Pick<OverlayContext, 'hostname'>): FileReference[];
-  /** Checks of the files' content and of what depends on the board; each issue names the field. */
-  validate?(config: Config, files: readonly ReadFile[], context: { board: Board }): OverlayIssue[];
+  /**
+   * Checks of the files' content and of what depends on the board; each issue names the field.
+   * `board` is undefined when it did not resolve (its error is reported): the checks that need it
+   * wait, the others still run, so that every error is reported at once.
+   */
+  validate?(config: Config, files: readonly ReadFile[], context: { board?: Board }): OverlayIssue[];
   render(config: Config, files: readonly ReadFile[], context: OverlayContext): OverlayRender;
   /** Its commands on the workstation, `mcdebian <name> <subcommand> ...`, merged into the CLI's table. */
   cli?: CommandGroup;

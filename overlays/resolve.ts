@@ -10,7 +10,8 @@ import type { Board } from '../board/board.js';
 import type { Overlay, OverlayField, ReadFile, ResolvedOverlay } from './overlay.js';
 
 export interface ResolveOptions {
-  board: Board;
+  /** Undefined when the board did not resolve: the checks that need it are left out (the board's error is reported). */
+  board?: Board;
   hostname: string;
   /** Directory the config's relative paths are relative to. */
   dir: string;
@@ -20,14 +21,15 @@ export interface ResolveOptions {
   report: (path: readonly (string | number)[], message: string) => void;
 }
 
-export async function resolveOverlays(section: Record<string, unknown>, registry: readonly Overlay[], options: ResolveOptions): Promise<ResolvedOverlay[]> {
+/** `sections`: each enabled overlay's config, already checked by its schema. */
+export async function resolveOverlays(sections: ReadonlyMap<string, unknown>, registry: readonly Overlay[], options: ResolveOptions): Promise<ResolvedOverlay[]> {
   const resolved: ResolvedOverlay[] = [];
   // registry order, so that the layer renders the same whatever order the YAML lists them in
   for (const overlay of registry) {
-    const config = section[overlay.name];
-    if (config === undefined) continue;
+    if (!sections.has(overlay.name)) continue;
+    const config = sections.get(overlay.name);
     const at = (field: OverlayField, message: string) => options.report(['overlays', overlay.name, ...field], message);
-    if (!overlay.architectures.includes(options.board.arch)) {
+    if (options.board !== undefined && !overlay.architectures.includes(options.board.arch)) {
       at([], `runs on ${overlay.architectures.join(', ')}, not on ${options.board.id} (${options.board.arch}); remove it for this board`);
       continue;
     }

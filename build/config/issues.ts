@@ -77,13 +77,13 @@ function defOf(schema: unknown): SchemaDef | undefined {
   return def;
 }
 
-/** A zod issue as the user should read it. */
-export function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType): Omit<ConfigIssue, 'line'>[] {
-  const path = formatPath(issue.path);
+/** A zod issue as the user should read it; `schema` is the one that reported it, mounted at `prefix`. */
+export function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, prefix: FieldPath = []): Omit<ConfigIssue, 'line'>[] {
+  const path = formatPath([...prefix, ...issue.path]);
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(schema, issue.path);
     return issue.keys.map((key) => ({
-      path: formatPath([...issue.path, key]),
+      path: formatPath([...prefix, ...issue.path, key]),
       message: `unknown key "${key}"${didYouMean(key, known)}; allowed here: ${known.join(', ')}`,
     }));
   }

@@ -14,7 +14,8 @@ import { ConfigError, describeIssue, formatPath, lineOf, type ConfigIssue, type 
 import type { Overlay, ResolvedOverlay } from '../../overlays/overlay.js';
 import { overlays as registry } from '../../overlays/index.js';
 import { resolveOverlays } from '../../overlays/resolve.js';
-import { configSchemaFor, type ConfigFile } from './schema.js';
+import type { ConfigFile } from './schema.js';
+import { checkOverlaySections, checkTopLevel, fieldOf, type SchemaReport } from './sections.js';
 import { readUserFiles } from './user-files.js';
 import { describeYamlErrors } from './yaml-syntax.js';
 import type { LayerFile } from '../../rootfs/configure.js';
@@ -73,32 +74,34 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const raw = file === undefined ? {} : await parseYaml(file, source);
   const issues: ConfigIssue[] = [];
   const at = (path: FieldPath, message: string) => issues.push({ path: formatPath(path), line: lineFor(source, path), message });
-  const rawBoard = (raw as { board?: unknown }).board;
-  const board = resolveBoard(typeof rawBoard === 'string' ? rawBoard : undefined, options.board, at);
-  const schema = configSchemaFor(options.overlays ?? registry);
-  const parsed = schema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      issues.push(...describeIssue(issue, schema).map((described) => ({ ...described, line: lineFor(source, issue.path, issue) })));
+  const reportSchema: SchemaReport = (found, schema, prefix) => {
+    for (const issue of found) {
+      const path = [...prefix, ...issue.path];
+      issues.push(...describeIssue(issue, schema, prefix).map((described) => ({ ...described, line: lineFor(source, path, issue) })));
     }
-    throw new ConfigError(source.name, sortByLine(issues));
-  }
+  };
+  const overlays = options.overlays ?? registry;
+  const board = resolveBoard(typeof raw.board === 'string' ? raw.board : undefined, options.board, at);
+  const top = checkTopLevel(raw, overlays, reportSchema);
+  // the checks below run on the parts that parse, whatever else failed: every error at once
   const dir = file === undefined ? resolve(options.cwd ?? process.cwd()) : dirname(file);
-  const users = await Promise.all(parsed.data.users.map((user, index) => readUserKeys(user, index, dir, at)));
-  const resolvedOverlays = board === undefined ? [] : await resolveOverlays(parsed.data.overlays, options.overlays ?? registry, {
-    board, hostname: parsed.data.hostname, dir, generate: options.generateSecrets === true, report: at,
-  });
-  const userFiles = parsed.data.files === undefined ? { files: [], issues: [] } : await readUserFiles(resolve(dir, parsed.data.files));
+  const users = await Promise.all((fieldOf(raw, 'users') ?? []).map((user, index) => readUserKeys(user, index, dir, at)));
+  const tree = fieldOf(raw, 'files');
+  const userFiles = tree === undefined ? { files: [], issues: [] } : await readUserFiles(resolve(dir, tree));
   for (const issue of userFiles.issues) at(['files'], issue);
-  if (issues.length > 0 || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
-  return { ...parsed.data, board, users, resolvedOverlays, userFiles: userFiles.files, file, dir };
+  const resolvedOverlays = await resolveOverlays(checkOverlaySections(raw, overlays, reportSchema), overlays, {
+    board, hostname: fieldOf(raw, 'hostname') ?? 'mcdebian', dir, generate: options.generateSecrets === true, report: at,
+  });
+  if (issues.length > 0 || top === undefined || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
+  return { ...top, board, users, resolvedOverlays, userFiles: userFiles.files, file, dir };
 }
 
+/** By line, and fields on one line (a flow mapping) by path: the order the file is read in. */
 function sortByLine(issues: ConfigIssue[]): ConfigIssue[] {
-  return issues.toSorted((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  return issues.toSorted((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || a.path.localeCompare(b.path));
 }
 
-async function parseYaml(file: string, source: Source): Promise<unknown> {
+async function parseYaml(file: string, source: Source): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -117,7 +120,7 @@ async function parseYaml(file: string, source: Source): Promise<unknown> {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(source.name, [{ path: '', line: 1, message: 'the file must be a YAML mapping of keys such as board:, hostname:' }]);
   }
-  return value;
+  return value as Record<string, unknown>;
 }
 
 function lineFor(source: Source, path: FieldPath, issue?: { code: string; keys?: string[] }): number | undefined {
