@@ -13,7 +13,7 @@ import { didYouMean } from '../../overlays/runtime/suggest.js';
 import { ConfigError, describeIssue, formatPath, lineOf, type ConfigIssue, type FieldPath } from './issues.js';
 import type { Overlay, ResolvedOverlay } from '../../overlays/overlay.js';
 import { overlays as registry } from '../../overlays/index.js';
-import { resolveOverlays } from '../../overlays/resolve.js';
+import { generatePendingFiles, resolveOverlays } from '../../overlays/resolve.js';
 import type { ConfigFile } from './schema.js';
 import { checkOverlaySections, checkTopLevel, fieldOf, type SchemaReport } from './sections.js';
 import { readUserFiles } from './user-files.js';
@@ -57,7 +57,7 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** The overlays `overlays:` accepts; McDebian's registry by default. */
   overlays?: readonly Overlay[];
-  /** Make the files overlays generate when missing (a tunnel key pair): `build` does, `plan` does not. */
+  /** Make the files overlays generate when missing (a tunnel key pair), once every check has passed: `build` does, `plan` does not. */
   generateSecrets?: boolean;
 }
 
@@ -89,10 +89,11 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const tree = fieldOf(raw, 'files');
   const userFiles = tree === undefined ? { files: [], issues: [] } : await readUserFiles(resolve(dir, tree));
   for (const issue of userFiles.issues) at(['files'], issue);
-  const resolvedOverlays = await resolveOverlays(checkOverlaySections(raw, overlays, reportSchema), overlays, {
-    board, hostname: fieldOf(raw, 'hostname') ?? 'mcdebian', dir, generate: options.generateSecrets === true, report: at,
-  });
+  const hostname = fieldOf(raw, 'hostname') ?? 'mcdebian';
+  const resolved = await resolveOverlays(checkOverlaySections(raw, overlays, reportSchema), overlays, { board, hostname, dir, report: at });
   if (issues.length > 0 || top === undefined || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
+  // only now, with every check passed: a refused config leaves nothing behind
+  const resolvedOverlays = options.generateSecrets === true ? await generatePendingFiles(resolved, { hostname }) : resolved;
   return { ...top, board, users, resolvedOverlays, userFiles: userFiles.files, file, dir };
 }
 
