@@ -2,19 +2,19 @@
  * From the `overlays:` sections (each already checked by its overlay's schema) to resolved
  * overlays: the board's architecture is one the overlay supports, and every file the config names
  * is read now, so a missing secret fails before anything is built. A file the overlay can make
- * (a key pair) that does not exist yet is left pending; `generatePendingFiles` makes it, and the
- * loader calls that only once every check of the whole config has passed, so that a config that
- * is refused leaves nothing behind (`plan` never calls it).
+ * (a key pair) that does not exist yet is left pending, and one found where an earlier version
+ * made it is read there; pending-files.ts makes or moves them, and the loader calls it only once
+ * every check of the whole config has passed, so that a config that is refused leaves nothing
+ * behind (`plan` never calls it).
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Board } from '../board/board.js';
-import type { FileReference, Overlay, OverlayField, ReadFile, ResolvedOverlay } from './overlay.js';
+import type { FileReference, FilesContext, Overlay, OverlayField, ReadFile, ResolvedOverlay } from './overlay.js';
 
-export interface ResolveOptions {
+export interface ResolveOptions extends FilesContext {
   /** Undefined when the board did not resolve: the checks that need it are left out (the board's error is reported). */
   board?: Board;
-  hostname: string;
   /** Directory the config's relative paths are relative to. */
   dir: string;
   /** Reports a problem at `overlays.<name>.<field>`. */
@@ -36,7 +36,7 @@ export async function resolveOverlays(sections: ReadonlyMap<string, unknown>, re
       continue;
     }
     const files: ReadFile[] = [];
-    for (const reference of overlay.files(config, { hostname: options.hostname })) {
+    for (const reference of overlay.files(config, { configName: options.configName, hostname: options.hostname })) {
       const file = await readReference(reference, options.dir, at);
       if (file) files.push(file);
     }
@@ -46,45 +46,30 @@ export async function resolveOverlays(sections: ReadonlyMap<string, unknown>, re
   return resolved;
 }
 
-/** The file a reference names, read; pending (no content) when the overlay makes it; undefined after reporting why not. */
+/**
+ * The file a reference names, read; else the first of its former paths that exists (build moves
+ * it); else pending (no content) when the overlay makes it; undefined after reporting why not.
+ */
 async function readReference(reference: FileReference, dir: string, at: Report): Promise<ReadFile | undefined> {
-  const { generate, ...rest } = reference;
+  const { generate, formerPaths = [], companions: _companions, ...rest } = reference;
   const file = resolve(dir, reference.path);
-  let content: string | undefined;
-  try {
-    content = await readText(file);
-  } catch (error) {
-    at(reference.field, `cannot read ${reference.path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); it must be a readable file`);
-    return undefined;
+  for (const candidate of [reference.path, ...formerPaths]) {
+    let content: string | undefined;
+    try {
+      content = await readText(resolve(dir, candidate));
+    } catch (error) {
+      at(reference.field, `cannot read ${candidate} (${(error as NodeJS.ErrnoException).code ?? String(error)}); it must be a readable file`);
+      return undefined;
+    }
+    if (content === undefined) continue;
+    return candidate === reference.path ? { ...rest, file, content, generated: false } : { ...rest, file, content, generated: false, formerFile: resolve(dir, candidate) };
   }
-  if (content === undefined && !generate) {
+  if (!generate) {
     at(reference.field, `${reference.secret ? 'secret ' : ''}file ${reference.path} not found (looked for ${file}); create it or fix the path`);
     return undefined;
   }
-  return { ...rest, file, content, generated: false };
+  return { ...rest, file, generated: false };
 }
-
-/** Makes the pending files (`build`, once every check has passed) and reads them in. */
-export async function generatePendingFiles(resolved: readonly ResolvedOverlay[], options: Pick<ResolveOptions, 'hostname'>): Promise<ResolvedOverlay[]> {
-  const result: ResolvedOverlay[] = [];
-  for (const entry of resolved) {
-    const references = entry.overlay.files(entry.config, { hostname: options.hostname });
-    const files: ReadFile[] = [];
-    for (const file of entry.files) {
-      const generate = file.content === undefined ? references.find((reference) => sameField(reference.field, file.field))?.generate : undefined;
-      if (generate === undefined) {
-        files.push(file);
-        continue;
-      }
-      await generate(file.file);
-      files.push({ ...file, content: await readFile(file.file, 'utf8'), generated: true });
-    }
-    result.push({ ...entry, files });
-  }
-  return result;
-}
-
-const sameField = (a: OverlayField, b: OverlayField) => a.join('\0') === b.join('\0');
 
 async function readText(file: string): Promise<string | undefined> {
   try {

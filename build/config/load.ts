@@ -4,7 +4,7 @@
  * collected and reported at once, each with file, line, field path and fix.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Board } from '../../board/board.js';
 import { boardIds, boards, getBoard } from '../../board/index.js';
@@ -13,7 +13,8 @@ import { didYouMean } from '../../overlays/runtime/suggest.js';
 import { ConfigError, describeIssue, formatPath, lineOf, type ConfigIssue, type FieldPath } from './issues.js';
 import type { Overlay, ResolvedOverlay } from '../../overlays/overlay.js';
 import { overlays as registry } from '../../overlays/index.js';
-import { generatePendingFiles, resolveOverlays } from '../../overlays/resolve.js';
+import { resolveOverlays } from '../../overlays/resolve.js';
+import { settlePendingFiles } from '../../overlays/pending-files.js';
 import type { ConfigFile } from './schema.js';
 import { checkOverlaySections, checkTopLevel, fieldOf, type SchemaReport } from './sections.js';
 import { readUserFiles } from './user-files.js';
@@ -89,12 +90,19 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const tree = fieldOf(raw, 'files');
   const userFiles = tree === undefined ? { files: [], issues: [] } : await readUserFiles(resolve(dir, tree));
   for (const issue of userFiles.issues) at(['files'], issue);
-  const hostname = fieldOf(raw, 'hostname') ?? 'mcdebian';
-  const resolved = await resolveOverlays(checkOverlaySections(raw, overlays, reportSchema), overlays, { board, hostname, dir, report: at });
+  const names = { configName: configNameOf(file), hostname: fieldOf(raw, 'hostname') ?? 'mcdebian' };
+  const resolved = await resolveOverlays(checkOverlaySections(raw, overlays, reportSchema), overlays, { ...names, board, dir, report: at });
   if (issues.length > 0 || top === undefined || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
   // only now, with every check passed: a refused config leaves nothing behind
-  const resolvedOverlays = options.generateSecrets === true ? await generatePendingFiles(resolved, { hostname }) : resolved;
+  const resolvedOverlays = options.generateSecrets !== true ? resolved : await settlePendingFiles(resolved, {
+    ...names, dir, previousOutputs: (overlay) => resolve(dir, top.output, board.id, overlay),
+  });
   return { ...top, board, users, resolvedOverlays, userFiles: userFiles.files, file, dir };
+}
+
+/** The config file's name without .yaml/.yml: what generated files are kept under (see FilesContext). */
+export function configNameOf(file: string | undefined): string {
+  return (file === undefined ? '' : basename(file).replace(/\.ya?ml$/i, '')) || 'mcdebian';
 }
 
 /** By line, and fields on one line (a flow mapping) by path: the order the file is read in. */

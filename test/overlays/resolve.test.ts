@@ -39,7 +39,7 @@ test('plan leaves a missing generated key pending; build makes it once and reuse
   await t.throwsAsync(stat(join(dir, 'secrets')), { code: 'ENOENT' });
   const built = await loadConfig({ file, generateSecrets: true });
   const key = built.resolvedOverlays[0]!.files.find((f) => f.field[0] === 'privateKey')!;
-  t.is(key.file, join(dir, 'secrets', 'gw1', 'callhome-tunnel-key'));
+  t.is(key.file, join(dir, 'secrets', 'mcdebian', 'callhome-tunnel-key'));
   t.true(key.generated);
   t.regex(key.content ?? '', /BEGIN OPENSSH PRIVATE KEY/);
   t.is((await stat(key.file)).mode & 0o777, 0o600);
