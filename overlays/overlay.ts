@@ -129,8 +129,56 @@ export interface Overlay<Config = unknown> {
    */
   validate?(config: Config, files: readonly ReadFile[], context: { board?: Board }): OverlayIssue[];
   render(config: Config, files: readonly ReadFile[], context: OverlayContext): OverlayRender;
-  /** Its commands on the workstation, `mcdebian <name> <subcommand> ...`, merged into the CLI's table. */
-  cli?: CommandGroup;
+  /**
+   * Its commands on the workstation, `mcdebian <name> <subcommand> ...`, merged into the CLI's
+   * table; a function of the CommandHost when they need the config or an SSH connection.
+   */
+  cli?: CommandGroup | ((host: CommandHost) => CommandGroup);
+}
+
+/** mcdebian.yaml as an overlay's commands see it: loaded and checked as `build` checks it, nothing generated. */
+export interface LoadedConfig {
+  /** Absolute path of the file. */
+  file?: string;
+  /** Its directory, which relative paths are relative to. */
+  dir: string;
+  hostname: string;
+  board: Board;
+  /** `output:` as written: build writes to <dir>/<output>/<board>/. */
+  output: string;
+  network: { lan: { address: string } };
+  resolvedOverlays: ResolvedOverlay[];
+}
+
+/** Where and as whom an overlay's command logs in over SSH. */
+export interface RemoteAddress {
+  host: string;
+  port: number;
+  user: string;
+  /** A private key file; else the ssh-agent or the user's own keys. */
+  identity?: string;
+  /** known_hosts to check the host key against (default ~/.ssh/known_hosts). */
+  knownHosts?: string;
+  /** Accept a host key known_hosts does not have. */
+  acceptNewHostKey?: boolean;
+}
+
+/** An SSH connection: commands with their exit codes. */
+export interface RemoteShell {
+  /** The key the host presented (OpenSSH's SHA256 fingerprint). */
+  readonly hostKey: { fingerprint: string };
+  /** Runs a shell command with `stdin`; never throws on a non-zero exit. */
+  exec(command: string, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  end(): Promise<void>;
+}
+
+/**
+ * What the CLI lends an overlay's commands: the parts of McDebian an overlay may not import
+ * (build/config reads the registry of overlays; flash/ owns the SSH connection code).
+ */
+export interface CommandHost {
+  loadConfig(options: { file: string; cwd: string }): Promise<LoadedConfig>;
+  connect(address: RemoteAddress): Promise<RemoteShell>;
 }
 
 /** An overlay with its config checked and its files read. */

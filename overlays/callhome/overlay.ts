@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { defineOverlay, type FileReference, type FilesContext, type OverlayIssue, type ReadFile } from '../overlay.js';
+import { callhomeCommands } from './cli.js';
 import { generateTunnelKey } from './generated-key.js';
 import { parseHostKeys, publicKeyOf } from './keys.js';
 import { renderCallhome } from './render.js';
@@ -59,4 +60,5 @@ export const callhome = defineOverlay<CallhomeConfig>({
   files,
   validate,
   render: renderCallhome,
+  cli: callhomeCommands,
 });
