@@ -60,8 +60,9 @@ function explainFailure(error: unknown, options: { host: string; login: string; 
     });
   }
   if (error instanceof UserError) return error;
-  return new UserError(`cannot log in to ${options.login}@${options.host}:${options.port}: ${message}`, {
-    hint: 'check --host, --user and --identity (or the ssh-agent); the port is overlays.callhome.port',
-    cause: error,
-  });
+  // the connection code opens an SFTP channel with the session (ssh2-sftp-client)
+  const hint = /subsystem/i.test(message)
+    ? 'the managed host\'s sshd must offer SFTP, as Debian\'s does (Subsystem sftp /usr/lib/openssh/sftp-server in sshd_config)'
+    : 'check --host, --user and --identity (or the ssh-agent); the port is overlays.callhome.port';
+  return new UserError(`cannot log in to ${options.login}@${options.host}:${options.port}: ${message}`, { hint, cause: error });
 }
