@@ -1,7 +1,9 @@
 /**
  * Loads mcdebian.yaml: YAML with source positions, the strict schema, then what the schema cannot
  * check (the board exists, overlays exist, key files exist and hold public keys). Every problem is
- * collected and reported at once, each with file, line, field path and fix.
+ * collected and reported at once, each with file, line, field path and fix: the parts are checked
+ * apart (sections.ts), so a typo in one does not hide the checks of another. Files an overlay
+ * generates are made only after every check has passed, so a refused config writes nothing.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
