@@ -87,11 +87,18 @@ async function planInstall(managed: ManagedHost, tunnel: Tunnel, wanted: FarSide
 function refuseConflicts(plan: InstallPlan, options: InstallHostOptions): void {
   if (options.force) return;
   const lines = plan.keys.conflicts.map((line) => `  ${plan.keysPath}: ${abbreviate(line)}`);
-  if (plan.snippet.conflict) lines.push(`  ${plan.snippetPath}: other lines than the build's (${options.dryRun ? 'see' : 'compare with'} out/<board>/callhome/sshd_config)`);
+  if (plan.snippet.conflict) lines.push(`  ${plan.snippetPath}: ${describeDifference(plan.snippet.current ?? '', plan.snippet.wanted)}`);
   if (lines.length === 0) return;
   throw new UserError(`${options.host} has callhome settings that differ from what the build wrote:\n${lines.join('\n')}`, {
     hint: '--force replaces them (a device still using them loses its tunnel until it runs an image with the new settings); --dry-run changes nothing',
   });
+}
+
+/** The lines one file has and the other lacks, for messages. */
+function describeDifference(host: string, build: string): string {
+  const lines = (text: string) => text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const only = (a: string, b: string) => lines(a).filter((line) => !lines(b).includes(line));
+  return `has ${JSON.stringify(only(host, build).join('; '))} where the build has ${JSON.stringify(only(build, host).join('; '))}`;
 }
 
 /** A key line with its base64 shortened, for messages. */

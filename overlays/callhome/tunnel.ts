@@ -11,6 +11,8 @@ import { renderCallhome } from './render.js';
 import type { CallhomeConfig } from './schema.js';
 
 export interface Tunnel {
+  /** -c FILE as the user gave it, for the commands a message suggests. */
+  given: string;
   loaded: LoadedConfig;
   config: CallhomeConfig;
   hostKey: ReadFile;
@@ -34,6 +36,7 @@ export async function loadTunnel(host: CommandHost, options: { file: string; cwd
   const entry = loaded.resolvedOverlays.find((resolved) => resolved.overlay.name === 'callhome');
   if (!entry) throw new UserError(`${options.file} has no overlays.callhome section`, { hint: 'callhome\'s commands work on a config that enables it' });
   return {
+    given: options.file,
     loaded,
     config: entry.config as CallhomeConfig,
     hostKey: fileFor(entry.files, 'hostKey'),
@@ -47,7 +50,7 @@ export async function loadTunnel(host: CommandHost, options: { file: string; cwd
 export function farSideFiles(tunnel: Tunnel, privateKey: ReadFile = tunnel.privateKey): FarSideFiles {
   if (privateKey.content === undefined) {
     throw new UserError(`the tunnel key ${tunnel.shown(privateKey.file)} does not exist yet`, {
-      hint: `mcdebian build -c ${tunnel.shown(tunnel.loaded.file ?? 'mcdebian.yaml')} generates it (or mcdebian callhome rotate-key)`,
+      hint: `mcdebian build -c ${tunnel.given} generates it (or mcdebian callhome rotate-key -c ${tunnel.given})`,
     });
   }
   const { loaded } = tunnel;
