@@ -13,6 +13,26 @@ import type { NodeService } from './bundle.js';
 /** A field path inside an overlay's config, e.g. `['hostKey']`. */
 export type OverlayField = readonly (string | number)[];
 
+/** What `files` sees besides the overlay's own config. */
+export interface FilesContext {
+  /**
+   * The config file's name without .yaml or .yml (`gw1` for gw1.yaml, `mcdebian` without a file):
+   * what generated files are kept under. No field of the file changes it, and two configs in one
+   * directory cannot share it, so a fleet with one file per device gets one key per device.
+   */
+  configName: string;
+  /** The config's hostname: where McDebian kept generated files before (secrets/<hostname>/). */
+  hostname: string;
+}
+
+/** What a generator is told: where the previous build left this overlay's far-side files. */
+export interface GenerateContext {
+  /** out/<board>/<overlay>/ of the previous build; it may not exist. */
+  previousOutputs: string;
+  /** The config's directory, which relative paths are relative to. */
+  dir: string;
+}
+
 /** A file the overlay's config names. The loader reads it, so that render stays pure. */
 export interface FileReference {
   field: OverlayField;
@@ -21,20 +41,31 @@ export interface FileReference {
   /** Keys, passwords: land with mode 0600; the manifest records where, never what. */
   secret: boolean;
   /**
-   * Makes the file when it does not exist yet (a key pair nobody supplied). `build` calls it
-   * before planning; `plan` shows the file as still to be made.
+   * Makes the file when it does not exist yet (a key pair nobody supplied). `build` calls it once
+   * every check of the config has passed; `plan` shows the file as still to be made. Returns what
+   * the user must be warned of (the far side trusts another key, say).
    */
-  generate?: (file: string) => Promise<void>;
+  generate?: (file: string, context: GenerateContext) => Promise<readonly string[]>;
+  /** Where earlier versions generated this file, relative to mcdebian.yaml: found there, it is used, and `build` moves it to `path`. */
+  formerPaths?: readonly string[];
+  /** Suffixes of files that belong to this one (`.pub` beside a private key): moved with it. */
+  companions?: readonly string[];
 }
 
 /** A referenced file, read. */
-export interface ReadFile extends Omit<FileReference, 'generate'> {
+export interface ReadFile extends Omit<FileReference, 'generate' | 'formerPaths' | 'companions'> {
   /** Absolute path on the build host. */
   file: string;
   /** The content; undefined while a generated file is still to be made (`plan` only). */
   content?: string;
   /** True when the build made this file. */
   generated: boolean;
+  /** Where the file was found instead of `file`: one of the reference's former paths, absolute. */
+  formerFile?: string;
+  /** True once the build moved it from `formerFile` to `file` (`plan` moves nothing). */
+  moved?: boolean;
+  /** What making the file found that the user must hear (see FileReference.generate). */
+  warnings?: readonly string[];
 }
 
 /** A problem with an overlay's config that the schema cannot see (a key file that is no key). */
@@ -90,12 +121,64 @@ export interface Overlay<Config = unknown> {
   /** Node services, each bundled into one file for Debian's nodejs (see bundle.ts). */
   nodeServices?: readonly NodeService[];
   /** The files the config names, relative to mcdebian.yaml. */
-  files(config: Config, context: Pick<OverlayContext, 'hostname'>): FileReference[];
-  /** Checks of the files' content and of what depends on the board; each issue names the field. */
-  validate?(config: Config, files: readonly ReadFile[], context: { board: Board }): OverlayIssue[];
+  files(config: Config, context: FilesContext): FileReference[];
+  /**
+   * Checks of the files' content and of what depends on the board; each issue names the field.
+   * `board` is undefined when it did not resolve (its error is reported): the checks that need it
+   * wait, the others still run, so that every error is reported at once.
+   */
+  validate?(config: Config, files: readonly ReadFile[], context: { board?: Board }): OverlayIssue[];
   render(config: Config, files: readonly ReadFile[], context: OverlayContext): OverlayRender;
-  /** Its commands on the workstation, `mcdebian <name> <subcommand> ...`, merged into the CLI's table. */
-  cli?: CommandGroup;
+  /**
+   * Its commands on the workstation, `mcdebian <name> <subcommand> ...`, merged into the CLI's
+   * table; a function of the CommandHost when they need the config or an SSH connection.
+   */
+  cli?: CommandGroup | ((host: CommandHost) => CommandGroup);
+}
+
+/** mcdebian.yaml as an overlay's commands see it: loaded and checked as `build` checks it, nothing generated. */
+export interface LoadedConfig {
+  /** Absolute path of the file. */
+  file?: string;
+  /** Its directory, which relative paths are relative to. */
+  dir: string;
+  hostname: string;
+  board: Board;
+  /** `output:` as written: build writes to <dir>/<output>/<board>/. */
+  output: string;
+  network: { lan: { address: string } };
+  resolvedOverlays: ResolvedOverlay[];
+}
+
+/** Where and as whom an overlay's command logs in over SSH. */
+export interface RemoteAddress {
+  host: string;
+  port: number;
+  user: string;
+  /** A private key file; else the ssh-agent or the user's own keys. */
+  identity?: string;
+  /** known_hosts to check the host key against (default ~/.ssh/known_hosts). */
+  knownHosts?: string;
+  /** Accept a host key known_hosts does not have. */
+  acceptNewHostKey?: boolean;
+}
+
+/** An SSH connection: commands with their exit codes. */
+export interface RemoteShell {
+  /** The key the host presented (OpenSSH's SHA256 fingerprint). */
+  readonly hostKey: { fingerprint: string };
+  /** Runs a shell command with `stdin`; never throws on a non-zero exit. */
+  exec(command: string, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  end(): Promise<void>;
+}
+
+/**
+ * What the CLI lends an overlay's commands: the parts of McDebian an overlay may not import
+ * (build/config reads the registry of overlays; flash/ owns the SSH connection code).
+ */
+export interface CommandHost {
+  loadConfig(options: { file: string; cwd: string }): Promise<LoadedConfig>;
+  connect(address: RemoteAddress): Promise<RemoteShell>;
 }
 
 /** An overlay with its config checked and its files read. */

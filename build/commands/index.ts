@@ -12,6 +12,7 @@ import { doctorCommand } from './doctor.js';
 import { flashSftpCommand } from './flash-sftp.js';
 import { flashTftpCommand } from './flash-tftp.js';
 import { flashUsbCommand } from './flash-usb.js';
+import { commandHost } from './overlay-command-host.js';
 import { overlaysCommand } from './overlays.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
@@ -23,7 +24,10 @@ const flashCommands: CommandGroup = {
   subcommands: { usb: flashUsbCommand, sftp: flashSftpCommand, tftp: flashTftpCommand },
 };
 
-const overlayCommands = Object.fromEntries(overlays.flatMap((overlay) => (overlay.cli ? [[overlay.name, overlay.cli] as const] : [])));
+const overlayCommands = Object.fromEntries(overlays.flatMap(({ name, cli }) => {
+  if (cli === undefined) return [];
+  return [[name, typeof cli === 'function' ? cli(commandHost) : cli] as const];
+}));
 
 export const commands: Record<string, CommandEntry> = {
   boards: boardsCommand,

@@ -4,6 +4,7 @@
  * writes nothing to disk. Exits 1 when the build could not succeed (blob larger than the slot).
  */
 import { loadConfig } from '../config/load.js';
+import { secretFileNotices } from '../config/secret-notices.js';
 import { cacheRoot } from '../core/paths.js';
 import { isStageCached } from '../core/stage-cache.js';
 import { readToolVersions } from '../core/tool-versions.js';
@@ -28,11 +29,7 @@ export interface PlanCommandOptions {
 /** Everything `plan`, `build` and `render` resolve before planning. */
 export async function resolvePlanInputs(context: CommandContext, options: Omit<PlanCommandOptions, 'json'> & { generateSecrets?: boolean }): Promise<PlanInputs> {
   const config = await loadConfig({ file: options.config, board: options.board, cwd: context.cwd, generateSecrets: options.generateSecrets });
-  for (const { overlay, files } of config.resolvedOverlays) {
-    for (const file of files.filter((entry) => entry.generated)) {
-      context.logger.info(`generated ${file.file} for overlays.${overlay.name}.${file.field.join('.')}: keep it, the far side trusts it`);
-    }
-  }
+  for (const notice of secretFileNotices(config.resolvedOverlays)) context.logger[notice.level](notice.message);
   const mirrors = await resolveMirrors(config, { aptRoot: context.env.MCDEBIAN_APT_ROOT });
   context.logger.debug(`mirror ${mirrors.mirror} from ${mirrors.source}`);
   const [toolVersions, kernel] = await Promise.all([

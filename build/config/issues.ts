@@ -13,19 +13,22 @@ export interface ConfigIssue {
   path: string;
   /** 1-based line in the file, when the field appears in it. */
   line?: number;
+  /** 1-based column, for YAML syntax errors. */
+  column?: number;
   message: string;
 }
+
+const FIELDS_HINT = 'fix the fields above; mcdebian.yaml keys are listed in the README, each overlay\'s by mcdebian overlays';
 
 /** A config that cannot be used; lists every issue found. */
 export class ConfigError extends UserError {
   readonly file: string;
   readonly issues: readonly ConfigIssue[];
 
-  constructor(file: string, issues: readonly ConfigIssue[]) {
-    const lines = issues.map((issue) => `  ${file}${issue.line ? `:${issue.line}` : ''}: ${issue.path || '(top level)'}: ${issue.message}`);
-    super(`${file} is not a valid McDebian config:\n${lines.join('\n')}`, {
-      hint: 'fix the fields above; mcdebian.yaml keys are listed in the README',
-    });
+  /** `hint` replaces the default one, which points at the fields' documentation. */
+  constructor(file: string, issues: readonly ConfigIssue[], hint = FIELDS_HINT) {
+    const lines = issues.map((issue) => `  ${file}${issue.line ? `:${issue.line}` : ''}${issue.column ? `:${issue.column}` : ''}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+    super(`${file} is not a valid McDebian config:\n${lines.join('\n')}`, { hint });
     this.name = 'ConfigError';
     this.file = file;
     this.issues = issues;
@@ -74,13 +77,13 @@ function defOf(schema: unknown): SchemaDef | undefined {
   return def;
 }
 
-/** A zod issue as the user should read it. */
-export function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType): Omit<ConfigIssue, 'line'>[] {
-  const path = formatPath(issue.path);
+/** A zod issue as the user should read it; `schema` is the one that reported it, mounted at `prefix`. */
+export function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, prefix: FieldPath = []): Omit<ConfigIssue, 'line'>[] {
+  const path = formatPath([...prefix, ...issue.path]);
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(schema, issue.path);
     return issue.keys.map((key) => ({
-      path: formatPath([...issue.path, key]),
+      path: formatPath([...prefix, ...issue.path, key]),
       message: `unknown key "${key}"${didYouMean(key, known)}; allowed here: ${known.join(', ')}`,
     }));
   }

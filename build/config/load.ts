@@ -1,10 +1,12 @@
 /**
  * Loads mcdebian.yaml: YAML with source positions, the strict schema, then what the schema cannot
  * check (the board exists, overlays exist, key files exist and hold public keys). Every problem is
- * collected and reported at once, each with file, line, field path and fix.
+ * collected and reported at once, each with file, line, field path and fix: the parts are checked
+ * apart (sections.ts), so a typo in one does not hide the checks of another. Files an overlay
+ * generates are made only after every check has passed, so a refused config writes nothing.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Board } from '../../board/board.js';
 import { boardIds, boards, getBoard } from '../../board/index.js';
@@ -14,8 +16,11 @@ import { ConfigError, describeIssue, formatPath, lineOf, type ConfigIssue, type 
 import type { Overlay, ResolvedOverlay } from '../../overlays/overlay.js';
 import { overlays as registry } from '../../overlays/index.js';
 import { resolveOverlays } from '../../overlays/resolve.js';
-import { configSchemaFor, type ConfigFile } from './schema.js';
+import { settlePendingFiles } from '../../overlays/pending-files.js';
+import type { ConfigFile } from './schema.js';
+import { checkOverlaySections, checkTopLevel, fieldOf, type SchemaReport } from './sections.js';
 import { readUserFiles } from './user-files.js';
+import { describeYamlErrors } from './yaml-syntax.js';
 import type { LayerFile } from '../../rootfs/configure.js';
 
 /** One public key from a file the config names. */
@@ -55,7 +60,7 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** The overlays `overlays:` accepts; McDebian's registry by default. */
   overlays?: readonly Overlay[];
-  /** Make the files overlays generate when missing (a tunnel key pair): `build` does, `plan` does not. */
+  /** Make the files overlays generate when missing (a tunnel key pair), once every check has passed: `build` does, `plan` does not. */
   generateSecrets?: boolean;
 }
 
@@ -72,32 +77,42 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const raw = file === undefined ? {} : await parseYaml(file, source);
   const issues: ConfigIssue[] = [];
   const at = (path: FieldPath, message: string) => issues.push({ path: formatPath(path), line: lineFor(source, path), message });
-  const rawBoard = (raw as { board?: unknown }).board;
-  const board = resolveBoard(typeof rawBoard === 'string' ? rawBoard : undefined, options.board, at);
-  const schema = configSchemaFor(options.overlays ?? registry);
-  const parsed = schema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      issues.push(...describeIssue(issue, schema).map((described) => ({ ...described, line: lineFor(source, issue.path, issue) })));
+  const reportSchema: SchemaReport = (found, schema, prefix) => {
+    for (const issue of found) {
+      const path = [...prefix, ...issue.path];
+      issues.push(...describeIssue(issue, schema, prefix).map((described) => ({ ...described, line: lineFor(source, path, issue) })));
     }
-    throw new ConfigError(source.name, sortByLine(issues));
-  }
+  };
+  const overlays = options.overlays ?? registry;
+  const board = resolveBoard(typeof raw.board === 'string' ? raw.board : undefined, options.board, at);
+  const top = checkTopLevel(raw, overlays, reportSchema);
+  // the checks below run on the parts that parse, whatever else failed: every error at once
   const dir = file === undefined ? resolve(options.cwd ?? process.cwd()) : dirname(file);
-  const users = await Promise.all(parsed.data.users.map((user, index) => readUserKeys(user, index, dir, at)));
-  const resolvedOverlays = board === undefined ? [] : await resolveOverlays(parsed.data.overlays, options.overlays ?? registry, {
-    board, hostname: parsed.data.hostname, dir, generate: options.generateSecrets === true, report: at,
-  });
-  const userFiles = parsed.data.files === undefined ? { files: [], issues: [] } : await readUserFiles(resolve(dir, parsed.data.files));
+  const users = await Promise.all((fieldOf(raw, 'users') ?? []).map((user, index) => readUserKeys(user, index, dir, at)));
+  const tree = fieldOf(raw, 'files');
+  const userFiles = tree === undefined ? { files: [], issues: [] } : await readUserFiles(resolve(dir, tree));
   for (const issue of userFiles.issues) at(['files'], issue);
-  if (issues.length > 0 || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
-  return { ...parsed.data, board, users, resolvedOverlays, userFiles: userFiles.files, file, dir };
+  const names = { configName: configNameOf(file), hostname: fieldOf(raw, 'hostname') ?? 'mcdebian' };
+  const resolved = await resolveOverlays(checkOverlaySections(raw, overlays, reportSchema), overlays, { ...names, board, dir, report: at });
+  if (issues.length > 0 || top === undefined || board === undefined) throw new ConfigError(source.name, sortByLine(issues));
+  // only now, with every check passed: a refused config leaves nothing behind
+  const resolvedOverlays = options.generateSecrets !== true ? resolved : await settlePendingFiles(resolved, {
+    ...names, dir, previousOutputs: (overlay) => resolve(dir, top.output, board.id, overlay),
+  });
+  return { ...top, board, users, resolvedOverlays, userFiles: userFiles.files, file, dir };
 }
 
+/** The config file's name without .yaml/.yml: what generated files are kept under (see FilesContext). */
+export function configNameOf(file: string | undefined): string {
+  return (file === undefined ? '' : basename(file).replace(/\.ya?ml$/i, '')) || 'mcdebian';
+}
+
+/** By line, and fields on one line (a flow mapping) by path: the order the file is read in. */
 function sortByLine(issues: ConfigIssue[]): ConfigIssue[] {
-  return issues.toSorted((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  return issues.toSorted((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || a.path.localeCompare(b.path));
 }
 
-async function parseYaml(file: string, source: Source): Promise<unknown> {
+async function parseYaml(file: string, source: Source): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -107,19 +122,16 @@ async function parseYaml(file: string, source: Source): Promise<unknown> {
       hint: 'check the path given with -c/--config',
     });
   }
-  source.doc = parseDocument(text, { lineCounter: source.counter, prettyErrors: true, uniqueKeys: true });
+  source.doc = parseDocument(text, { lineCounter: source.counter, prettyErrors: false, uniqueKeys: true });
   if (source.doc.errors.length > 0) {
-    throw new ConfigError(source.name, source.doc.errors.map((error) => ({
-      path: '',
-      line: error.linePos?.[0].line,
-      message: `YAML syntax: ${error.message.split('\n')[0]}`,
-    })));
+    throw new ConfigError(source.name, describeYamlErrors(text, source.doc.errors, source.counter),
+      'fix the YAML syntax at the line and column shown; the fields are checked once the file parses');
   }
   const value: unknown = source.doc.toJS() ?? {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(source.name, [{ path: '', line: 1, message: 'the file must be a YAML mapping of keys such as board:, hostname:' }]);
   }
-  return value;
+  return value as Record<string, unknown>;
 }
 
 function lineFor(source: Source, path: FieldPath, issue?: { code: string; keys?: string[] }): number | undefined {

@@ -62,7 +62,7 @@ export const configSchema = z.strictObject({
   hostname: hostname.default('mcdebian'),
   users: z.array(user).default([]),
   network: network.default({ lan: { address: '192.168.1.1/24' }, wan: { mode: 'dhcp' }, dns: [] }),
-  /** Replaced by configSchemaFor with one field per overlay, each with its own schema. */
+  /** Replaced by configSchemaFor with one field per overlay; each overlay's schema checks its own. */
   overlays: z.record(z.string(), z.unknown()).default({}),
   /** Size of usb.img (armhf boards) or disk.img (x86-64). */
   image: z.strictObject({ size: size.default(2 * 1024 ** 3) }).default({ size: 2 * 1024 ** 3 }),
@@ -76,9 +76,13 @@ export const configSchema = z.strictObject({
   }).default({ keep: [] }),
 });
 
-/** The schema with `overlays:` holding exactly the given overlays, each checked by its own schema. */
-export function configSchemaFor(overlays: readonly { name: string; schema: z.ZodType }[]) {
-  const fields = Object.fromEntries(overlays.map((overlay) => [overlay.name, overlay.schema.optional()]));
+/**
+ * The top level with `overlays:` holding exactly the given overlays' names. Each section is left to
+ * its overlay's own schema, checked apart (build/config/sections.ts), so that an error in one part
+ * of the file does not hide the checks of another.
+ */
+export function configSchemaFor(overlays: readonly { name: string }[]) {
+  const fields = Object.fromEntries(overlays.map((overlay) => [overlay.name, z.unknown().optional()]));
   return configSchema.extend({ overlays: z.strictObject(fields).default({}) as unknown as typeof configSchema.shape.overlays });
 }
 

@@ -4,6 +4,7 @@
  * from ssh-keygen when none is supplied. (ssh2's own key generator drops a leading zero byte of
  * about one ed25519 public key in 256, and sshd refuses such a key: ssh-keygen makes them.)
  */
+import { createHash } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
@@ -13,6 +14,11 @@ import { runCommand } from '../../build/core/exec.js';
 export interface PublicKey {
   type: string;
   base64: string;
+}
+
+/** OpenSSH's fingerprint of a public key, as ssh-keygen -l shows it. */
+export function fingerprintOf(key: PublicKey): string {
+  return `SHA256:${createHash('sha256').update(Buffer.from(key.base64, 'base64')).digest('base64').replace(/=+$/, '')}`;
 }
 
 const KEY_TYPE = /^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521))$/;

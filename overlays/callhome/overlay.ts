@@ -5,21 +5,33 @@
  * restarts the tunnel forever. Facts: overlays/callhome/README.md, "Facts this overlay relies on".
  */
 import { join } from 'node:path';
-import { defineOverlay, type FileReference, type OverlayIssue, type ReadFile } from '../overlay.js';
-import { generateKeyPair, parseHostKeys, publicKeyOf } from './keys.js';
+import { defineOverlay, type FileReference, type FilesContext, type OverlayIssue, type ReadFile } from '../overlay.js';
+import { callhomeCommands } from './cli.js';
+import { generateTunnelKey } from './generated-key.js';
+import { parseHostKeys, publicKeyOf } from './keys.js';
 import { renderCallhome } from './render.js';
 import { callhomeSchema, type CallhomeConfig } from './schema.js';
 
-/** Where a generated tunnel key lives, beside mcdebian.yaml: it must outlive the cache. */
-export const generatedKeyPath = (hostname: string) => join('secrets', hostname, 'callhome-tunnel-key');
+/**
+ * Where a generated tunnel key lives: beside mcdebian.yaml, so that it outlives the cache, under
+ * the config file's own name, so that no field of the config moves it (under the hostname, a
+ * hostname change made a new key the managed host did not trust) and each config of a fleet in
+ * one directory has its own.
+ */
+export const generatedKeyPath = (configName: string) => join('secrets', configName, 'callhome-tunnel-key');
 
-function files(config: CallhomeConfig, context: { hostname: string }): FileReference[] {
+/** Where McDebian generated it before: found there, it is moved, not replaced. */
+export const formerKeyPath = (hostname: string) => join('secrets', hostname, 'callhome-tunnel-key');
+
+function files(config: CallhomeConfig, context: FilesContext): FileReference[] {
   const privateKey: FileReference = config.privateKey === undefined
     ? {
       field: ['privateKey'],
-      path: generatedKeyPath(context.hostname),
+      path: generatedKeyPath(context.configName),
       secret: true,
-      generate: (file) => generateKeyPair(file, `mcdebian-callhome@${context.hostname}`),
+      formerPaths: [formerKeyPath(context.hostname)],
+      companions: ['.pub'],
+      generate: (file, generation) => generateTunnelKey(file, { ...generation, comment: `mcdebian-callhome@${context.hostname}` }),
     }
     : { field: ['privateKey'], path: config.privateKey, secret: true };
   return [{ field: ['hostKey'], path: config.hostKey, secret: false }, privateKey];
@@ -48,4 +60,5 @@ export const callhome = defineOverlay<CallhomeConfig>({
   files,
   validate,
   render: renderCallhome,
+  cli: callhomeCommands,
 });

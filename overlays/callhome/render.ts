@@ -7,6 +7,7 @@ import type { LayerFile } from '../../rootfs/configure.js';
 import { fileFor, secretFile, type OverlayContext, type OverlayRender, type ReadFile } from '../overlay.js';
 import type { CallhomeConfig } from './schema.js';
 import { KEY, KNOWN_HOSTS, PUBLIC_KEY, remoteForward, renderUnit, SSH_CONFIG, SYSUSERS, TUNNEL_USER, UNIT } from './units.js';
+import { sshdSnippetPath } from './far-side.js';
 import { parseHostKeys, publicKeyOf } from './keys.js';
 
 /** The name the pinned key is filed under, whatever address or port the host has. */
@@ -70,9 +71,11 @@ Match User ${config.user}
 function readme(config: CallhomeConfig, hostname: string): string {
   return `McDebian callhome: the managed host's side of ${hostname}'s tunnel
 
+mcdebian callhome install-host --host ${config.host} -c <this config> does 1 and 2 over SSH.
+
 1. A user ${config.user} on ${config.host}, whose ~/.ssh/authorized_keys holds the line in
    authorized_keys here (it allows only a listener on localhost:${config.remotePort}).
-2. sshd_config here copied to /etc/ssh/sshd_config.d/callhome.conf (it reaps a dead tunnel
+2. sshd_config here copied to ${sshdSnippetPath(config.user)} (it reaps a dead tunnel
    within ${config.clientAliveInterval * config.clientAliveCountMax} s so that its port comes free), then: sshd -t && systemctl reload ssh
 3. Reach ${hostname} from ${config.host}: ssh -p ${config.remotePort} root@localhost
 `;

@@ -14,7 +14,7 @@ export const callhomeSchema = z.strictObject({
   remotePort: z.int().min(1024, { message: 'must be 1024 or more: only root may listen below 1024 on the managed host' }).max(65535)
     .describe('port on the managed host\'s loopback that leads back to the device\'s SSH server'),
   localPort: port('the device\'s SSH port the tunnel leads to').default(22),
-  privateKey: fileReference('secret file with the tunnel\'s private key; generated at build (secrets/<hostname>/callhome-tunnel-key) when absent').optional(),
+  privateKey: fileReference('secret file with the tunnel\'s private key; generated at build when absent, as secrets/<config file name>/callhome-tunnel-key (secrets/mcdebian/ for mcdebian.yaml)').optional(),
   serverAliveInterval: seconds(1, 300, 'seconds between ssh keepalives through the tunnel').default(3),
   serverAliveCountMax: seconds(1, 10, 'unanswered keepalives before ssh gives the tunnel up').default(2),
   connectTimeout: seconds(1, 120, 'seconds to wait for the TCP connection and SSH handshake').default(10),

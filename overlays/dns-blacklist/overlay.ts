@@ -28,7 +28,7 @@ function files(config: DnsBlacklistConfig): FileReference[] {
   return references;
 }
 
-function validate(config: DnsBlacklistConfig, read: readonly ReadFile[], context: { board: Board }): OverlayIssue[] {
+function validate(config: DnsBlacklistConfig, read: readonly ReadFile[], context: { board?: Board }): OverlayIssue[] {
   const issues: OverlayIssue[] = [];
   for (const [index, entry] of config.seed.entries()) {
     const check = checkDomain(entry, POLICY_ZONE);
@@ -46,7 +46,7 @@ function validate(config: DnsBlacklistConfig, read: readonly ReadFile[], context
   if (hash?.content !== undefined && !/^scrypt\$/.test(hash.content.trim())) {
     issues.push({ field: ['api', 'passwordHash'], message: `${hash.path} does not hold a password hash; make one with: mcdebian dns-blacklist hash-password > ${hash.path}` });
   }
-  if (config.sink === 'lan' && context.board.network.kind !== 'router') {
+  if (config.sink === 'lan' && context.board !== undefined && context.board.network.kind !== 'router') {
     issues.push({ field: ['sink'], message: 'is "lan", but this board has no LAN bridge: give the address blocked names should answer, or nxdomain' });
   }
   return issues;

@@ -9,7 +9,7 @@ import { fileFor, secretFile, type OverlayContext, type OverlayRender, type Read
 import { checkDomain } from './app/domain.js';
 import { parseHostsFile } from './app/hosts.js';
 import { checkPolicyZoneArgv, DEBIAN_PATHS, POLICY_ZONE, renderNamedLocal, renderNamedOptions, renderPolicyZone, type BlockAction, type NamedSettings } from './named.js';
-import type { DnsBlacklistConfig } from './schema.js';
+import { defaultSink, type DnsBlacklistConfig } from './schema.js';
 import { adminServiceUnit, APP_PATH, bindKeysUnit, UNITS } from './units.js';
 
 const SEED_ZONE = `/usr/share/mcdebian/dns-blacklist/${POLICY_ZONE}.db`;
@@ -32,8 +32,9 @@ export function networkOf(cidr: string): string {
 }
 
 export function blockAction(config: DnsBlacklistConfig, context: OverlayContext): BlockAction {
-  if (config.sink === 'nxdomain') return { kind: 'nxdomain' };
-  return { kind: 'sink', address: config.sink === 'lan' ? addressOf(context.lanAddress) : config.sink };
+  const sink = config.sink ?? defaultSink(context.board.network.kind);
+  if (sink === 'nxdomain') return { kind: 'nxdomain' };
+  return { kind: 'sink', address: sink === 'lan' ? addressOf(context.lanAddress) : sink };
 }
 
 export function namedSettings(config: DnsBlacklistConfig, context: OverlayContext): NamedSettings {

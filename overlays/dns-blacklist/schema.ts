@@ -16,8 +16,10 @@ const forwarder = z.string().refine((text) => {
 const port = (what: string, fallback: number) => z.int().min(1).max(65535).default(fallback).describe(what);
 
 export const dnsBlacklistSchema = z.strictObject({
-  sink: z.union([z.enum(['lan', 'nxdomain']), ipv4]).default('lan')
-    .describe('what a blocked name answers: lan (the router\'s LAN address, where the blocked page is), an IPv4 address, or nxdomain'),
+  // no fixed default: the blocked page needs an address known when building, which a board without a
+  // LAN bridge does not have (its one interface takes DHCP or QEMU's user network); see defaultSink
+  sink: z.union([z.enum(['lan', 'nxdomain']), ipv4]).optional()
+    .describe('what a blocked name answers: lan (the router\'s LAN address, where the blocked page is), an IPv4 address, or nxdomain; default: lan on routers, nxdomain elsewhere'),
   allow: z.array(ipv4Cidr).optional()
     .describe('networks that may query and recurse (localhost always may); default: the LAN on routers, the attached networks elsewhere'),
   listenOn: z.array(ipv4).optional().describe('addresses named listens on; default: the LAN address and 127.0.0.1 on routers, all elsewhere'),
@@ -48,3 +50,8 @@ export const dnsBlacklistSchema = z.strictObject({
 });
 
 export type DnsBlacklistConfig = z.output<typeof dnsBlacklistSchema>;
+
+/** What a blocked name answers when `sink` is not given: the LAN address where there is one, else NXDOMAIN. */
+export function defaultSink(networkKind: 'router' | 'single'): 'lan' | 'nxdomain' {
+  return networkKind === 'router' ? 'lan' : 'nxdomain';
+}

@@ -15,8 +15,12 @@ export interface ManagedHostOptions {
   hostKey: string;
   /** The authorized_keys content for the login user. */
   authorizedKeys: string;
-  /** An sshd_config snippet to include last (its Match block must come after the globals). */
+  /** An sshd_config snippet to include last (its Match block must come after the globals); a glob is fine. */
   include: string;
+  /** Also each user's ~/.ssh/authorized_keys, where install-host puts the tunnel's line. */
+  homeKeys?: boolean;
+  /** argv that runs sshd's argv after it: a mount namespace of the test's own (managed-host-root.ts). */
+  launcher?: readonly string[];
 }
 
 export interface ManagedHost {
@@ -47,17 +51,19 @@ export async function startManagedHost(options: ManagedHostOptions): Promise<Man
       'ListenAddress 127.0.0.1',
       `HostKey ${hostKey}`,
       'PidFile none',
-      `AuthorizedKeysFile ${keysFile}`,
+      `AuthorizedKeysFile ${options.homeKeys ? '.ssh/authorized_keys ' : ''}${keysFile}`,
       'StrictModes no', // the test directory lives under /tmp
       'PermitRootLogin prohibit-password',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'UsePAM no',
       'LogLevel VERBOSE',
+      'Subsystem sftp internal-sftp', // as Debian's sshd_config offers it; flash's SSH connection opens it
       `Include ${options.include}`,
       '',
     ].join('\n'));
-    child = execa(SSHD, ['-D', '-e', '-f', config], { reject: false, buffer: false, stdin: 'ignore', all: true });
+    const [command = SSHD, ...args] = [...options.launcher ?? [], SSHD, '-D', '-e', '-f', config];
+    child = execa(command, args, { reject: false, buffer: false, stdin: 'ignore', all: true });
     child.all?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     await waitForBanner(options.port);
   };

@@ -8,6 +8,7 @@ import { ConfigError } from '../../build/config/issues.js';
 import { loadConfig } from '../../build/config/load.js';
 import { overlays } from '../../overlays/index.js';
 import { defineOverlay } from '../../overlays/overlay.js';
+import { runCli } from '../helpers/cli.js';
 import { makeTempDir, writeFiles } from '../helpers/temp-dir.js';
 
 const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIApGJq8wwHKZ+S4uLnoQgK2/hEQEf8zw6YlHPlAg+DmF root@hq\n';
@@ -38,7 +39,7 @@ test('plan leaves a missing generated key pending; build makes it once and reuse
   await t.throwsAsync(stat(join(dir, 'secrets')), { code: 'ENOENT' });
   const built = await loadConfig({ file, generateSecrets: true });
   const key = built.resolvedOverlays[0]!.files.find((f) => f.field[0] === 'privateKey')!;
-  t.is(key.file, join(dir, 'secrets', 'gw1', 'callhome-tunnel-key'));
+  t.is(key.file, join(dir, 'secrets', 'mcdebian', 'callhome-tunnel-key'));
   t.true(key.generated);
   t.regex(key.content ?? '', /BEGIN OPENSSH PRIVATE KEY/);
   t.is((await stat(key.file)).mode & 0o777, 0o600);
@@ -84,4 +85,36 @@ test('an overlay on a board whose architecture it does not support is refused', 
   await t.throwsAsync(loadConfig({ file: join(dir, 'mcdebian.yaml'), overlays: [...overlays, x86Only] }), {
     message: /:3: overlays\.vote-test: runs on amd64, not on wrt1200ac \(armhf\); remove it for this board/,
   });
+});
+
+const HASH = 'scrypt$32768$8$1$ADTSPetrTNydE7VQAIa/6Q==$YoICnOJE8CVY2/22AHgwD2xizc+oE8t6nWGKV85EbWc=\n';
+
+/** A callhome whose key is still to be generated, beside another overlay's section. */
+async function withOtherOverlay(t: Parameters<typeof makeTempDir>[0], board: string, other: string[]) {
+  const dir = await makeTempDir(t);
+  const yaml = [`board: ${board}`, 'hostname: gw1', 'overlays:', `  callhome: { ${MINIMAL.join(', ')} }`, ...other.map((line) => `  ${line}`), ''].join('\n');
+  await writeFiles(dir, { 'mcdebian.yaml': yaml, 'hq.pub': HOST_KEY, 'keys/hash': HASH });
+  return { dir, file: join(dir, 'mcdebian.yaml') };
+}
+
+const writesNothing = test.macro({
+  async exec(t, board: string, other: string[], expected: RegExp) {
+    const { dir, file } = await withOtherOverlay(t, board, other);
+    const error = await t.throwsAsync(loadConfig({ file, generateSecrets: true }), { instanceOf: ConfigError });
+    t.regex(error?.message ?? '', expected);
+    await t.throwsAsync(stat(join(dir, 'secrets')), { code: 'ENOENT' }, 'no key was generated');
+  },
+  title: (given) => `a config with callhome and ${given} is refused without generating the tunnel key`,
+});
+
+test('a kannelConf that does not exist', writesNothing, 'wrt1200ac', ['smpp-relay: { kannelConf: missing.conf }'], /overlays\.smpp-relay\.kannelConf: secret file missing\.conf not found/);
+test('a sink the board cannot have', writesNothing, 'qemu-armhf', ['dns-blacklist: { sink: lan, api: { passwordHash: keys/hash } }'], /overlays\.dns-blacklist\.sink: is "lan", but this board has no LAN bridge/);
+test('a misspelt dns-blacklist key', writesNothing, 'wrt1200ac', ['dns-blacklist: { sinc: lan, api: { passwordHash: keys/hash } }'], /overlays\.dns-blacklist\.sinc: unknown key/);
+
+test('mcdebian build refuses a config with an smpp-relay error and leaves no secrets/ behind', async (t) => {
+  const { dir } = await withOtherOverlay(t, 'wrt1200ac', ['smpp-relay: { kannelConf: missing.conf }']);
+  const result = await runCli(['build', '-c', 'mcdebian.yaml', '--offline'], { cwd: dir, env: { XDG_CACHE_HOME: join(dir, 'cache') } });
+  t.is(result.exitCode, 1, result.stderr);
+  t.regex(result.stderr, /overlays\.smpp-relay\.kannelConf: secret file missing\.conf not found/);
+  await t.throwsAsync(stat(join(dir, 'secrets')), { code: 'ENOENT' });
 });

@@ -100,14 +100,14 @@ serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host 
   ]);
   const result = await runCliIn(workspace, ['build', '-c', config]);
   t.is(result.exitCode, 0, result.stderr.slice(-3000));
-  t.regex(result.stderr, /generated .*secrets\/branch7\/callhome-tunnel-key for overlays\.callhome\.privateKey/);
-  const tunnelPub = await readFile(join(workspace.dir, 'secrets', 'branch7', 'callhome-tunnel-key.pub'), 'utf8');
+  t.regex(result.stderr, /generated .*secrets\/router\/callhome-tunnel-key for overlays\.callhome\.privateKey/);
+  const tunnelPub = await readFile(join(workspace.dir, 'secrets', 'router', 'callhome-tunnel-key.pub'), 'utf8');
   const [type, blob] = tunnelPub.split(' ');
   t.is(await readFile(out(t, 'callhome', 'authorized_keys'), 'utf8'),
     `restrict,port-forwarding,permitlisten="localhost:${remotePort}",command="/bin/false" ${type} ${blob} mcdebian-callhome@branch7\n`);
   const manifest = JSON.parse(await readFile(out(t, 'manifest.json'), 'utf8')) as Manifest;
   t.deepEqual(manifest.secrets, [
-    { overlay: 'callhome', field: 'privateKey', source: join(workspace.dir, 'secrets', 'branch7', 'callhome-tunnel-key'), path: '/etc/mcdebian/secrets/callhome/tunnel-key', mode: '0600' },
+    { overlay: 'callhome', field: 'privateKey', source: join(workspace.dir, 'secrets', 'router', 'callhome-tunnel-key'), path: '/etc/mcdebian/secrets/callhome/tunnel-key', mode: '0600' },
     { overlay: 'dns-blacklist', field: 'api.passwordHash', source: join(workspace.dir, 'keys', 'api-password-hash'), path: '/etc/mcdebian/secrets/dns-blacklist/password-hash', mode: '0600' },
     {
       overlay: 'smpp-relay', field: 'smsc.0.passwordFile, users.0.passwordFile',
@@ -167,7 +167,7 @@ serial(`the booted image calls home, and the tunnel comes back after every cut; 
   t.regex(status.stdout, /^600$/m);
 
   // the tunnel key may open nothing but its one listener on the managed host
-  const tunnelKey = await readFile(join(workspace.dir, 'secrets', 'branch7', 'callhome-tunnel-key'), 'utf8');
+  const tunnelKey = await readFile(join(workspace.dir, 'secrets', 'router', 'callhome-tunnel-key'), 'utf8');
   const shell = await sshExec(sshdPort, tunnelKey, 'id');
   t.not(shell.code, 0);
   t.notRegex(shell.stdout, /uid=/);

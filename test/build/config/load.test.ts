@@ -54,8 +54,23 @@ const rejects = test.macro({
   title: (given) => `a config with ${given} is rejected, naming file, line, field and fix`,
 });
 
-test('broken YAML', rejects, 'board: wrt1200ac\nhostname: [unclosed\n', /mcdebian\.yaml:\d+: \(top level\): YAML syntax/);
-test('a duplicate key', rejects, 'board: wrt1200ac\nboard: wrt3200acm\n', /mcdebian\.yaml:2: .*YAML syntax: Map keys must be unique/);
+const syntaxError = test.macro({
+  async exec(t, yaml: string, expected: RegExp) {
+    const file = await configIn(t, yaml);
+    const error = await t.throwsAsync(loadConfig({ file }), { instanceOf: ConfigError });
+    t.regex(error.message, expected);
+    t.false(error.message.split('\n').slice(1).some((line) => line.endsWith(':')), 'no issue ends on a bare colon');
+    t.notRegex(`${error.message} ${error.hint}`, /README/, 'a syntax error is fixed in the file, not looked up elsewhere');
+    t.regex(error.hint ?? '', /YAML syntax at the line and column shown/);
+  },
+  title: (given) => `YAML with ${given} is rejected naming what is wrong, its line and column, and the text there`,
+});
+
+test('a flow sequence left open', syntaxError, 'board: wrt1200ac\nhostname: [unclosed\n',
+  /mcdebian\.yaml:3:1: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a \] after "hostname: \[unclosed"/);
+test('a duplicate key', syntaxError, 'board: wrt1200ac\nboard: wrt3200acm\n', /mcdebian\.yaml:2:1: YAML syntax: Map keys must be unique at "board: wrt3200acm"/);
+test('a mapping nested on one line', syntaxError, 'board: wrt1200ac\nhostname: gw1: x\n', /mcdebian\.yaml:2:11: YAML syntax: Nested mappings are not allowed in compact mappings at "gw1: x"/);
+test('a tab as indentation', syntaxError, 'board: wrt1200ac\npackages:\n\t- htop\n', /mcdebian\.yaml:3:1: YAML syntax: Tabs are not allowed as indentation at "\\t- htop"/);
 test('an unknown key', rejects, 'board: wrt1200ac\nhostnme: gw1\n',
   /mcdebian\.yaml:2: hostnme: unknown key "hostnme" \(did you mean "hostname"\?\); allowed here: board, suite/);
 test('an unknown nested key', rejects, 'board: wrt1200ac\nnetwork:\n  lan:\n    adress: 10.0.0.1/24\n',
@@ -84,3 +99,67 @@ test('a config file that does not exist is a UserError naming it', async (t) => 
   const error = await t.throwsAsync(loadConfig({ file: '/nonexistent/mcdebian.yaml' }), { instanceOf: UserError });
   t.regex(error.message, /cannot read config file \/nonexistent\/mcdebian\.yaml: no such file/);
 });
+
+const HASH = 'scrypt$32768$8$1$ADTSPetrTNydE7VQAIa/6Q==$YoICnOJE8CVY2/22AHgwD2xizc+oE8t6nWGKV85EbWc=\n';
+
+/** Every line of a ConfigError, without the file's directory. */
+async function issueLines(t: Parameters<typeof makeTempDir>[0], yaml: string[]): Promise<string[]> {
+  const file = await configIn(t, yaml.join('\n'), { 'keys/hash': HASH, 'keys/empty.pub': '\n' });
+  const error = await t.throwsAsync(loadConfig({ file }), { instanceOf: ConfigError });
+  return (error?.message ?? '').split('\n').slice(1).map((line) => line.trim().replace(/^.*mcdebian\.yaml:/, ''));
+}
+
+test('a key typo does not hide the overlays\' checks of their files or the checks that depend on the board', async (t) => {
+  const lines = await issueLines(t, [
+    'board: qemu-armhf',
+    'hostnme: gw1',
+    'overlays:',
+    '  dns-blacklist:',
+    '    sink: lan',
+    '    api: { passwordHash: keys/hash }',
+    '  callhome: { host: hq.example, hostKey: keys/empty.pub, remotePort: 5000 }',
+  ]);
+  t.is(lines.length, 3, lines.join('\n'));
+  t.regex(lines[0]!, /^2: hostnme: unknown key "hostnme" \(did you mean "hostname"\?\)/);
+  t.regex(lines[1]!, /^5: overlays\.dns-blacklist\.sink: is "lan", but this board has no LAN bridge/);
+  t.regex(lines[2]!, /^7: overlays\.callhome\.hostKey: keys\/empty\.pub holds no public key/);
+});
+
+test('one overlay\'s schema error does not hide another overlay\'s, the users\' key files or the user files tree', async (t) => {
+  const lines = await issueLines(t, [
+    'board: wrt1200ac',
+    'users: [{ name: root, authorizedKeys: [keys/missing.pub] }]',
+    'files: no-such-tree',
+    'overlays:',
+    '  dns-blacklist: { sinkk: lan, api: { passwordHash: keys/hash } }',
+    '  callhome: { host: hq.example, hostKey: keys/empty.pub, remotePort: 5000, privateKey: keys/absent }',
+  ]);
+  t.is(lines.length, 5, lines.join('\n'));
+  t.regex(lines[0]!, /^2: users\[0\]\.authorizedKeys\[0\]: key file keys\/missing\.pub not found/);
+  t.regex(lines[1]!, /^3: files: /);
+  t.regex(lines[2]!, /^5: overlays\.dns-blacklist\.sinkk: unknown key "sinkk" \(did you mean "sink"\?\)/);
+  t.regex(lines[3]!, /^6: overlays\.callhome\.hostKey: keys\/empty\.pub holds no public key/);
+  t.regex(lines[4]!, /^6: overlays\.callhome\.privateKey: secret file keys\/absent not found/);
+});
+
+test('an unknown board does not hide the overlays\' checks that need no board', async (t) => {
+  const lines = await issueLines(t, [
+    'board: wrt1200',
+    'overlays:',
+    '  callhome: { host: hq.example, hostKey: keys/empty.pub, remotePort: 5000 }',
+  ]);
+  t.is(lines.length, 2, lines.join('\n'));
+  t.regex(lines[0]!, /^1: board: unknown board "wrt1200"/);
+  t.regex(lines[1]!, /^3: overlays\.callhome\.hostKey: keys\/empty\.pub holds no public key/);
+});
+
+const defaultSink = test.macro({
+  async exec(t, board: string) {
+    const file = await configIn(t, [`board: ${board}`, 'overlays:', '  dns-blacklist: { api: { passwordHash: keys/hash } }'].join('\n'), { 'keys/hash': HASH });
+    const config = await loadConfig({ file });
+    t.is(config.resolvedOverlays[0]?.overlay.name, 'dns-blacklist');
+  },
+  title: (board) => `dns-blacklist without a sink loads on ${board}`,
+});
+
+for (const board of ['wrt1200ac', 'qemu-armhf', 'x86-64']) test(board, defaultSink, board);

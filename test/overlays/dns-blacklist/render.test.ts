@@ -36,6 +36,13 @@ test('on a server, named listens everywhere and recurses for the attached networ
   t.deepEqual(blockAction(parse({ sink: 'nxdomain' }), server), { kind: 'nxdomain' });
 });
 
+test('without a sink, blocked names answer the LAN address on a router and NXDOMAIN on a board without a LAN bridge', (t) => {
+  t.deepEqual(blockAction(parse({}), router), { kind: 'sink', address: '192.168.7.1' });
+  t.deepEqual(blockAction(parse({}), server), { kind: 'nxdomain' });
+  const admin = JSON.parse(renderAdminConfig(parse({}), server)) as { blockedPage: unknown };
+  t.is(admin.blockedPage, null, 'no blocked page without an address known when building');
+});
+
 test('networkOf masks the host bits', (t) => {
   t.is(networkOf('192.168.7.1/24'), '192.168.7.0/24');
   t.is(networkOf('10.20.30.40/12'), '10.16.0.0/12');
