@@ -82,6 +82,9 @@ export interface PlanInputs {
   isCached?: (stage: 'base' | 'layer', key: string) => boolean;
 }
 
+/** The planner's inputs but the kernel facts, which are looked up knowing the planned layer. */
+export type LayerInputs = Omit<PlanInputs, 'kernel'>;
+
 /** The configuration layer a build of these inputs writes, and what it derives from (`render` writes it alone). */
 export interface PlannedLayer {
   spec: BootstrapSpec;
@@ -93,7 +96,7 @@ export interface PlannedLayer {
 }
 
 /** The layer, computed exactly as the build computes it. */
-export function planLayer(inputs: PlanInputs): PlannedLayer {
+export function planLayer(inputs: LayerInputs): PlannedLayer {
   const { config } = inputs;
   const board = config.board;
   const spec: BootstrapSpec = {
@@ -117,7 +120,8 @@ export function planLayer(inputs: PlanInputs): PlannedLayer {
 export function planBuild(inputs: PlanInputs): Plan {
   const { config, kernel } = inputs;
   const board = config.board;
-  const { spec, baseKey, rootUuid, overlays, layer } = planLayer(inputs);
+  const planned = planLayer(inputs);
+  const { spec, baseKey, rootUuid, overlays, layer } = planned;
   const stageInputs = stageInputsOf(inputs, spec, layer.files);
   const keys = { base: baseKey, layer: cacheKey(stageInputs.layer), images: cacheKey(stageInputs.images) };
   const paths = buildPaths({ cache: inputs.cacheDir, board: board.id, outputDir: join(config.dir, config.output), keys });
@@ -133,7 +137,7 @@ export function planBuild(inputs: PlanInputs): Plan {
       users: config.users.map((user) => user.name).filter((name) => name !== 'root'),
       modeIfNew: layer.files.filter((file) => file.modeIfNew).map((file) => file.path),
       plannedRelease: release,
-      initramfsCache: join(inputs.cacheDir, 'initramfs', `${initramfsKey(baseKey, board, layer.files, inputs.layerSourcesHash)}.img`),
+      initramfsCache: initramfsCachePath(inputs, planned),
     }),
     ...(overlays.checks.length > 0 ? [overlayChecksStep(overlays.checks, paths.rootfs)] : []),
     uefi
@@ -217,12 +221,23 @@ function secretsOf(files: readonly LayerFile[]): SecretRecord[] {
   return files.flatMap((file) => (file.secret ? [{ ...file.secret, path: file.path, mode: `0${file.mode.toString(8)}` }] : []));
 }
 
-/** What the initramfs depends on: the base (kernel, tools) and the layer's initramfs settings. */
-function initramfsKey(base: string, board: Board, files: readonly LayerFile[], sources: string): string {
-  return cacheKey({ format: STAGE_FORMAT, base, board: board.id, files: files.filter((entry) => entry.path.startsWith('/etc/initramfs-tools/')), sources });
+/**
+ * Where the stage cache keeps the initramfs of these inputs. Its key hashes what the initramfs
+ * depends on: the base (kernel, tools) and the layer's initramfs settings.
+ */
+export function initramfsCachePath(inputs: LayerInputs, planned: PlannedLayer = planLayer(inputs)): string {
+  const files = planned.layer.files.filter((entry) => entry.path.startsWith('/etc/initramfs-tools/'));
+  const key = cacheKey({ format: STAGE_FORMAT, base: planned.baseKey, board: inputs.config.board.id, files, sources: inputs.layerSourcesHash });
+  return join(inputs.cacheDir, 'initramfs', `${key}.img`);
 }
 
-function stageInputsOf(inputs: PlanInputs, spec: BootstrapSpec, layerFiles: readonly LayerFile[]): StageInputs {
+/** The module names the layer's /etc/initramfs-tools/modules lists (initramfs-tools(7): one a line, # comments). */
+export function initramfsModules(planned: PlannedLayer): string[] {
+  const list = planned.layer.files.find((entry) => entry.path === '/etc/initramfs-tools/modules')?.content ?? '';
+  return list.split('\n').map((line) => line.replace(/#.*$/, '').trim().split(/\s+/)[0] ?? '').filter(Boolean);
+}
+
+function stageInputsOf(inputs: LayerInputs, spec: BootstrapSpec, layerFiles: readonly LayerFile[]): StageInputs {
   const { config } = inputs;
   const tools = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, inputs.toolVersions[name] ?? 'absent']));
   const base = { format: STAGE_FORMAT, spec, tools: tools(STAGE_TOOLS.base) };
@@ -242,7 +257,7 @@ function stageInputsOf(inputs: PlanInputs, spec: BootstrapSpec, layerFiles: read
   return { base, layer, images };
 }
 
-function keysAndConfig(inputs: PlanInputs, keys: Plan['cacheKeys']): Record<string, unknown> {
+function keysAndConfig(inputs: LayerInputs, keys: Plan['cacheKeys']): Record<string, unknown> {
   return { config: inputs.config.file ?? null, mirror: inputs.mirror, securityMirror: inputs.securityMirror ?? null, suite: inputs.config.suite, bootstrapper: inputs.bootstrapper, cacheKeys: keys };
 }
 

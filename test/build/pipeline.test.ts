@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateKeyPair } from '../../overlays/callhome/keys.js';
 import { loadConfig, type Config } from '../../build/config/load.js';
 import type { KernelFacts } from '../../build/kernel-facts.js';
-import { planBuild, type PlanInputs } from '../../build/pipeline.js';
+import { initramfsCachePath, initramfsModules, planBuild, planLayer, type PlanInputs } from '../../build/pipeline.js';
 import { makeTempDir, writeFiles } from '../helpers/temp-dir.js';
 
 const kernel: KernelFacts = { lookup: 'offline', reason: '--offline', parts: [] };
@@ -37,6 +37,20 @@ test('changing only the hostname keeps the base key and changes the layer and im
   t.is(after.cacheKeys.base, before.cacheKeys.base);
   t.not(after.cacheKeys.layer, before.cacheKeys.layer);
   t.not(after.cacheKeys.images, before.cacheKeys.images);
+});
+
+test('the initramfs modules are those /etc/initramfs-tools/modules lists: the board\'s root modules and crc32c', async (t) => {
+  const layerInputs = await inputs('qemu-armhf');
+  t.deepEqual(initramfsModules(planLayer(layerInputs)), [...layerInputs.config.board.rootModules, 'crc32c']);
+});
+
+test('the cached initramfs is found by the base and the initramfs settings, whatever the hostname', async (t) => {
+  const path = initramfsCachePath(await inputs('qemu-armhf'));
+  t.regex(path, /^\/var\/cache\/mcdebian\/initramfs\/[0-9a-f]{64}\.img$/);
+  t.is(initramfsCachePath(await inputs('qemu-armhf', { hostname: 'other' })), path);
+  t.not(initramfsCachePath(await inputs('qemu-armhf', { packages: ['htop'] })), path);
+  const assemble = planBuild(await inputs('qemu-armhf')).steps.find((step) => step.id === 'assemble')!;
+  t.true(assemble.notes.some((note) => note.includes(path)), 'the build reuses the initramfs from the same path');
 });
 
 const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIApGJq8wwHKZ+S4uLnoQgK2/hEQEf8zw6YlHPlAg+DmF root@hq\n';
