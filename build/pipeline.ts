@@ -54,7 +54,8 @@ export interface Plan {
   bootstrapper: Bootstrapper;
   packages: string[];
   kernel: Omit<KernelFacts, 'parts'>;
-  cacheKeys: { base: string; layer: string; images: string };
+  /** The keys of the cached stages: the base tarball and the configuration layer. */
+  cacheKeys: { base: string; layer: string };
   /** What each key hashes, for `build --explain`. */
   stageInputs: StageInputs;
   steps: Step[];
@@ -123,7 +124,7 @@ export function planBuild(inputs: PlanInputs): Plan {
   const planned = planLayer(inputs);
   const { spec, baseKey, rootUuid, overlays, layer } = planned;
   const stageInputs = stageInputsOf(inputs, spec, layer.files);
-  const keys = { base: baseKey, layer: cacheKey(stageInputs.layer), images: cacheKey(stageInputs.images) };
+  const keys = { base: baseKey, layer: cacheKey(stageInputs.layer) };
   const paths = buildPaths({ cache: inputs.cacheDir, board: board.id, outputDir: join(config.dir, config.output), keys });
   const cached = (stage: 'base' | 'layer') => inputs.isCached?.(stage, keys[stage]) ?? false;
   const release = kernel.release ?? '<kernel-release>';
@@ -144,7 +145,7 @@ export function planBuild(inputs: PlanInputs): Plan {
       ? espStep({ rootfs: paths.rootfs, dir: join(paths.work, 'esp'), rootUuid, console: `${board.console.device},${board.console.baud}` }, release)
       : kernelBlobStep({ board, rootfs: paths.rootfs, work: paths.work, outDir: paths.staging, finalDir: paths.out, plannedRelease: release }),
     rootfsTarStep({ rootfs: paths.rootfs, outDir: paths.staging, finalDir: paths.out }),
-    ...imageSteps(config, paths, { rootUuid, key: keys.images }),
+    ...imageSteps(config, paths, { rootUuid }),
     ...(overlays.outputs.length > 0 ? [overlayOutputsStep(overlays.outputs, paths.staging, paths.out)] : []),
     manifestStep({
       board: board.id, rootfs: paths.rootfs, staging: paths.staging, out: paths.out,
@@ -273,7 +274,8 @@ function configSummary(config: Config): string[] {
   ];
 }
 
-function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: string; key: string }): Step[] {
+/** The image steps: made afresh by every build, so they have no cache key. */
+function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: string }): Step[] {
   const board = config.board;
   const uefi = board.bootMethod === 'uefi';
   const ext4 = (dir: string) => join(dir, 'rootfs.ext4');
@@ -286,7 +288,7 @@ function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: stri
     sizeBytes: uefi ? diskRootfsSize(config.image.size) : usbRootfsSize(config.image.size),
     ubootReadable: !uefi,
   };
-  const steps = [ext4Step(spec, { finalOutput: ext4(paths.out), key: options.key })];
+  const steps = [ext4Step(spec, { finalOutput: ext4(paths.out) })];
   const sizeText = formatSize(config.image.size);
   if (uefi) {
     const gpt = {
@@ -296,10 +298,10 @@ function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: stri
       rootGuid: stableUuid(`${paths.uuidSeed}:root`),
     };
     const disk = { ...gpt, espDir: join(paths.work, 'esp'), espImage: join(paths.work, 'esp.img'), ext4: spec, output: join(paths.staging, 'disk.img') };
-    steps.push(diskImageStep(disk, { output: join(paths.out, 'disk.img'), key: options.key, sizeText }));
+    steps.push(diskImageStep(disk, { output: join(paths.out, 'disk.img'), sizeText }));
   } else {
     const usb = { sizeBytes: config.image.size, diskId: options.rootUuid.slice(0, 8), ext4: spec, output: join(paths.staging, 'usb.img') };
-    steps.push(usbImageStep(usb, { output: join(paths.out, 'usb.img'), key: options.key, sizeText }));
+    steps.push(usbImageStep(usb, { output: join(paths.out, 'usb.img'), sizeText }));
   }
   return steps;
 }

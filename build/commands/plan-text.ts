@@ -1,4 +1,7 @@
-/** The plan as people read it: steps with their commands, packages, outputs, cache keys, budget; `<=` marks an upper bound. */
+/**
+ * The plan as people read it: steps with their commands, packages, outputs, the keys of the
+ * cached stages, budget. A size marked `<=` is an upper bound.
+ */
 import { quoteArgv } from '../core/errors.js';
 import type { FlashBudget } from '../budget.js';
 import type { StepDescription } from '../core/step.js';

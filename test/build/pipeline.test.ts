@@ -31,13 +31,24 @@ test('the same inputs give the same plan and cache keys', async (t) => {
   t.deepEqual(asData(planBuild(await inputs('wrt1200ac'))), asData(planBuild(await inputs('wrt1200ac'))));
 });
 
-test('changing only the hostname keeps the base key and changes the layer and image keys', async (t) => {
+test('changing only the hostname keeps the base key and changes the layer key and the images\' inputs', async (t) => {
   const before = planBuild(await inputs('wrt1200ac'));
   const after = planBuild(await inputs('wrt1200ac', { hostname: 'gw2' }));
   t.is(after.cacheKeys.base, before.cacheKeys.base);
   t.not(after.cacheKeys.layer, before.cacheKeys.layer);
-  t.not(after.cacheKeys.images, before.cacheKeys.images);
+  t.notDeepEqual(after.stageInputs.images, before.stageInputs.images);
 });
+
+const cachedStepsOf = test.macro({
+  async exec(t, board: string) {
+    const plan = planBuild(await inputs(board));
+    t.deepEqual(plan.steps.filter((step) => step.cacheKey !== undefined).map((step) => [step.id, step.cacheKey]), [['bootstrap', plan.cacheKeys.base], ['configure', plan.cacheKeys.layer]]);
+    t.deepEqual(Object.keys(plan.cacheKeys), ['base', 'layer']);
+  },
+  title: (_given, board: string) => `on ${board} only the steps whose output is looked up in the cache show a key: the base and the layer`,
+});
+test(cachedStepsOf, 'wrt1200ac');
+test(cachedStepsOf, 'x86-64');
 
 test('the initramfs modules are those /etc/initramfs-tools/modules lists: the board\'s root modules and crc32c', async (t) => {
   const layerInputs = await inputs('qemu-armhf');

@@ -197,6 +197,15 @@ test('plan takes the size of the initramfs the cache holds for the same inputs, 
   t.is(plan.kernel.initramfsModules, undefined, 'the modules are not read when the initramfs is measured');
 });
 
+// issue 15, bug 8: plan showed cache keys on the image steps, which are never looked up in the cache
+test('plan shows a cache key only on the steps whose output is cached: the bootstrap and the layer', async (t) => {
+  const result = await planFor(t, 'caiman-keys', 'board: wrt1200ac\nmirror: MIRROR\nsecurityMirror: MIRROR-security\n', ['--offline']);
+  t.is(result.exitCode, 0, result.stderr);
+  const keyed = result.stdout.split('\n').filter((line) => /\[cache [0-9a-f]{12}\]/.test(line)).map((line) => /^ +\d+\. ([\w-]+):/.exec(line)?.[1]);
+  t.deepEqual(keyed, ['bootstrap', 'configure']);
+  t.regex(result.stdout, /Cache keys:\n {2}base {3}[0-9a-f]{64}\n {2}layer {2}[0-9a-f]{64}\n\n/);
+});
+
 test('plan writes nothing to disk', async (t) => {
   const result = await planFor(t, 'caiman', 'board: wrt1200ac\nmirror: MIRROR\nsecurityMirror: MIRROR-security\n');
   t.is(result.exitCode, 0);
