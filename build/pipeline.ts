@@ -23,7 +23,7 @@ import { diskImageStep, diskRootfsSize, espStep } from './disk-image.js';
 import { ext4Step, ROOT_LABEL } from './ext4.js';
 import type { StageInputs } from './explain.js';
 import type { KernelFacts } from './kernel-facts.js';
-import { manifestStep, type SecretRecord } from './manifest.js';
+import { manifestStep, type OverlayRecord, type SecretRecord } from './manifest.js';
 import { overlayChecksStep, overlayOutputsStep } from './overlay-steps.js';
 import { rootfsTarStep } from './rootfs-tar.js';
 import { kernelBlobStep } from './uimage.js';
@@ -151,6 +151,7 @@ export function planBuild(inputs: PlanInputs): Plan {
       board: board.id, rootfs: paths.rootfs, staging: paths.staging, out: paths.out,
       inputs: { ...keysAndConfig(inputs, keys), hash: cacheKey({ keys, stageInputs }) },
       secrets: secretsOf(layer.files),
+      overlays: overlayRecords(config, overlays),
       userFiles: config.userFiles.filter((file) => !file.modeIfNew).map((file) => ({ path: file.path, mode: `0${file.mode.toString(8)}`, ...(file.hostFile ? { sha256: file.hostFile.sha256 } : {}), ...(file.symlink === undefined ? {} : { target: file.symlink }) })),
       rootUuid,
     }),
@@ -236,6 +237,20 @@ export function initramfsCachePath(inputs: LayerInputs, planned: PlannedLayer = 
 export function initramfsModules(planned: PlannedLayer): string[] {
   const list = planned.layer.files.find((entry) => entry.path === '/etc/initramfs-tools/modules')?.content ?? '';
   return list.split('\n').map((line) => line.replace(/#.*$/, '').trim().split(/\s+/)[0] ?? '').filter(Boolean);
+}
+
+/** Each overlay with the units it enables and the files it put into the image (secrets by path, never content). */
+function overlayRecords(config: Config, overlays: RenderedOverlays): OverlayRecord[] {
+  return config.resolvedOverlays.map(({ overlay }) => ({
+    name: overlay.name,
+    units: overlays.unitsByOverlay[overlay.name] ?? [],
+    files: overlays.files.filter((file) => overlays.origins[file.path] === overlay.name).map((file) => ({
+      path: file.path,
+      mode: `0${file.mode.toString(8)}`,
+      ...(file.secret ? { secret: true as const } : {}),
+      ...(file.symlink === undefined ? {} : { target: file.symlink }),
+    })),
+  }));
 }
 
 function stageInputsOf(inputs: LayerInputs, spec: BootstrapSpec, layerFiles: readonly LayerFile[]): StageInputs {
