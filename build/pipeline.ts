@@ -21,7 +21,7 @@ import type { Step } from './core/step.js';
 import type { ToolVersions } from './core/tool-versions.js';
 import { diskImageStep, diskRootfsSize, espStep } from './disk-image.js';
 import { ext4Step, ROOT_LABEL } from './ext4.js';
-import type { StageInputs } from './explain.js';
+import type { LayerFileInput, StageInputs } from './explain.js';
 import type { KernelFacts } from './kernel-facts.js';
 import { manifestStep, type OverlayRecord, type SecretRecord } from './manifest.js';
 import { overlayChecksStep, overlayOutputsStep } from './overlay-steps.js';
@@ -109,7 +109,7 @@ export function planLayer(inputs: LayerInputs): PlannedLayer {
     withUpdates: config.buildWithUpdates,
     packages: basePackages(board, [...config.packages, ...overlayPackages(config.resolvedOverlays)]),
   };
-  const baseKey = cacheKey(stageInputsOf(inputs, spec, []).base);
+  const baseKey = cacheKey(stageInputsOf(inputs, spec, {}).base);
   // the root UUID follows the base and the board, not the hostname, so a hostname change keeps it
   const rootUuid = stableUuid(`${baseKey}:${board.id}:rootfs`);
   const overlays = renderOverlays(config.resolvedOverlays, { board, hostname: config.hostname, lanAddress: config.network.lan.address }, inputs.bundles);
@@ -123,7 +123,7 @@ export function planBuild(inputs: PlanInputs): Plan {
   const board = config.board;
   const planned = planLayer(inputs);
   const { spec, baseKey, rootUuid, overlays, layer } = planned;
-  const stageInputs = stageInputsOf(inputs, spec, layer.files);
+  const stageInputs = stageInputsOf(inputs, spec, layerFileInputs(planned, config));
   const keys = { base: baseKey, layer: cacheKey(stageInputs.layer) };
   const paths = buildPaths({ cache: inputs.cacheDir, board: board.id, outputDir: join(config.dir, config.output), keys });
   const cached = (stage: 'base' | 'layer') => inputs.isCached?.(stage, keys[stage]) ?? false;
@@ -239,6 +239,13 @@ export function initramfsModules(planned: PlannedLayer): string[] {
   return list.split('\n').map((line) => line.replace(/#.*$/, '').trim().split(/\s+/)[0] ?? '').filter(Boolean);
 }
 
+/** Each file of the layer by path: the part of the image that put it there, and a digest of the entry (never its content). */
+function layerFileInputs(planned: PlannedLayer, config: Config): Record<string, LayerFileInput> {
+  const userPaths = new Set(config.userFiles.map((file) => file.path));
+  const partOf = (path: string) => planned.overlays.origins[path] ?? (userPaths.has(path) ? 'files:' : 'base');
+  return Object.fromEntries(planned.layer.files.map((entry) => [entry.path, { part: partOf(entry.path), digest: cacheKey(keyOfEntry(entry)) }]));
+}
+
 /** Each overlay with the units it enables and the files it put into the image (secrets by path, never content). */
 function overlayRecords(config: Config, overlays: RenderedOverlays): OverlayRecord[] {
   return config.resolvedOverlays.map(({ overlay }) => ({
@@ -253,7 +260,7 @@ function overlayRecords(config: Config, overlays: RenderedOverlays): OverlayReco
   }));
 }
 
-function stageInputsOf(inputs: LayerInputs, spec: BootstrapSpec, layerFiles: readonly LayerFile[]): StageInputs {
+function stageInputsOf(inputs: LayerInputs, spec: BootstrapSpec, layerFiles: Record<string, LayerFileInput>): StageInputs {
   const { config } = inputs;
   const tools = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, inputs.toolVersions[name] ?? 'absent']));
   const base = { format: STAGE_FORMAT, spec, tools: tools(STAGE_TOOLS.base) };
@@ -266,7 +273,7 @@ function stageInputsOf(inputs: LayerInputs, spec: BootstrapSpec, layerFiles: rea
     network: config.network,
     overlays: config.overlays,
     overlayFiles: overlayFileDigests(config.resolvedOverlays),
-    files: cacheKey(layerFiles.map(keyOfEntry)),
+    files: layerFiles,
     sources: inputs.layerSourcesHash,
   };
   const images = { format: STAGE_FORMAT, layer: cacheKey(layer), size: config.image.size, tools: tools(STAGE_TOOLS.images) };

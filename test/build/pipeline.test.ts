@@ -50,6 +50,14 @@ const cachedStepsOf = test.macro({
 test(cachedStepsOf, 'wrt1200ac');
 test(cachedStepsOf, 'x86-64');
 
+test('the layer\'s key records each file by path, with the part of the image that put it there, as a digest', async (t) => {
+  const config = await withCallhome(t);
+  const files = (planBuild(await inputs('wrt1200ac', config)).stageInputs.layer as { files: Record<string, { part: string; digest: string }> }).files;
+  t.is(files['/etc/hostname']?.part, 'base');
+  t.is(files['/etc/systemd/system/mcdebian-callhome.service']?.part, 'callhome');
+  t.regex(files['/etc/hostname']?.digest ?? '', /^[0-9a-f]{64}$/);
+});
+
 test('the initramfs modules are those /etc/initramfs-tools/modules lists: the board\'s root modules and crc32c', async (t) => {
   const layerInputs = await inputs('qemu-armhf');
   t.deepEqual(initramfsModules(planLayer(layerInputs)), [...layerInputs.config.board.rootModules, 'crc32c']);

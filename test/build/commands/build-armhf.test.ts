@@ -112,6 +112,8 @@ serial(`changing only the hostname reuses the base, and --explain says what chan
   t.is(result.exitCode, 0, result.stderr.slice(-3000));
   t.regex(result.stderr, /base: reused from the cache/);
   t.regex(result.stderr, /layer: rebuilt because .*hostname: "stand-in" -> "stand-in-2"/);
+  t.regex(result.stderr, /layer: rebuilt because .*files: \d+ files? \([^)]*changed[^)]*\): .*changed \/etc\/hostname \(base\)/);
+  t.notRegex(result.stderr, /layer: rebuilt because .*[0-9a-f]{64}/, 'no digests');
 });
 
 serial(`Ctrl-C stops a build, exits 130 and keeps nothing partial${needs}`, async (t) => {
