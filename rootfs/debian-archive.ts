@@ -1,5 +1,5 @@
 /**
- * Reads facts about Debian's kernel package straight from a mirror, writing nothing to disk:
+ * Reads facts about Debian's kernel package straight from a mirror, leaving nothing on disk:
  * which versioned image package a meta package (`linux-image-armmp`) depends on in the suites a
  * build installs from (the highest version, as apt picks it), the size of its zImage and the
  * DTBs a board needs, and, when asked, the modules an initramfs of a list of names holds. For

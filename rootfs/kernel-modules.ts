@@ -83,7 +83,8 @@ export function readModinfo(elf: Buffer): string[] {
 export function parseModinfo(entries: readonly string[]): ModuleInfo {
   const info: ModuleInfo = { depends: [], softdeps: [], weakdeps: [], aliases: [] };
   for (const entry of entries) {
-    const [key = '', value = ''] = [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)];
+    const equals = entry.indexOf('=');
+    const [key, value] = [entry.slice(0, equals), entry.slice(equals + 1)];
     if (key === 'depends') info.depends.push(...value.split(',').filter(Boolean));
     else if (key === 'softdep') info.softdeps.push(...value.split(/\s+/).filter((word) => word !== '' && !/^(pre|post):$/.test(word)));
     else if (key === 'weakdep') info.weakdeps.push(...value.split(/\s+/).filter(Boolean));
