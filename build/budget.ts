@@ -6,14 +6,18 @@
 import type { Board } from '../board/board.js';
 import { flashOf, flashPartition } from '../board/flash.js';
 
-/** Where a size came from. */
-export type SizeSource = 'debian-package' | 'estimate' | 'build' | 'unknown';
+/**
+ * Where a size came from: the Debian package on the mirror, the initramfs an earlier build left
+ * in the stage cache, an upper bound computed from what the part will hold, the build itself, or
+ * nowhere yet.
+ */
+export type SizeSource = 'debian-package' | 'measured' | 'upper-bound' | 'build' | 'unknown';
 
 export interface BlobPart {
   name: 'zImage' | 'dtb' | 'initramfs';
   bytes?: number;
   source: SizeSource;
-  /** Why the size is unknown or how it was estimated. */
+  /** Why the size is unknown, or where it was found or how it was bounded. */
   note?: string;
 }
 
@@ -26,8 +30,8 @@ export interface FlashBudget {
   parts: BlobPart[];
   /** Size of the whole uImage, when every part is known. */
   blobBytes?: number;
-  /** True when any part is an estimate. */
-  estimated: boolean;
+  /** True when any part is an upper bound: the blob is then at most blobBytes. */
+  upperBound: boolean;
   readWindow?: { bytes: number; variables: string[]; confirmed: boolean };
   partition?: { name: string; bytes: number };
   /** Smallest read size that holds the blob, rounded up to the erase block. */
@@ -66,14 +70,14 @@ export function computeBudget(board: Board, parts: BlobPart[]): FlashBudget {
   const window = board.kernelReadWindow;
   const slot = board.kernelSlots?.[0];
   const partition = slot ? flashPartition(board, slot.partition) : undefined;
-  const estimated = parts.some((part) => part.source === 'estimate');
+  const upperBound = parts.some((part) => part.source === 'upper-bound');
   if (!window || !slot || !partition || !board.ubootEnv) {
-    return { status: 'not-applicable', message: `${board.id} boots without a NAND read window`, parts, estimated };
+    return { status: 'not-applicable', message: `${board.id} boots without a NAND read window`, parts, upperBound };
   }
   const variables = board.kernelSlots!.map((s) => s.readSizeVariable);
   const base = {
     parts,
-    estimated,
+    upperBound,
     readWindow: { bytes: window.bytes, variables, confirmed: window.confirmed },
     partition: { name: partition.name, bytes: partition.size },
   };
@@ -86,7 +90,7 @@ export function computeBudget(board: Board, parts: BlobPart[]): FlashBudget {
   const requiredReadSize = roundUp(blobBytes, flashOf(board)!.eraseBlock);
   const recommendedReadSize = roundUp(blobBytes, MiB);
   const result = { ...base, blobBytes, requiredReadSize, recommendedReadSize };
-  const about = estimated ? 'about ' : '';
+  const about = upperBound ? 'at most ' : '';
   if (blobBytes > partition.size) {
     return { ...result, status: 'exceeds-partition', message: `the kernel blob (${about}${mib(blobBytes)}) is larger than the ${mib(partition.size)} ${partition.name} partition: it cannot be flashed` };
   }

@@ -120,13 +120,12 @@ export function diskImageCommands(options: DiskImageOptions): StepCommand[] {
   ];
 }
 
-export function diskImageStep(options: DiskImageOptions, final: { output: string; key: string; sizeText: string }): Step {
+export function diskImageStep(options: DiskImageOptions, final: { output: string; sizeText: string }): Step {
   return {
     id: 'disk-image',
     title: 'Make the GPT disk.img',
     commands: diskImageCommands({ ...options, output: final.output }),
     writes: [options.espImage, final.output],
-    cacheKey: final.key,
     notes: [`sparse, ${final.sizeText}; boots under UEFI (OVMF)`],
     run: async (ctx) => {
       await rm(options.espImage, { force: true });

@@ -47,13 +47,12 @@ export function ext4Env(sourceDateEpoch: number | undefined): Record<string, str
   return sourceDateEpoch === undefined ? {} : { E2FSPROGS_FAKE_TIME: String(sourceDateEpoch) };
 }
 
-export function ext4Step(spec: Ext4Spec, options: { finalOutput: string; key: string }): Step {
+export function ext4Step(spec: Ext4Spec, options: { finalOutput: string }): Step {
   return {
     id: 'rootfs-ext4',
     title: 'Make rootfs.ext4',
     commands: [{ argv: mke2fsArgs({ ...spec, output: options.finalOutput }) }],
     writes: [options.finalOutput],
-    cacheKey: options.key,
     notes: [`label ${spec.label}, UUID ${spec.uuid}; no loop device, no mount`],
     run: async (ctx) => {
       await ctx.exec(mke2fsArgs(spec), { env: ext4Env(ctx.state.sourceDateEpoch), debianPackage: 'e2fsprogs' });

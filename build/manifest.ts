@@ -53,7 +53,28 @@ export interface Manifest {
   secrets: SecretRecord[];
   /** The user's own files and symlinks (`files:` in mcdebian.yaml) in the image. */
   userFiles?: UserFileRecord[];
+  /** The overlays in the image, in config order, with their units and files (an older manifest lacks it). */
+  overlays?: OverlayRecord[];
   budget?: unknown;
+}
+
+/** An overlay in the image: the units it enables and every file, directory and symlink it put there. */
+export interface OverlayRecord {
+  name: string;
+  /** Units enabled with systemctl enable, as the overlay names them. */
+  units: string[];
+  files: OverlayFileRecord[];
+}
+
+/** A path an overlay put into the image; a secret is listed by path and mode only, as every file here is. */
+export interface OverlayFileRecord {
+  path: string;
+  /** Octal, e.g. "0644". */
+  mode: string;
+  /** Set on secrets (the `secrets` list says where each came from). */
+  secret?: true;
+  /** A symlink's target. */
+  target?: string;
 }
 
 /** An entry of the user's `files:` tree: where it is in the image, its mode, and a file's sha256. */
@@ -105,6 +126,7 @@ export interface ManifestOptions {
   inputs: Record<string, unknown> & { hash: string };
   secrets: SecretRecord[];
   userFiles: UserFileRecord[];
+  overlays: OverlayRecord[];
   rootUuid: string;
 }
 
@@ -114,7 +136,7 @@ export function manifestStep(options: ManifestOptions): Step {
     title: 'Write manifest.json and publish the output directory',
     commands: [],
     writes: [join(options.out, 'manifest.json'), join(options.out, 'build.log')],
-    notes: ['inputs and their hash, each artifact\'s size and sha256, installed packages, where secrets are (never their content), the flash budget',
+    notes: ['inputs and their hash, each artifact\'s size and sha256, installed packages, where secrets are (never their content), each overlay\'s units and files, the flash budget',
       `artifacts are made in ${options.staging} and replace ${options.out} in one rename when all are complete`],
     run: async (ctx) => {
       const manifest: Manifest = {
@@ -127,6 +149,7 @@ export function manifestStep(options: ManifestOptions): Step {
         packages: parseDpkgStatus(await readFile(join(options.rootfs, 'var/lib/dpkg/status'), 'utf8')),
         secrets: options.secrets,
         userFiles: options.userFiles,
+        overlays: options.overlays,
         budget: ctx.state.budget,
       };
       await writeJsonAtomically(join(options.staging, 'manifest.json'), manifest);

@@ -21,9 +21,9 @@ import type { Step } from './core/step.js';
 import type { ToolVersions } from './core/tool-versions.js';
 import { diskImageStep, diskRootfsSize, espStep } from './disk-image.js';
 import { ext4Step, ROOT_LABEL } from './ext4.js';
-import type { StageInputs } from './explain.js';
+import type { LayerFileInput, StageInputs } from './explain.js';
 import type { KernelFacts } from './kernel-facts.js';
-import { manifestStep, type SecretRecord } from './manifest.js';
+import { manifestStep, type OverlayRecord, type SecretRecord } from './manifest.js';
 import { overlayChecksStep, overlayOutputsStep } from './overlay-steps.js';
 import { rootfsTarStep } from './rootfs-tar.js';
 import { kernelBlobStep } from './uimage.js';
@@ -54,7 +54,8 @@ export interface Plan {
   bootstrapper: Bootstrapper;
   packages: string[];
   kernel: Omit<KernelFacts, 'parts'>;
-  cacheKeys: { base: string; layer: string; images: string };
+  /** The keys of the cached stages: the base tarball and the configuration layer. */
+  cacheKeys: { base: string; layer: string };
   /** What each key hashes, for `build --explain`. */
   stageInputs: StageInputs;
   steps: Step[];
@@ -82,6 +83,9 @@ export interface PlanInputs {
   isCached?: (stage: 'base' | 'layer', key: string) => boolean;
 }
 
+/** The planner's inputs but the kernel facts, which are looked up knowing the planned layer. */
+export type LayerInputs = Omit<PlanInputs, 'kernel'>;
+
 /** The configuration layer a build of these inputs writes, and what it derives from (`render` writes it alone). */
 export interface PlannedLayer {
   spec: BootstrapSpec;
@@ -93,7 +97,7 @@ export interface PlannedLayer {
 }
 
 /** The layer, computed exactly as the build computes it. */
-export function planLayer(inputs: PlanInputs): PlannedLayer {
+export function planLayer(inputs: LayerInputs): PlannedLayer {
   const { config } = inputs;
   const board = config.board;
   const spec: BootstrapSpec = {
@@ -105,7 +109,7 @@ export function planLayer(inputs: PlanInputs): PlannedLayer {
     withUpdates: config.buildWithUpdates,
     packages: basePackages(board, [...config.packages, ...overlayPackages(config.resolvedOverlays)]),
   };
-  const baseKey = cacheKey(stageInputsOf(inputs, spec, []).base);
+  const baseKey = cacheKey(stageInputsOf(inputs, spec, {}).base);
   // the root UUID follows the base and the board, not the hostname, so a hostname change keeps it
   const rootUuid = stableUuid(`${baseKey}:${board.id}:rootfs`);
   const overlays = renderOverlays(config.resolvedOverlays, { board, hostname: config.hostname, lanAddress: config.network.lan.address }, inputs.bundles);
@@ -117,9 +121,10 @@ export function planLayer(inputs: PlanInputs): PlannedLayer {
 export function planBuild(inputs: PlanInputs): Plan {
   const { config, kernel } = inputs;
   const board = config.board;
-  const { spec, baseKey, rootUuid, overlays, layer } = planLayer(inputs);
-  const stageInputs = stageInputsOf(inputs, spec, layer.files);
-  const keys = { base: baseKey, layer: cacheKey(stageInputs.layer), images: cacheKey(stageInputs.images) };
+  const planned = planLayer(inputs);
+  const { spec, baseKey, rootUuid, overlays, layer } = planned;
+  const stageInputs = stageInputsOf(inputs, spec, layerFileInputs(planned, config));
+  const keys = { base: baseKey, layer: cacheKey(stageInputs.layer) };
   const paths = buildPaths({ cache: inputs.cacheDir, board: board.id, outputDir: join(config.dir, config.output), keys });
   const cached = (stage: 'base' | 'layer') => inputs.isCached?.(stage, keys[stage]) ?? false;
   const release = kernel.release ?? '<kernel-release>';
@@ -133,19 +138,20 @@ export function planBuild(inputs: PlanInputs): Plan {
       users: config.users.map((user) => user.name).filter((name) => name !== 'root'),
       modeIfNew: layer.files.filter((file) => file.modeIfNew).map((file) => file.path),
       plannedRelease: release,
-      initramfsCache: join(inputs.cacheDir, 'initramfs', `${initramfsKey(baseKey, board, layer.files, inputs.layerSourcesHash)}.img`),
+      initramfsCache: initramfsCachePath(inputs, planned),
     }),
     ...(overlays.checks.length > 0 ? [overlayChecksStep(overlays.checks, paths.rootfs)] : []),
     uefi
       ? espStep({ rootfs: paths.rootfs, dir: join(paths.work, 'esp'), rootUuid, console: `${board.console.device},${board.console.baud}` }, release)
       : kernelBlobStep({ board, rootfs: paths.rootfs, work: paths.work, outDir: paths.staging, finalDir: paths.out, plannedRelease: release }),
     rootfsTarStep({ rootfs: paths.rootfs, outDir: paths.staging, finalDir: paths.out }),
-    ...imageSteps(config, paths, { rootUuid, key: keys.images }),
+    ...imageSteps(config, paths, { rootUuid }),
     ...(overlays.outputs.length > 0 ? [overlayOutputsStep(overlays.outputs, paths.staging, paths.out)] : []),
     manifestStep({
       board: board.id, rootfs: paths.rootfs, staging: paths.staging, out: paths.out,
       inputs: { ...keysAndConfig(inputs, keys), hash: cacheKey({ keys, stageInputs }) },
       secrets: secretsOf(layer.files),
+      overlays: overlayRecords(config, overlays),
       userFiles: config.userFiles.filter((file) => !file.modeIfNew).map((file) => ({ path: file.path, mode: `0${file.mode.toString(8)}`, ...(file.hostFile ? { sha256: file.hostFile.sha256 } : {}), ...(file.symlink === undefined ? {} : { target: file.symlink }) })),
       rootUuid,
     }),
@@ -217,12 +223,44 @@ function secretsOf(files: readonly LayerFile[]): SecretRecord[] {
   return files.flatMap((file) => (file.secret ? [{ ...file.secret, path: file.path, mode: `0${file.mode.toString(8)}` }] : []));
 }
 
-/** What the initramfs depends on: the base (kernel, tools) and the layer's initramfs settings. */
-function initramfsKey(base: string, board: Board, files: readonly LayerFile[], sources: string): string {
-  return cacheKey({ format: STAGE_FORMAT, base, board: board.id, files: files.filter((entry) => entry.path.startsWith('/etc/initramfs-tools/')), sources });
+/**
+ * Where the stage cache keeps the initramfs of these inputs. Its key hashes what the initramfs
+ * depends on: the base (kernel, tools) and the layer's initramfs settings.
+ */
+export function initramfsCachePath(inputs: LayerInputs, planned: PlannedLayer = planLayer(inputs)): string {
+  const files = planned.layer.files.filter((entry) => entry.path.startsWith('/etc/initramfs-tools/'));
+  const key = cacheKey({ format: STAGE_FORMAT, base: planned.baseKey, board: inputs.config.board.id, files, sources: inputs.layerSourcesHash });
+  return join(inputs.cacheDir, 'initramfs', `${key}.img`);
 }
 
-function stageInputsOf(inputs: PlanInputs, spec: BootstrapSpec, layerFiles: readonly LayerFile[]): StageInputs {
+/** The module names the layer's /etc/initramfs-tools/modules lists (initramfs-tools(7): one a line, # comments). */
+export function initramfsModules(planned: PlannedLayer): string[] {
+  const list = planned.layer.files.find((entry) => entry.path === '/etc/initramfs-tools/modules')?.content ?? '';
+  return list.split('\n').map((line) => line.replace(/#.*$/, '').trim().split(/\s+/)[0] ?? '').filter(Boolean);
+}
+
+/** Each file of the layer by path: the part of the image that put it there, and a digest of the entry (never its content). */
+function layerFileInputs(planned: PlannedLayer, config: Config): Record<string, LayerFileInput> {
+  const userPaths = new Set(config.userFiles.map((file) => file.path));
+  const partOf = (path: string) => planned.overlays.origins[path] ?? (userPaths.has(path) ? 'files:' : 'base');
+  return Object.fromEntries(planned.layer.files.map((entry) => [entry.path, { part: partOf(entry.path), digest: cacheKey(keyOfEntry(entry)) }]));
+}
+
+/** Each overlay with the units it enables and the files it put into the image (secrets by path, never content). */
+function overlayRecords(config: Config, overlays: RenderedOverlays): OverlayRecord[] {
+  return config.resolvedOverlays.map(({ overlay }) => ({
+    name: overlay.name,
+    units: overlays.unitsByOverlay[overlay.name] ?? [],
+    files: overlays.files.filter((file) => overlays.origins[file.path] === overlay.name).map((file) => ({
+      path: file.path,
+      mode: `0${file.mode.toString(8)}`,
+      ...(file.secret ? { secret: true as const } : {}),
+      ...(file.symlink === undefined ? {} : { target: file.symlink }),
+    })),
+  }));
+}
+
+function stageInputsOf(inputs: LayerInputs, spec: BootstrapSpec, layerFiles: Record<string, LayerFileInput>): StageInputs {
   const { config } = inputs;
   const tools = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, inputs.toolVersions[name] ?? 'absent']));
   const base = { format: STAGE_FORMAT, spec, tools: tools(STAGE_TOOLS.base) };
@@ -235,14 +273,14 @@ function stageInputsOf(inputs: PlanInputs, spec: BootstrapSpec, layerFiles: read
     network: config.network,
     overlays: config.overlays,
     overlayFiles: overlayFileDigests(config.resolvedOverlays),
-    files: cacheKey(layerFiles.map(keyOfEntry)),
+    files: layerFiles,
     sources: inputs.layerSourcesHash,
   };
   const images = { format: STAGE_FORMAT, layer: cacheKey(layer), size: config.image.size, tools: tools(STAGE_TOOLS.images) };
   return { base, layer, images };
 }
 
-function keysAndConfig(inputs: PlanInputs, keys: Plan['cacheKeys']): Record<string, unknown> {
+function keysAndConfig(inputs: LayerInputs, keys: Plan['cacheKeys']): Record<string, unknown> {
   return { config: inputs.config.file ?? null, mirror: inputs.mirror, securityMirror: inputs.securityMirror ?? null, suite: inputs.config.suite, bootstrapper: inputs.bootstrapper, cacheKeys: keys };
 }
 
@@ -258,7 +296,8 @@ function configSummary(config: Config): string[] {
   ];
 }
 
-function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: string; key: string }): Step[] {
+/** The image steps: made afresh by every build, so they have no cache key. */
+function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: string }): Step[] {
   const board = config.board;
   const uefi = board.bootMethod === 'uefi';
   const ext4 = (dir: string) => join(dir, 'rootfs.ext4');
@@ -271,7 +310,7 @@ function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: stri
     sizeBytes: uefi ? diskRootfsSize(config.image.size) : usbRootfsSize(config.image.size),
     ubootReadable: !uefi,
   };
-  const steps = [ext4Step(spec, { finalOutput: ext4(paths.out), key: options.key })];
+  const steps = [ext4Step(spec, { finalOutput: ext4(paths.out) })];
   const sizeText = formatSize(config.image.size);
   if (uefi) {
     const gpt = {
@@ -281,10 +320,10 @@ function imageSteps(config: Config, paths: BuildPaths, options: { rootUuid: stri
       rootGuid: stableUuid(`${paths.uuidSeed}:root`),
     };
     const disk = { ...gpt, espDir: join(paths.work, 'esp'), espImage: join(paths.work, 'esp.img'), ext4: spec, output: join(paths.staging, 'disk.img') };
-    steps.push(diskImageStep(disk, { output: join(paths.out, 'disk.img'), key: options.key, sizeText }));
+    steps.push(diskImageStep(disk, { output: join(paths.out, 'disk.img'), sizeText }));
   } else {
     const usb = { sizeBytes: config.image.size, diskId: options.rootUuid.slice(0, 8), ext4: spec, output: join(paths.staging, 'usb.img') };
-    steps.push(usbImageStep(usb, { output: join(paths.out, 'usb.img'), key: options.key, sizeText }));
+    steps.push(usbImageStep(usb, { output: join(paths.out, 'usb.img'), sizeText }));
   }
   return steps;
 }

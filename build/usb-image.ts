@@ -54,13 +54,12 @@ function usbImageCommands(options: UsbImageOptions): StepCommand[] {
   ];
 }
 
-export function usbImageStep(options: UsbImageOptions, final: { output: string; key: string; sizeText: string }): Step {
+export function usbImageStep(options: UsbImageOptions, final: { output: string; sizeText: string }): Step {
   return {
     id: 'usb-image',
     title: 'Make the USB stick image usb.img',
     commands: usbImageCommands({ ...options, output: final.output }),
     writes: [final.output],
-    cacheKey: final.key,
     notes: [`sparse, ${final.sizeText}, MBR, one ext4 partition at 1 MiB, the same filesystem as rootfs.ext4 (same UUID, seed and time)`],
     run: async (ctx) => {
       for (const command of usbImageCommands(options)) await ctx.exec(command.argv, { stdin: command.stdin, env: ext4Env(ctx.state.sourceDateEpoch) });

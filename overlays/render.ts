@@ -18,13 +18,15 @@ export interface RenderedOverlays {
   notes: string[];
   /** Which overlay put each file into the layer, by path. */
   origins: Record<string, string>;
+  /** The units each overlay enables, by overlay name (for the manifest). */
+  unitsByOverlay: Record<string, string[]>;
 }
 
 const UNIT_FILE = /^\/etc\/systemd\/system\/[^/]+\.(service|socket|timer|path|mount|target)$/;
 
 /** Renders the overlays; `bundles` holds each Node service's bundled code by its path in the image. */
 export function renderOverlays(resolved: readonly ResolvedOverlay[], context: OverlayContext, bundles: Readonly<Record<string, string>> = {}): RenderedOverlays {
-  const merged: RenderedOverlays = { files: [], units: [], checks: [], outputs: [], notes: [], origins: {} };
+  const merged: RenderedOverlays = { files: [], units: [], checks: [], outputs: [], notes: [], origins: {}, unitsByOverlay: {} };
   for (const { overlay, config, files } of resolved) {
     const render = overlay.render(config, files, context);
     for (const service of overlay.nodeServices ?? []) {
@@ -37,6 +39,7 @@ export function renderOverlays(resolved: readonly ResolvedOverlay[], context: Ov
     const units = render.files.filter((file) => UNIT_FILE.test(file.path)).map((file) => file.path);
     merged.files.push(...render.files);
     merged.units.push(...render.units);
+    merged.unitsByOverlay[overlay.name] = [...render.units];
     merged.checks.push(
       ...units.map((unit) => ({
         description: `${overlay.name}: systemd-analyze verify ${unit}`,

@@ -10,7 +10,7 @@ import { UserError } from '../build/core/errors.js';
 import { exists, partialPath, publish, readJson, writeJsonAtomically } from '../build/core/stage-cache.js';
 import type { Step } from '../build/core/step.js';
 import { didYouMean } from '../overlays/runtime/suggest.js';
-import { checkMirror, findMissingPackages } from './debian-archive.js';
+import { buildSuites, checkMirror, findMissingPackages } from './debian-archive.js';
 
 export const BOOTSTRAPPERS = ['mmdebstrap', 'debootstrap'] as const;
 export type Bootstrapper = (typeof BOOTSTRAPPERS)[number];
@@ -36,14 +36,12 @@ export interface BaseMeta {
 
 /** The apt source lines of the image: the suite, its updates and its security updates. */
 export function aptSourceLines(spec: Pick<BootstrapSpec, 'suite' | 'mirror' | 'securityMirror'>): string[] {
-  const lines = [`deb ${spec.mirror} ${spec.suite} main`, `deb ${spec.mirror} ${spec.suite}-updates main`];
-  if (spec.securityMirror) lines.push(`deb ${spec.securityMirror} ${spec.suite}-security main`);
-  return lines;
+  return bootstrapSources({ ...spec, withUpdates: true });
 }
 
-/** The sources the bootstrap installs from. */
-function bootstrapSources(spec: BootstrapSpec): string[] {
-  return spec.withUpdates ? aptSourceLines(spec) : [`deb ${spec.mirror} ${spec.suite} main`];
+/** The sources the bootstrap installs from: the suites `plan` reads the kernel from (buildSuites). */
+function bootstrapSources(spec: Pick<BootstrapSpec, 'suite' | 'mirror' | 'securityMirror' | 'withUpdates'>): string[] {
+  return buildSuites(spec).map(({ mirror, suite }) => `deb ${mirror} ${suite} main`);
 }
 
 /** mmdebstrap writing a sorted, reproducible tarball (SOURCE_DATE_EPOCH comes from the environment). */

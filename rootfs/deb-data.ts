@@ -92,8 +92,9 @@ async function findDataMember(reader: ByteReader): Promise<{ name: string; size:
   }
 }
 
-interface Unpacker {
-  /** Compressed data.tar in, plain tar out. */
+/** A running decompressor: compressed bytes in, plain bytes out. */
+export interface Unpacker {
+  /** Compressed data in, plain data out. */
   stream: Duplex;
   /** Turns a failure of the decompressor into the error to show. */
   explain(error: unknown): unknown;
@@ -101,27 +102,36 @@ interface Unpacker {
   stop(): Promise<void>;
 }
 
-/** xz and zstd run as host tools (xz-utils, zstd): no maintained npm package decompresses xz as a stream. */
+/** How a .deb member or an archive index is compressed. */
+export type Compression = 'none' | 'gz' | 'xz' | 'zst';
+
 async function startUnpacker(member: string): Promise<Unpacker> {
+  const compression = ({ 'data.tar': 'none', 'data.tar.gz': 'gz', 'data.tar.xz': 'xz', 'data.tar.zst': 'zst' } as const)[member];
+  if (compression === undefined) {
+    throw new UserError(`the package's ${member} is compressed in a way this tool does not read`, { hint: 'expected data.tar.xz, .zst, .gz or plain data.tar' });
+  }
+  return startDecompressor(compression);
+}
+
+/** xz and zstd run as host tools (xz-utils, zstd): no maintained npm package decompresses xz as a stream. */
+export async function startDecompressor(compression: Compression): Promise<Unpacker> {
   const inProcess = (stream: Duplex): Unpacker => ({ stream, explain: (error) => error, stop: async () => {} });
-  switch (member) {
-    case 'data.tar':
+  switch (compression) {
+    case 'none':
       return inProcess(new PassThrough());
-    case 'data.tar.gz':
+    case 'gz':
       return inProcess(createGunzip());
-    case 'data.tar.xz':
+    case 'xz':
       return startCommand(['xz', '--decompress', '--stdout'], 'xz-utils');
-    case 'data.tar.zst':
+    case 'zst':
       return startCommand(['zstd', '--decompress', '--stdout'], 'zstd');
-    default:
-      throw new UserError(`the package's ${member} is compressed in a way this tool does not read`, { hint: 'expected data.tar.xz, .zst, .gz or plain data.tar' });
   }
 }
 
 async function startCommand(argv: [string, ...string[]], debianPackage: string): Promise<Unpacker> {
   const [file, ...args] = argv;
   if ((await findExecutable(file)) === undefined) {
-    throw new UserError(`${file} not found, needed to unpack the kernel package`, { hint: `apt-get install ${debianPackage}` });
+    throw new UserError(`${file} not found, needed to read the Debian archive`, { hint: `apt-get install ${debianPackage}` });
   }
   // stdout flows into the tar reader, so it is not buffered; stderr is kept for the error message.
   const subprocess = execa(file, args, { buffer: { stdout: false } });

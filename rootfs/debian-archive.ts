@@ -1,8 +1,10 @@
 /**
- * Reads facts about Debian's kernel package straight from a mirror, writing nothing to disk:
- * which versioned image package a meta package (`linux-image-armmp`) depends on, the size of
- * its zImage and the DTBs a board needs. Of the ~56 MB .deb only the first few MB are
- * downloaded: its data.tar holds boot/ and usr/lib/linux-image-<version>/ before the modules.
+ * Reads facts about Debian's kernel package straight from a mirror, leaving nothing on disk:
+ * which versioned image package a meta package (`linux-image-armmp`) depends on in the suites a
+ * build installs from (the highest version, as apt picks it), the size of its zImage and the
+ * DTBs a board needs, and, when asked, the modules an initramfs of a list of names holds. For
+ * the zImage and DTBs only the first few MB of the ~56 MB .deb are downloaded: its data.tar
+ * holds boot/ and usr/lib/linux-image-<version>/ before the modules.
  */
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,23 +14,48 @@ import { StringDecoder } from 'node:string_decoder';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { UserError } from '../build/core/errors.js';
-import { scanDebData, type DebEntry } from './deb-data.js';
+import { scanDebData, startDecompressor, type DebEntry } from './deb-data.js';
+import { compareDebianVersions } from './debian-version.js';
+import { parseBuiltin, readModuleInfos, resolveModuleClosure, type ModuleClosure, type ModuleFile } from './kernel-modules.js';
 
 /** One paragraph of a Packages index: field name as written to value, continuation lines joined by newlines. */
 export type Stanza = Record<string, string>;
 
+/** One suite of an archive, as a `deb` line names it. */
+export interface ArchiveSuite {
+  /** Archive root, `http://deb.debian.org/debian`. */
+  mirror: string;
+  /** `trixie`, `trixie-updates`, `trixie-security`. */
+  suite: string;
+}
+
+/**
+ * The suites a build installs from: the suite alone, or with updates also <suite>-updates and,
+ * when a security mirror is known, <suite>-security (the bootstrap's apt sources are these).
+ */
+export function buildSuites(options: { mirror: string; securityMirror?: string; suite: string; withUpdates: boolean }): ArchiveSuite[] {
+  const suites = [{ mirror: options.mirror, suite: options.suite }];
+  if (!options.withUpdates) return suites;
+  suites.push({ mirror: options.mirror, suite: `${options.suite}-updates` });
+  if (options.securityMirror) suites.push({ mirror: options.securityMirror, suite: `${options.suite}-security` });
+  return suites;
+}
+
 /** What to look up, and where. */
 export interface FetchKernelPackageOptions {
-  /** Archive root, e.g. readHostMirrors().mirror. */
-  mirror: string;
-  /** `trixie`, `sid`, ... */
-  suite: string;
+  /** The suites apt installs from (buildSuites()); the highest version among them wins. */
+  suites: readonly ArchiveSuite[];
   /** Debian architecture, `armhf`. */
   arch: string;
   /** The meta package that tracks the current kernel, `linux-image-armmp`. */
   metaPackage: string;
   /** DTB file names to read, matched by basename (`armada-385-linksys-caiman.dtb`). */
   dtbFiles: string[];
+  /**
+   * Module names an initramfs lists (/etc/initramfs-tools/modules): when given, the whole .deb is
+   * read and the modules they pull in are returned with their sizes.
+   */
+  initramfsModules?: readonly string[];
   /** Limit for each download, in milliseconds; 60 s by default. */
   timeoutMs?: number;
   /** Replaces the global fetch, for tests. */
@@ -60,6 +87,10 @@ export interface KernelPackageInfo {
   dtbs: Record<string, PackagedFile & { data: Buffer }>;
   /** The wanted DTBs the package does not hold. */
   missingDtbs: string[];
+  /** The suite the package comes from. */
+  suite: ArchiveSuite;
+  /** The modules `initramfsModules` pull in, when asked. */
+  initramfsModules?: ModuleClosure;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -145,13 +176,11 @@ export async function checkMirror(options: { mirror: string; suite: string; time
 /** Looks up the kernel the meta package depends on and reads its zImage size and DTBs from the mirror. */
 export async function fetchKernelPackageInfo(options: FetchKernelPackageOptions): Promise<KernelPackageInfo> {
   const http = { fetchImpl: options.fetchImpl ?? fetch, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS };
-  const mirror = options.mirror.replace(/\/+$/, '');
-  const indexUrl = `${mirror}/dists/${options.suite}/main/binary-${options.arch}/Packages.gz`;
   const keep = (name: string): boolean => name === options.metaPackage || name.startsWith('linux-image-');
-  const stanzas = await download(indexUrl, http, (body) => collectStanzas(body, keep));
-  const image = findImageStanza(stanzas, options.metaPackage, indexUrl);
-  const debUrl = `${mirror}/${image.Filename}`;
-  const scan = new KernelDebScan(options.dtbFiles);
+  const indexes = await Promise.all(options.suites.map(async (suite) => ({ suite, stanzas: await fetchIndex(suite, options.arch, http, keep) })));
+  const { image, suite } = findImageStanza(indexes, options.metaPackage);
+  const debUrl = `${trimSlashes(suite.mirror)}/${image.Filename}`;
+  const scan = new KernelDebScan(options.dtbFiles, options.initramfsModules !== undefined);
   await download(debUrl, http, (body) => scanDebData(body, (entry) => scan.visit(entry)));
   if (scan.zImage === undefined) throw new UserError(`${debUrl} holds no boot/vmlinuz-*`, { hint: `check that ${options.metaPackage} is a kernel image package` });
   return {
@@ -163,41 +192,92 @@ export async function fetchKernelPackageInfo(options: FetchKernelPackageOptions)
     zImage: scan.zImage,
     dtbs: scan.dtbs,
     missingDtbs: options.dtbFiles.filter((name) => !(name in scan.dtbs)),
+    suite,
+    ...(options.initramfsModules ? { initramfsModules: await scan.resolveModules(options.initramfsModules) } : {}),
   };
 }
 
-async function collectStanzas(body: Readable, keep: (name: string) => boolean): Promise<Map<string, Stanza[]>> {
-  const collector = new StanzaCollector(keep);
-  await pipeline(body, createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
-    const decoder = new StringDecoder('utf8');
-    let rest = '';
-    for await (const chunk of chunks) {
-      const lines = (rest + decoder.write(chunk)).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) collector.push(line);
+const trimSlashes = (url: string): string => url.replace(/\/+$/, '');
+
+/** A suite's Packages index: Packages.xz, which every Debian suite has (-updates and -security have no .gz), else Packages.gz. */
+async function fetchIndex(suite: ArchiveSuite, arch: string, http: HttpOptions, keep: (name: string) => boolean): Promise<Map<string, Stanza[]>> {
+  const base = `${trimSlashes(suite.mirror)}/dists/${suite.suite}/main/binary-${arch}/Packages`;
+  for (const compression of ['xz', 'gz'] as const) {
+    try {
+      return await download(`${base}.${compression}`, http, (body) => collectStanzas(body, compression, keep));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
     }
-    collector.push(rest + decoder.end());
-    collector.push('');
+  }
+  throw new UserError(`${suite.mirror} has no ${suite.suite} index for ${arch}: ${base}.xz and ${base}.gz answer HTTP 404`, {
+    hint: `check the suite and the mirror (${suite.suite.endsWith('-security') ? 'securityMirror:' : 'mirror:'} in mcdebian.yaml); --offline skips this lookup`,
   });
+}
+
+async function collectStanzas(body: Readable, compression: 'gz' | 'xz', keep: (name: string) => boolean): Promise<Map<string, Stanza[]>> {
+  const collector = new StanzaCollector(keep);
+  const decompressor = await startDecompressor(compression);
+  try {
+    await pipeline(body, decompressor.stream, async (chunks: AsyncIterable<Buffer>) => {
+      const decoder = new StringDecoder('utf8');
+      let rest = '';
+      for await (const chunk of chunks) {
+        const lines = (rest + decoder.write(chunk)).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) collector.push(line);
+      }
+      collector.push(rest + decoder.end());
+      collector.push('');
+    });
+  } catch (error) {
+    throw decompressor.explain(error);
+  } finally {
+    await decompressor.stop();
+  }
   return collector.stanzas;
 }
 
 type ImageStanza = Stanza & { Package: string; Version: string; Filename: string; Size: string };
 
-/** The stanza of the versioned package named in the meta package's Depends (`linux-image-X (= V)`). */
-function findImageStanza(stanzas: Map<string, Stanza[]>, metaPackage: string, indexUrl: string): ImageStanza {
-  const meta = stanzas.get(metaPackage)?.[0];
+interface SuiteIndex {
+  suite: ArchiveSuite;
+  stanzas: Map<string, Stanza[]>;
+}
+
+const describeSuites = (indexes: readonly SuiteIndex[]): string => indexes.map(({ suite }) => suite.suite).join(', ');
+
+/**
+ * The versioned image package apt would install: the meta package at its highest version among
+ * the suites (all at apt's default priority, so the highest version wins), then the package its
+ * Depends names (`linux-image-X (= V)`), from whichever suite has that version.
+ */
+function findImageStanza(indexes: readonly SuiteIndex[], metaPackage: string): { image: ImageStanza; suite: ArchiveSuite } {
+  const metas = indexes.flatMap(({ suite, stanzas }) => (stanzas.get(metaPackage) ?? []).map((stanza) => ({ suite, stanza })));
+  const meta = highest(metas);
   if (meta === undefined) {
-    throw new UserError(`package ${metaPackage} is not in ${indexUrl}`, { hint: 'check the suite, the architecture and the kernel package the board names' });
+    throw new UserError(`package ${metaPackage} is not in ${describeSuites(indexes)} (${indexes.map(({ suite }) => suite.mirror).filter((m, i, all) => all.indexOf(m) === i).join(', ')})`, {
+      hint: 'check the suite, the architecture and the kernel package the board names',
+    });
   }
-  const relations = (meta.Depends ?? '').split(',').map((relation) => relation.split('|')[0]?.trim() ?? '');
+  const relations = (meta.stanza.Depends ?? '').split(',').map((relation) => relation.split('|')[0]?.trim() ?? '');
   const relation = relations.find((r) => r.startsWith('linux-image-')) ?? '';
   const [, name = '', version] = /^(\S+)(?:\s*\(\s*=\s*([^)\s]+)\s*\))?/.exec(relation) ?? [];
-  const image = stanzas.get(name)?.find((stanza) => version === undefined || stanza.Version === version);
-  if (image?.Package === undefined || image.Version === undefined || image.Filename === undefined || image.Size === undefined) {
-    throw new UserError(`${metaPackage} depends on "${relation}", which has no usable stanza in ${indexUrl}`, { hint: MIRROR_HINT });
+  const candidates = indexes.flatMap(({ suite, stanzas }) => (stanzas.get(name) ?? [])
+    .filter((stanza) => version === undefined || stanza.Version === version)
+    .map((stanza) => ({ suite, stanza })));
+  const image = highest(candidates);
+  if (image?.stanza.Package === undefined || image.stanza.Filename === undefined || image.stanza.Size === undefined) {
+    throw new UserError(`${metaPackage} ${meta.stanza.Version} (${meta.suite.suite}) depends on "${relation}", which has no usable stanza in ${describeSuites(indexes)}`, { hint: MIRROR_HINT });
   }
-  return image as ImageStanza;
+  return { image: image.stanza as ImageStanza, suite: image.suite };
+}
+
+/** The candidate with the highest Version; the first of equals, so the suite listed first wins a tie. */
+function highest<T extends { stanza: Stanza }>(candidates: readonly T[]): T | undefined {
+  return candidates.reduce<T | undefined>((best, candidate) => {
+    if (candidate.stanza.Version === undefined) return best;
+    return best === undefined || compareDebianVersions(candidate.stanza.Version, best.stanza.Version!) > 0 ? candidate : best;
+  }, undefined);
 }
 
 /** Gathers, entry by entry, what the kernel .deb's data.tar holds for us. */
@@ -205,21 +285,46 @@ class KernelDebScan {
   zImage: PackagedFile | undefined;
   readonly dtbs: KernelPackageInfo['dtbs'] = {};
   private sawDtbDir = false;
+  private readonly modules: ModuleFile[] = [];
+  private modulesBuiltin = '';
+  private builtinModinfo = '';
 
-  constructor(private readonly wanted: readonly string[]) {}
+  constructor(private readonly wanted: readonly string[], private readonly readModules: boolean) {}
 
   /** Takes one entry; true once nothing more of interest can follow. */
   async visit(entry: DebEntry): Promise<boolean> {
-    const { name, size = 0, type } = entry.header;
-    const path = `/${name.replace(/^\.?\//, '')}`;
+    const path = `/${entry.header.name.replace(/^\.?\//, '')}`;
+    if (this.readModules) return this.visitModule(entry, path).then(() => false);
     const inDtbDir = /^\/usr\/lib\/linux-image-[^/]+\//.test(path);
     // dpkg-deb sorts entries (boot/, usr/lib/linux-image-*/, usr/lib/modules/): past the DTB folder there are only modules.
     if (this.sawDtbDir && !inDtbDir) return this.zImage !== undefined;
     this.sawDtbDir ||= inDtbDir;
+    await this.visitBootFile(entry, path);
+    return this.zImage !== undefined && this.wanted.every((wanted) => wanted in this.dtbs);
+  }
+
+  private async visitBootFile(entry: DebEntry, path: string): Promise<void> {
+    const { size = 0, type } = entry.header;
     const file = basename(path);
     if (type === 'file' && /^\/boot\/vmlinuz-/.test(path)) this.zImage = { path, size };
     else if (type === 'file' && this.wanted.includes(file) && !(file in this.dtbs)) this.dtbs[file] = { path, size, data: await readEntry(entry) };
-    return this.zImage !== undefined && this.wanted.every((wanted) => wanted in this.dtbs);
+  }
+
+  /** Reading the modules means reading the whole package: the zImage and DTBs come on the way. */
+  private async visitModule(entry: DebEntry, path: string): Promise<void> {
+    const modulesDir = /^\/(?:usr\/)?lib\/modules\/[^/]+\//.exec(path);
+    if (entry.header.type !== 'file') return;
+    if (!modulesDir) return this.visitBootFile(entry, path);
+    const inside = path.slice(modulesDir[0].length);
+    if (/\.ko(\.\w+)?$/.test(inside)) this.modules.push({ path, data: await readEntry(entry) });
+    else if (inside === 'modules.builtin') this.modulesBuiltin = (await readEntry(entry)).toString('utf8');
+    else if (inside === 'modules.builtin.modinfo') this.builtinModinfo = (await readEntry(entry)).toString('utf8');
+  }
+
+  /** The modules the names pull in. */
+  async resolveModules(names: readonly string[]): Promise<ModuleClosure> {
+    const infos = await readModuleInfos(this.modules);
+    return resolveModuleClosure({ files: this.modules, infos, ...parseBuiltin(this.modulesBuiltin, this.builtinModinfo) }, names);
   }
 }
 
@@ -228,6 +333,9 @@ async function readEntry(entry: DebEntry): Promise<Buffer> {
   for await (const chunk of entry) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+/** The mirror answered 404: for an index, the other compression may be there. */
+class NotFoundError extends UserError {}
 
 interface HttpOptions {
   fetchImpl: typeof fetch;
@@ -240,6 +348,7 @@ async function download<T>(url: string, http: HttpOptions, consume: (body: Reada
   const timeout = AbortSignal.timeout(http.timeoutMs);
   try {
     const response = await http.fetchImpl(url, { signal: AbortSignal.any([done.signal, timeout]) });
+    if (response.status === 404) throw new NotFoundError(`cannot download ${url}: HTTP 404 ${response.statusText}`.trim(), { hint: MIRROR_HINT });
     if (!response.ok || response.body === null) {
       throw new UserError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`.trim(), { hint: MIRROR_HINT });
     }

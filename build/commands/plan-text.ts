@@ -1,4 +1,7 @@
-/** The plan as people read it: steps with their commands, packages, outputs, cache keys, budget. */
+/**
+ * The plan as people read it: steps with their commands, packages, outputs, the keys of the
+ * cached stages, budget. A size marked `<=` is an upper bound.
+ */
 import { quoteArgv } from '../core/errors.js';
 import type { FlashBudget } from '../budget.js';
 import type { StepDescription } from '../core/step.js';
@@ -8,7 +11,7 @@ const group = (n: number): string => n.toLocaleString('en-US');
 
 export function formatPlan(plan: Plan): string {
   const kernel = plan.kernel.package
-    ? `${plan.kernel.package} ${plan.kernel.version} (from the mirror)`
+    ? `${plan.kernel.package} ${plan.kernel.version} (from ${plan.kernel.suite ?? 'the mirror'})`
     : `unknown: ${plan.kernel.reason}`;
   const lines = [
     `Plan for ${plan.board} (${plan.arch}), Debian ${plan.suite}, bootstrapped with ${plan.bootstrapper}`,
@@ -48,10 +51,10 @@ function formatBudget(budget: FlashBudget): string[] {
   const lines = ['Flash budget:'];
   if (budget.status === 'not-applicable') return [...lines, `  ${budget.message}`];
   for (const part of budget.parts) {
-    const size = part.bytes === undefined ? 'unknown' : `${part.source === 'estimate' ? '~' : ''}${group(part.bytes)} B`;
+    const size = part.bytes === undefined ? 'unknown' : `${part.source === 'upper-bound' ? '<=' : ''}${group(part.bytes)} B`;
     lines.push(`  ${part.name.padEnd(10)}${size.padStart(14)}  ${part.note ?? ''}`.trimEnd());
   }
-  if (budget.blobBytes !== undefined) lines.push(`  ${'uImage'.padEnd(10)}${`${budget.estimated ? '~' : ''}${group(budget.blobBytes)} B`.padStart(14)}  header, size table and parts`);
+  if (budget.blobBytes !== undefined) lines.push(`  ${'uImage'.padEnd(10)}${`${budget.upperBound ? '<=' : ''}${group(budget.blobBytes)} B`.padStart(14)}  header, size table and parts`);
   if (budget.readWindow && budget.partition) {
     lines.push(`  read window ${group(budget.readWindow.bytes)} B (${budget.readWindow.variables.join('/')}${budget.readWindow.confirmed ? '' : ', stock value unconfirmed'}); partition ${budget.partition.name} ${group(budget.partition.bytes)} B`);
   }

@@ -1,8 +1,10 @@
 /**
  * `mcdebian plan --board ID [-c FILE] [--json] [--offline]`: the verified build plan, printed.
- * Reads the config, the host's mirrors and tool versions and the Debian kernel package's sizes;
- * writes nothing to disk. Exits 1 when the build could not succeed (blob larger than the slot).
+ * Reads the config, the host's mirrors and tool versions, the Debian kernel package's sizes and
+ * modules, and the size of a cached initramfs; writes nothing to disk. Exits 1 when the build
+ * could not succeed (blob larger than the slot).
  */
+import { stat } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
 import { secretFileNotices } from '../config/secret-notices.js';
 import { cacheRoot } from '../core/paths.js';
@@ -10,7 +12,8 @@ import { isStageCached } from '../core/stage-cache.js';
 import { readToolVersions } from '../core/tool-versions.js';
 import { lookupKernelFacts } from '../kernel-facts.js';
 import { resolveMirrors } from '../mirrors.js';
-import { planBuild, STAGE_TOOLS, type Plan, type PlanInputs } from '../pipeline.js';
+import { initramfsCachePath, initramfsModules, planBuild, planLayer, STAGE_TOOLS, type LayerInputs, type Plan, type PlanInputs } from '../pipeline.js';
+import { buildSuites } from '../../rootfs/debian-archive.js';
 import { BOOTSTRAPPERS, type Bootstrapper } from '../../rootfs/bootstrap.js';
 import { hashLayerSources } from '../../rootfs/configure.js';
 import { bundleServices } from '../../overlays/bundle.js';
@@ -32,24 +35,30 @@ export async function resolvePlanInputs(context: CommandContext, options: Omit<P
   for (const notice of secretFileNotices(config.resolvedOverlays)) context.logger[notice.level](notice.message);
   const mirrors = await resolveMirrors(config, { aptRoot: context.env.MCDEBIAN_APT_ROOT });
   context.logger.debug(`mirror ${mirrors.mirror} from ${mirrors.source}`);
-  const [toolVersions, kernel] = await Promise.all([
-    readToolVersions([...STAGE_TOOLS.base, ...STAGE_TOOLS.images]),
-    lookupKernelFacts(config.board, { mirror: mirrors.mirror, suite: config.suite, offline: options.offline }),
-  ]);
-  if (kernel.lookup === 'failed') context.logger.warn(`kernel package sizes unknown: ${kernel.reason}`);
-  return {
+  const inputs: LayerInputs = {
     config,
     mirror: mirrors.mirror,
     securityMirror: mirrors.securityMirror,
     mirrorSource: mirrors.source,
     bootstrapper: options.bootstrapper,
-    toolVersions,
-    kernel,
+    toolVersions: await readToolVersions([...STAGE_TOOLS.base, ...STAGE_TOOLS.images]),
     cacheDir: cacheRoot(context.env),
     layerSourcesHash: await hashLayerSources(),
     bundles: await bundleServices(overlayServices(config.resolvedOverlays)),
     isCached: (stage, key) => isStageCached(cacheRoot(context.env), stage, key),
   };
+  const planned = planLayer(inputs);
+  const cachedInitramfs = initramfsCachePath(inputs, planned);
+  const measured = await stat(cachedInitramfs).then((info) => ({ bytes: info.size, path: cachedInitramfs }), () => undefined);
+  const kernel = await lookupKernelFacts(config.board, {
+    suites: buildSuites(planned.spec),
+    offline: options.offline,
+    measuredInitramfs: measured,
+    // only a blob that must fit a read window needs its initramfs bounded
+    initramfsModules: config.board.kernelReadWindow ? initramfsModules(planned) : undefined,
+  });
+  if (kernel.lookup === 'failed') context.logger.warn(`kernel package sizes unknown: ${kernel.reason}`);
+  return { ...inputs, kernel };
 }
 
 /** The verified plan of `plan` and `build`. */

@@ -34,8 +34,7 @@ let info: Promise<KernelPackageInfo> | undefined;
 /** Downloads the kernel package's DTBs once for all the boards. */
 async function kernelPackage(): Promise<KernelPackageInfo> {
   info ??= readHostMirrors().then(({ mirror }) => fetchKernelPackageInfo({
-    mirror: mirror ?? '',
-    suite: 'trixie',
+    suites: [{ mirror: mirror ?? '', suite: 'trixie' }],
     arch: 'armhf',
     metaPackage: 'linux-image-armmp',
     dtbFiles: nandBoards.map((board) => board.dtb!.file),

@@ -2,10 +2,10 @@ import test from 'ava';
 import { getBoard } from '../../board/index.js';
 import { computeBudget, multiImageSize, type BlobPart } from '../../build/budget.js';
 
-const parts = (zImage: number, dtb: number, initramfs: number, estimated = false): BlobPart[] => [
+const parts = (zImage: number, dtb: number, initramfs: number, bounded = false): BlobPart[] => [
   { name: 'zImage', bytes: zImage, source: 'debian-package' },
   { name: 'dtb', bytes: dtb, source: 'debian-package' },
-  { name: 'initramfs', bytes: initramfs, source: estimated ? 'estimate' : 'build' },
+  { name: 'initramfs', bytes: initramfs, source: bounded ? 'upper-bound' : 'build' },
 ];
 
 test('a multi-file uImage is header, size table, parts padded to 4 bytes but the last', (t) => {
@@ -19,8 +19,8 @@ test('on mamba the blob exceeds the 4 MiB window and pri_kern_size/alt_kern_size
   t.is(budget.status, 'exceeds-read-window');
   t.deepEqual(budget.readWindow?.variables, ['pri_kern_size', 'alt_kern_size']);
   t.regex(budget.message, /does not fit the 4 MiB read window: pri_kern_size and alt_kern_size must be raised to at least 0x[0-9a-f]+/);
-  t.regex(budget.message, /^the kernel blob \(about /);
-  t.true(budget.estimated);
+  t.regex(budget.message, /^the kernel blob \(at most /);
+  t.true(budget.upperBound);
 });
 
 test('on caiman the blob with its initramfs exceeds the 6 MiB window and priKernSize is named', (t) => {
@@ -72,4 +72,10 @@ test('the QEMU stand-in has caiman\'s 6 MiB window over its kernel1 stand-in par
 test('an unconfirmed stock window is said to be unconfirmed', (t) => {
   const budget = computeBudget(getBoard('wrt1900acs'), parts(6_046_208, 20_071, 3_000_000));
   t.regex(budget.message, /6 MiB read window \(stock value unconfirmed\)/);
+});
+
+test('a blob whose parts are all measured is not called an upper bound', (t) => {
+  const budget = computeBudget(getBoard('wrt1200ac'), [...parts(6_046_208, 20_071, 0).slice(0, 2), { name: 'initramfs', bytes: 6_123_051, source: 'measured' }]);
+  t.false(budget.upperBound);
+  t.regex(budget.message, /^the kernel blob \(11\.\d\d MiB\)/);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { changedFields, explainStages, type StageInputs } from '../../build/explain.js';
+import { changedFields, describeFileChanges, explainStages, type StageInputs } from '../../build/explain.js';
 
 const changes = test.macro({
   exec(t, before: unknown, after: unknown, expected: string[]) {
@@ -26,16 +26,22 @@ test('a value of exactly 80 characters is shown whole', changes,
 test('a value longer than 80 characters is cut to 77 and "..."', changes,
   { key: 'x'.repeat(79) }, { key: 'y' }, [`key: "${'x'.repeat(76)}... -> "y"`]);
 
+const digest = (text: string) => text.padEnd(64, '0');
+
 /** Stage inputs shaped as pipeline.ts builds them, with short stand-ins for the hashes. */
-function stageInputs(change: { hostname?: string; packages?: string[] } = {}): StageInputs {
+function stageInputs(change: { hostname?: string; packages?: string[]; files?: Record<string, { part: string; digest: string }> } = {}): StageInputs {
   const packages = change.packages ?? ['openssh-server', 'systemd'];
   const hostname = change.hostname ?? 'gw';
   const baseKey = `base-${packages.length}`;
-  const filesKey = `files-${hostname}`;
+  const files = change.files ?? {
+    '/etc/hostname': { part: 'base', digest: digest(`hostname-${hostname}`) },
+    '/etc/hosts': { part: 'base', digest: digest(`hosts-${hostname}`) },
+    '/etc/fstab': { part: 'base', digest: digest('fstab') },
+  };
   return {
     base: { format: 1, spec: { suite: 'trixie', arch: 'armhf', packages }, tools: { mmdebstrap: '1.5.7-1' } },
-    layer: { format: 1, base: baseKey, board: 'wrt1200ac', hostname, files: filesKey },
-    images: { format: 1, layer: `layer-${baseKey}-${hostname}-${filesKey}`, size: '2G', tools: { e2fsprogs: '1.47.2-3' } },
+    layer: { format: 1, base: baseKey, board: 'wrt1200ac', hostname, overlayFiles: {}, files, sources: 'sources-v1' },
+    images: { format: 1, layer: `layer-${baseKey}-${hostname}-${JSON.stringify(files).length}`, size: '2G', tools: { e2fsprogs: '1.47.2-3' } },
   };
 }
 
@@ -60,12 +66,45 @@ test('cached stages are reused whether or not an earlier build is recorded', (t)
   t.deepEqual(explainStages(undefined, stageInputs(), allCached), expected);
 });
 
-test('a new hostname reuses the base, rebuilds the layer naming the hostname, and rebuilds the images for the layer', (t) => {
+test('a new hostname reuses the base, rebuilds the layer naming the hostname and the files it changed, and rebuilds the images for the layer', (t) => {
   t.deepEqual(explainStages(stageInputs(), stageInputs({ hostname: 'gw2' }), { base: true, layer: false, images: false }), [
     'base: reused from the cache (inputs unchanged)',
-    'layer: rebuilt because files: "files-gw" -> "files-gw2"; hostname: "gw" -> "gw2"',
+    'layer: rebuilt because hostname: "gw" -> "gw2"; files: 2 files (2 changed): changed /etc/hostname (base), changed /etc/hosts (base)',
     'images: rebuilt because an earlier stage changed',
   ]);
+});
+
+test('the layer\'s files are named as added, removed or changed with their overlay, never by their digests', (t) => {
+  const before = { '/etc/hostname': { part: 'base', digest: digest('a') }, '/etc/old.conf': { part: 'dns-blacklist', digest: digest('b') } };
+  const after = { '/etc/hostname': { part: 'base', digest: digest('c') }, '/etc/systemd/system/mcdebian-callhome.service': { part: 'callhome', digest: digest('d') } };
+  const line = describeFileChanges(before, after);
+  t.is(line, '3 files (1 added, 1 changed, 1 removed): changed /etc/hostname (base), removed /etc/old.conf (dns-blacklist), added /etc/systemd/system/mcdebian-callhome.service (callhome)');
+  t.notRegex(line ?? '', /[0-9a-f]{16}/);
+});
+
+test('a large change is counted, and only the first five files are named', (t) => {
+  const many = (n: number, tag: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`/srv/file${String(i).padStart(3, '0')}`, { part: 'files:', digest: digest(`${tag}${i}`) }]));
+  const line = describeFileChanges(many(300, 'x'), { ...many(300, 'y'), '/srv/zz': { part: 'files:', digest: digest('z') } });
+  t.is(line, '301 files (1 added, 300 changed): changed /srv/file000 (files:), changed /srv/file001 (files:), changed /srv/file002 (files:), changed /srv/file003 (files:), changed /srv/file004 (files:), and 296 more');
+});
+
+test('unchanged files give no line', (t) => {
+  const files = { '/etc/hostname': { part: 'base', digest: digest('a') } };
+  t.is(describeFileChanges(files, { ...files }), undefined);
+});
+
+test('an earlier build\'s record without file names says the files changed without naming them', (t) => {
+  const current = stageInputs();
+  const previous: StageInputs = { ...current, layer: { ...(current.layer as object), files: digest('old') } };
+  const [, layer] = explainStages(previous, current, { base: true, layer: false, images: false });
+  t.is(layer, 'layer: rebuilt because files: the layer\'s files changed (the earlier build\'s record does not name them)');
+});
+
+test('a file an overlay\'s config names is said to have changed by its field and path, not its digest', (t) => {
+  const current = stageInputs();
+  const withKey = (hash: string): StageInputs => ({ ...current, layer: { ...(current.layer as object), overlayFiles: { 'callhome.hostKey': `/srv/hq.pub ${digest(hash)}` } } });
+  const [, layer] = explainStages(withKey('a'), withKey('b'), { base: true, layer: false, images: false });
+  t.is(layer, 'layer: rebuilt because overlays.callhome.hostKey file /srv/hq.pub changed');
 });
 
 test('an added package rebuilds the base naming spec.packages, and the later stages because the base changed', (t) => {

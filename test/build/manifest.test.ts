@@ -1,8 +1,12 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listArtifacts, parseDpkgStatus, sha256File } from '../../build/manifest.js';
+import { loadConfig } from '../../build/config/load.js';
+import { createBuildContext } from '../../build/core/context.js';
+import { silentLogger } from '../../build/core/log.js';
+import { listArtifacts, parseDpkgStatus, sha256File, type Manifest } from '../../build/manifest.js';
+import { planBuild } from '../../build/pipeline.js';
 import { makeTempDir, writeFiles } from '../helpers/temp-dir.js';
 
 /** Stanzas as dpkg writes them to /var/lib/dpkg/status on an armhf trixie image, out of name order. */
@@ -141,4 +145,33 @@ test('the artifacts are every file but build.log and manifest.json, overlay outp
     { name: 'rootfs.tar', size: 196625, sha256: sha256(big) },
     { name: 'usb.img', size: 3, sha256: sha256('usb') },
   ]);
+});
+
+test('the manifest lists each overlay with the units it enables and the files it put in, secrets by path and mode only', async (t) => {
+  const dir = await makeTempDir(t);
+  await writeFiles(dir, {
+    'hq.pub': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIApGJq8wwHKZ+S4uLnoQgK2/hEQEf8zw6YlHPlAg+DmF root@hq\n',
+    'mcdebian.yaml': 'board: wrt1200ac\nhostname: gw1\noverlays:\n  callhome: { host: hq.example, hostKey: hq.pub, remotePort: 5000 }\n',
+  });
+  const config = await loadConfig({ file: join(dir, 'mcdebian.yaml'), generateSecrets: true });
+  const plan = planBuild({
+    config, mirror: 'http://mirror.example/debian', mirrorSource: 'test', bootstrapper: 'mmdebstrap', toolVersions: {},
+    kernel: { lookup: 'offline', parts: [] }, cacheDir: join(dir, 'cache'), layerSourcesHash: 'sources-v1',
+  });
+  await writeFiles(plan.paths.rootfs, { 'var/lib/dpkg/status': '' });
+  await mkdir(plan.paths.staging, { recursive: true });
+  const handle = createBuildContext({ logger: silentLogger, logFile: join(dir, 'build.log'), signal: new AbortController().signal });
+  await plan.steps.find((step) => step.id === 'manifest')!.run(handle.context).finally(() => handle.close());
+
+  const manifest = JSON.parse(await readFile(join(plan.paths.out, 'manifest.json'), 'utf8')) as Manifest;
+  const [callhome, ...others] = manifest.overlays ?? [];
+  t.is(others.length, 0);
+  t.is(callhome?.name, 'callhome');
+  t.deepEqual(callhome?.units, ['mcdebian-callhome.service']);
+  const files = Object.fromEntries(callhome!.files.map((file) => [file.path, file]));
+  t.deepEqual(files['/etc/systemd/system/mcdebian-callhome.service'], { path: '/etc/systemd/system/mcdebian-callhome.service', mode: '0644' });
+  const secrets = callhome!.files.filter((file) => file.secret);
+  t.deepEqual(secrets.map((file) => file.path), manifest.secrets.map((secret) => secret.path));
+  t.true(secrets.every((file) => Object.keys(file).sort().join() === 'mode,path,secret'), 'a secret has a path and a mode, nothing of its content');
+  t.false(JSON.stringify(manifest).includes('PRIVATE KEY'));
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateKeyPair } from '../../overlays/callhome/keys.js';
 import { loadConfig, type Config } from '../../build/config/load.js';
 import type { KernelFacts } from '../../build/kernel-facts.js';
-import { planBuild, type PlanInputs } from '../../build/pipeline.js';
+import { initramfsCachePath, initramfsModules, planBuild, planLayer, type PlanInputs } from '../../build/pipeline.js';
 import { makeTempDir, writeFiles } from '../helpers/temp-dir.js';
 
 const kernel: KernelFacts = { lookup: 'offline', reason: '--offline', parts: [] };
@@ -31,12 +31,45 @@ test('the same inputs give the same plan and cache keys', async (t) => {
   t.deepEqual(asData(planBuild(await inputs('wrt1200ac'))), asData(planBuild(await inputs('wrt1200ac'))));
 });
 
-test('changing only the hostname keeps the base key and changes the layer and image keys', async (t) => {
+test('changing only the hostname keeps the base key and changes the layer key and the images\' inputs', async (t) => {
   const before = planBuild(await inputs('wrt1200ac'));
   const after = planBuild(await inputs('wrt1200ac', { hostname: 'gw2' }));
   t.is(after.cacheKeys.base, before.cacheKeys.base);
   t.not(after.cacheKeys.layer, before.cacheKeys.layer);
-  t.not(after.cacheKeys.images, before.cacheKeys.images);
+  t.notDeepEqual(after.stageInputs.images, before.stageInputs.images);
+});
+
+const cachedStepsOf = test.macro({
+  async exec(t, board: string) {
+    const plan = planBuild(await inputs(board));
+    t.deepEqual(plan.steps.filter((step) => step.cacheKey !== undefined).map((step) => [step.id, step.cacheKey]), [['bootstrap', plan.cacheKeys.base], ['configure', plan.cacheKeys.layer]]);
+    t.deepEqual(Object.keys(plan.cacheKeys), ['base', 'layer']);
+  },
+  title: (_given, board: string) => `on ${board} only the steps whose output is looked up in the cache show a key: the base and the layer`,
+});
+test(cachedStepsOf, 'wrt1200ac');
+test(cachedStepsOf, 'x86-64');
+
+test('the layer\'s key records each file by path, with the part of the image that put it there, as a digest', async (t) => {
+  const config = await withCallhome(t);
+  const files = (planBuild(await inputs('wrt1200ac', config)).stageInputs.layer as { files: Record<string, { part: string; digest: string }> }).files;
+  t.is(files['/etc/hostname']?.part, 'base');
+  t.is(files['/etc/systemd/system/mcdebian-callhome.service']?.part, 'callhome');
+  t.regex(files['/etc/hostname']?.digest ?? '', /^[0-9a-f]{64}$/);
+});
+
+test('the initramfs modules are those /etc/initramfs-tools/modules lists: the board\'s root modules and crc32c', async (t) => {
+  const layerInputs = await inputs('qemu-armhf');
+  t.deepEqual(initramfsModules(planLayer(layerInputs)), [...layerInputs.config.board.rootModules, 'crc32c']);
+});
+
+test('the cached initramfs is found by the base and the initramfs settings, whatever the hostname', async (t) => {
+  const path = initramfsCachePath(await inputs('qemu-armhf'));
+  t.regex(path, /^\/var\/cache\/mcdebian\/initramfs\/[0-9a-f]{64}\.img$/);
+  t.is(initramfsCachePath(await inputs('qemu-armhf', { hostname: 'other' })), path);
+  t.not(initramfsCachePath(await inputs('qemu-armhf', { packages: ['htop'] })), path);
+  const assemble = planBuild(await inputs('qemu-armhf')).steps.find((step) => step.id === 'assemble')!;
+  t.true(assemble.notes.some((note) => note.includes(path)), 'the build reuses the initramfs from the same path');
 });
 
 const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIApGJq8wwHKZ+S4uLnoQgK2/hEQEf8zw6YlHPlAg+DmF root@hq\n';

@@ -79,9 +79,13 @@ export async function buildDeb(root: string, output: string, files: Record<strin
   await execa('dpkg-deb', ['--root-owner-group', '-z0', `-Z${compression}`, '--build', root, output]);
 }
 
-/** Writes `<root>/debian/dists/<suite>/main/binary-<arch>/Packages.gz`. */
-export async function publishIndex(root: string, options: { suite: string; arch: string; index: string }): Promise<void> {
-  const dir = join(root, `debian/dists/${options.suite}/main/binary-${options.arch}`);
+/**
+ * Writes `<root>/<archive>/dists/<suite>/main/binary-<arch>/Packages.gz` (archive `debian` unless
+ * given), or Packages.xz with the real xz, as Debian's -updates and -security suites have only that.
+ */
+export async function publishIndex(root: string, options: { suite: string; arch: string; index: string; archive?: string; compression?: 'gz' | 'xz' }): Promise<void> {
+  const dir = join(root, `${options.archive ?? 'debian'}/dists/${options.suite}/main/binary-${options.arch}`);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'Packages.gz'), gzipSync(options.index));
+  if (options.compression === 'xz') await execa('xz', ['--compress', '--stdout'], { input: options.index, encoding: 'buffer' }).then(({ stdout }) => writeFile(join(dir, 'Packages.xz'), stdout));
+  else await writeFile(join(dir, 'Packages.gz'), gzipSync(options.index));
 }

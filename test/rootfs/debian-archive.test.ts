@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { CommandError, UserError } from '../../build/core/errors.js';
 import { readHostMirrors } from '../../rootfs/apt-sources.js';
-import { fetchKernelPackageInfo, parsePackagesIndex, type KernelPackageInfo } from '../../rootfs/debian-archive.js';
+import { buildSuites, fetchKernelPackageInfo, parsePackagesIndex, type KernelPackageInfo } from '../../rootfs/debian-archive.js';
+import { compareDebianVersions } from '../../rootfs/debian-version.js';
+import { elfModule, xzModule } from '../helpers/kernel-module.js';
 import { realMirrorUnavailable } from '../helpers/real-mirror.js';
 import { buildDeb, publishIndex, serveMirror, stopMirror, type FakeMirror } from '../helpers/fake-mirror.js';
 
@@ -117,7 +119,7 @@ function assertKernelFacts(t: ExecutionContext, info: KernelPackageInfo): void {
   t.deepEqual(info.missingDtbs, []);
 }
 
-const query = (mirror: string) => ({ mirror, suite: 'trixie', arch: 'armhf', metaPackage: 'linux-image-armmp', dtbFiles: WANTED });
+const query = (mirror: string, suite = 'trixie') => ({ suites: [{ mirror, suite }], arch: 'armhf', metaPackage: 'linux-image-armmp', dtbFiles: WANTED });
 
 test('a Packages index is grouped by package, with continuation lines joined', (t) => {
   const index = parsePackagesIndex(packagesIndex(123));
@@ -160,12 +162,12 @@ test.serial('a connection dropped in the middle of the .deb fails with a downloa
 
 test('a meta package that is not in the index fails with an error naming it', async (t) => {
   const error = await t.throwsAsync(fetchKernelPackageInfo({ ...query(t.context.mirror.url), metaPackage: 'linux-image-nosuch' }), { instanceOf: UserError });
-  t.regex(error?.message ?? '', /linux-image-nosuch is not in http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/trixie\/main\/binary-armhf\/Packages\.gz/);
+  t.regex(error?.message ?? '', /^package linux-image-nosuch is not in trixie \(http:\/\/127\.0\.0\.1:\d+\/debian\)$/);
 });
 
-test('an HTTP 404 fails with an error naming the URL and the status', async (t) => {
-  const error = await t.throwsAsync(fetchKernelPackageInfo({ ...query(t.context.mirror.url), suite: 'nosuch' }), { instanceOf: UserError });
-  t.regex(error?.message ?? '', /\/debian\/dists\/nosuch\/main\/binary-armhf\/Packages\.gz: HTTP 404/);
+test('a suite with neither index fails with an error naming both URLs and the status', async (t) => {
+  const error = await t.throwsAsync(fetchKernelPackageInfo(query(t.context.mirror.url, 'nosuch')), { instanceOf: UserError });
+  t.regex(error?.message ?? '', /has no nosuch index for armhf: \S+\/debian\/dists\/nosuch\/main\/binary-armhf\/Packages\.xz and \S+\/Packages\.gz answer HTTP 404/);
   t.regex(error?.hint ?? '', /mirror:.*--offline/);
 });
 
@@ -186,7 +188,7 @@ test('a mirror that does not answer in time fails with a timeout error', async (
 const readsDataCompressedWith = test.macro({
   async exec(t, compression: string) {
     const suite = await publishSmallDeb(t.context.mirror, compression);
-    assertKernelFacts(t, await fetchKernelPackageInfo({ ...query(t.context.mirror.url), suite }));
+    assertKernelFacts(t, await fetchKernelPackageInfo(query(t.context.mirror.url, suite)));
   },
   title: (_, compression: string) => `a .deb whose data.tar is compressed with ${compression} is read too`,
 });
@@ -198,7 +200,7 @@ test('a corrupt data.tar.xz fails with the xz command and its complaint', async 
     return Buffer.concat([deb.subarray(0, data), Buffer.from('not xz at all'), deb.subarray(data + 13)]);
   };
   const suite = await publishSmallDeb(t.context.mirror, 'xz', garble);
-  const error = await t.throwsAsync(fetchKernelPackageInfo({ ...query(t.context.mirror.url), suite }), { instanceOf: CommandError });
+  const error = await t.throwsAsync(fetchKernelPackageInfo(query(t.context.mirror.url, suite)), { instanceOf: CommandError });
   t.regex(error?.message ?? '', /^command xz --decompress --stdout exited with code 1\n.*format not recognized/s);
 });
 
@@ -211,8 +213,105 @@ test.serial('a host without xz is told to install xz-utils', async (t) => {
     await rm(emptyDir, { recursive: true });
   });
   const error = await t.throwsAsync(fetchKernelPackageInfo(query(t.context.mirror.url)), { instanceOf: UserError });
-  t.is(error?.message, 'xz not found, needed to unpack the kernel package');
+  t.is(error?.message, 'xz not found, needed to read the Debian archive');
   t.is(error?.hint, 'apt-get install xz-utils');
+});
+
+test('a build with updates installs from the suite, -updates and, with a security mirror, -security; without, from the suite alone', (t) => {
+  const mirrors = { mirror: 'http://deb.example/debian', securityMirror: 'http://deb.example/debian-security', suite: 'trixie' };
+  t.deepEqual(buildSuites({ ...mirrors, withUpdates: true }), [
+    { mirror: 'http://deb.example/debian', suite: 'trixie' },
+    { mirror: 'http://deb.example/debian', suite: 'trixie-updates' },
+    { mirror: 'http://deb.example/debian-security', suite: 'trixie-security' },
+  ]);
+  t.deepEqual(buildSuites({ ...mirrors, securityMirror: undefined, withUpdates: true }).map((s) => s.suite), ['trixie', 'trixie-updates']);
+  t.deepEqual(buildSuites({ ...mirrors, withUpdates: false }).map((s) => s.suite), ['trixie']);
+});
+
+interface Release {
+  /** Archive folder under the mirror root: `debian` or `debian-security`. */
+  archive: string;
+  suite: string;
+  /** `9.9.10-test`: the package is linux-image-<release>. */
+  release: string;
+  version: string;
+  modules?: Record<string, Buffer>;
+}
+
+/** Publishes a kernel release as its own suite's only kernel (Packages.xz, as -security has), with the meta package pointing at it. */
+async function publishRelease(mirror: FakeMirror, release: Release): Promise<void> {
+  const debPath = `pool/updates/main/l/linux/linux-image-${release.release}_${release.version}_armhf.deb`;
+  const deb = join(mirror.root, release.archive, debPath);
+  const files: Record<string, Buffer> = {
+    'DEBIAN/control': Buffer.from(`Package: linux-image-${release.release}\nVersion: ${release.version}\nArchitecture: armhf\nMaintainer: Test <test@example.invalid>\nDescription: test kernel\n`),
+    [`boot/vmlinuz-${release.release}`]: randomBytes(1000),
+    [`usr/lib/linux-image-${release.release}/armada-385-linksys-caiman.dtb`]: CAIMAN,
+    ...Object.fromEntries(Object.entries(release.modules ?? {}).map(([path, data]) => [`usr/lib/modules/${release.release}/${path}`, data])),
+  };
+  await buildDeb(await mkdtemp(join(dirname(mirror.root), 'pkg-')), deb, files);
+  const size = (await stat(deb)).size;
+  await publishIndex(mirror.root, {
+    archive: release.archive, suite: release.suite, arch: 'armhf', compression: 'xz',
+    index: `Package: linux-image-armmp\nVersion: ${release.version}\nDepends: linux-image-${release.release} (= ${release.version})\nFilename: pool/x.deb\nSize: 1\n\n` +
+      `Package: linux-image-${release.release}\nVersion: ${release.version}\nFilename: ${debPath}\nSize: ${size}\n`,
+  });
+}
+
+/** trixie-like suites: the suite with 9.9.9-1, -updates with an older 9.9.8-1, -security with 9.9.10-1 (newer, though "9.9.10" < "9.9.9" as text). */
+async function publishSuites(mirror: FakeMirror): Promise<{ suite: string; securityMirror: string }> {
+  const suite = `sec-${randomBytes(4).toString('hex')}`;
+  await publishRelease(mirror, { archive: 'debian', suite, release: '9.9.9-test', version: '9.9.9-1' });
+  await publishRelease(mirror, { archive: 'debian', suite: `${suite}-updates`, release: '9.9.8-test', version: '9.9.8-1' });
+  await publishRelease(mirror, { archive: 'debian-security', suite: `${suite}-security`, release: '9.9.10-test', version: '9.9.10-1' });
+  return { suite, securityMirror: `${mirror.url}-security` };
+}
+
+test('the newest kernel of the suites a build installs from is named, and read from the security mirror it comes from', async (t) => {
+  const { mirror } = t.context;
+  const { suite, securityMirror } = await publishSuites(mirror);
+  const info = await fetchKernelPackageInfo({ ...query(mirror.url), suites: buildSuites({ mirror: mirror.url, securityMirror, suite, withUpdates: true }) });
+  t.like(info, { package: 'linux-image-9.9.10-test', version: '9.9.10-1', suite: { mirror: securityMirror, suite: `${suite}-security` } });
+  t.is(info.zImage.path, '/boot/vmlinuz-9.9.10-test');
+  t.true(mirror.requests.some((request) => request.path === '/debian-security/pool/updates/main/l/linux/linux-image-9.9.10-test_9.9.10-1_armhf.deb'));
+});
+
+test('with buildWithUpdates off the suite\'s own kernel is named', async (t) => {
+  const { mirror } = t.context;
+  const { suite, securityMirror } = await publishSuites(mirror);
+  const info = await fetchKernelPackageInfo({ ...query(mirror.url), suites: buildSuites({ mirror: mirror.url, securityMirror, suite, withUpdates: false }) });
+  t.like(info, { package: 'linux-image-9.9.9-test', version: '9.9.9-1', suite: { suite } });
+});
+
+test('an older kernel in -updates does not replace the suite\'s', async (t) => {
+  const { mirror } = t.context;
+  const { suite } = await publishSuites(mirror);
+  const info = await fetchKernelPackageInfo({ ...query(mirror.url), suites: buildSuites({ mirror: mirror.url, suite, withUpdates: true }) });
+  t.like(info, { package: 'linux-image-9.9.9-test', suite: { suite } });
+});
+
+test('the modules an initramfs lists are read from the whole package with what they depend on, at their packaged sizes', async (t) => {
+  const { mirror } = t.context;
+  const suite = `mod-${randomBytes(4).toString('hex')}`;
+  const modules = {
+    'kernel/fs/ext4/ext4.ko.xz': await xzModule(elfModule(['name=ext4', 'depends=jbd2', 'softdep=pre: crc32c'])),
+    'kernel/fs/jbd2/jbd2.ko.xz': await xzModule(elfModule(['name=jbd2', 'depends='])),
+    'kernel/crypto/crc32c_generic.ko.xz': await xzModule(elfModule(['name=crc32c_generic', 'alias=crc32c', 'alias=crypto-crc32c'])),
+    'kernel/drivers/net/big.ko.xz': await xzModule(elfModule(['name=big', 'alias=crc32'])),
+    'modules.builtin': Buffer.from('kernel/drivers/virtio/virtio.ko\n'),
+  };
+  await publishRelease(mirror, { archive: 'debian', suite, release: '9.9.11-test', version: '9.9.11-1', modules });
+  const info = await fetchKernelPackageInfo({ ...query(mirror.url, suite), initramfsModules: ['ext4', 'virtio', 'nosuch'] });
+  const path = (name: string) => `/usr/lib/modules/9.9.11-test/${name}`;
+  t.deepEqual(info.initramfsModules, {
+    modules: [
+      { name: 'crc32c_generic', path: path('kernel/crypto/crc32c_generic.ko.xz'), bytes: modules['kernel/crypto/crc32c_generic.ko.xz'].length },
+      { name: 'ext4', path: path('kernel/fs/ext4/ext4.ko.xz'), bytes: modules['kernel/fs/ext4/ext4.ko.xz'].length },
+      { name: 'jbd2', path: path('kernel/fs/jbd2/jbd2.ko.xz'), bytes: modules['kernel/fs/jbd2/jbd2.ko.xz'].length },
+    ],
+    builtin: ['virtio'],
+    missing: ['nosuch'],
+  });
+  t.is(info.zImage.path, '/boot/vmlinuz-9.9.11-test', 'the boot files are read on the way');
 });
 
 /** Why the real-mirror test cannot run here, or undefined when it can. */
@@ -225,4 +324,19 @@ realMirrorTest(`the host's Debian mirror serves a trixie armhf kernel with both 
   t.true(info.zImage.size > 5_000_000);
   t.deepEqual(info.missingDtbs, []);
   for (const name of WANTED) t.is(info.dtbs[name]?.data.readUInt32BE(0), 0xd00dfeed, `${name} starts with the FDT magic`);
+});
+
+realMirrorTest(`the host's mirror's armmp kernel, from the suites a build uses, holds the stand-in's root modules and what they need${unavailable ? ` (skipped: ${unavailable})` : ''}`, async (t) => {
+  t.timeout(600_000, 'a 56 MB package and 3,600 modules on a busy machine');
+  const { mirror = '', securityMirror } = await readHostMirrors();
+  const suites = buildSuites({ mirror, securityMirror, suite: 'trixie', withUpdates: true });
+  const alone = await fetchKernelPackageInfo({ ...query(mirror), timeoutMs: 120_000 });
+  const info = await fetchKernelPackageInfo({ ...query(mirror), suites, initramfsModules: ['xhci-pci', 'usb-storage', 'uas', 'sd_mod', 'ext4', 'virtio_mmio', 'virtio_blk', 'crc32c'], timeoutMs: 120_000 });
+  t.log(`trixie alone: ${alone.version}; with ${suites.map((s) => s.suite).join(', ')}: ${info.version} from ${info.suite.suite}`);
+  t.true(compareDebianVersions(info.version, alone.version) >= 0);
+  const names = info.initramfsModules?.modules.map((module) => module.name) ?? [];
+  t.log(`${names.length} modules, ${info.initramfsModules?.modules.reduce((sum, module) => sum + module.bytes, 0)} bytes packaged: ${names.join(' ')}`);
+  // ext4 needs jbd2 and mbcache; usb-storage needs usbcore and scsi_mod; crc32c is an alias of crc32c_generic
+  for (const name of ['ext4', 'jbd2', 'mbcache', 'usb_storage', 'usbcore', 'scsi_mod', 'sd_mod', 'xhci_pci', 'xhci_hcd', 'crc32c_generic']) t.true(names.includes(name), name);
+  t.deepEqual(info.initramfsModules?.missing, []);
 });

@@ -3,11 +3,13 @@
  * build, the WRT1200AC blob from the same base, a hostname-only rebuild, an interrupted build,
  * then the qemu-armhf image booted the stock Linksys way and logged into over SSH.
  */
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { execa } from 'execa';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FlashBudget } from '../../../build/budget.js';
 import type { Manifest } from '../../../build/manifest.js';
+import type { Plan } from '../../../build/pipeline.js';
 import { bootGuest, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
 import { hasProgram } from '../../helpers/tools.js';
 
@@ -31,11 +33,14 @@ serial(`a cold build of qemu-armhf writes every artifact, checked by the real to
   t.timeout(40 * 60_000);
   const { workspace } = t.context;
   const config = await writeConfig(workspace, 'qemu', ['board: qemu-armhf', 'hostname: stand-in']);
+  const planned = await runCliIn(workspace, ['plan', '-c', config, '--json']);
+  t.is(planned.exitCode, 0, planned.stderr.slice(-3000));
   const result = await runCliIn(workspace, ['build', '-c', config]);
   t.is(result.exitCode, 0, result.stderr.slice(-3000));
   const out = join(workspace.dir, 'out', 'qemu-armhf');
   t.deepEqual((await readdir(out)).sort(), ['build.log', 'kernel.uimg', 'manifest.json', 'rootfs.ext4', 'rootfs.tar', 'usb.img']);
   const manifest = await manifestOf(workspace, 'qemu-armhf');
+  assertPlanHeld(t, JSON.parse(planned.stdout) as Plan, manifest);
   for (const artifact of manifest.artifacts) t.is((await stat(join(out, artifact.name))).size, artifact.size, artifact.name);
   t.true(manifest.packages.some((p) => p.name.startsWith('linux-image-') && p.architecture === 'armhf'));
   t.true(manifest.packages.some((p) => p.name === 'openssh-server'));
@@ -50,6 +55,23 @@ serial(`a cold build of qemu-armhf writes every artifact, checked by the real to
   const images = await execa('mkimage', ['-l', join(out, 'kernel.uimg')]);
   t.regex(String(images.stdout), /ARM Linux Multi-File Image[\s\S]*Load Address: 40008000[\s\S]*Image 2:/);
 });
+
+/**
+ * What plan said before the build holds for the build: the same kernel release, an initramfs no
+ * smaller than the real one (equal when it was measured from the cache), and a read size advice
+ * no smaller than what the real blob needs (issue 15: plan put the initramfs at 4 MiB, the real
+ * one was 6,123,051 bytes, and named 6.12.117 while the build installed 6.12.118).
+ */
+function assertPlanHeld(t: ExecutionContext, plan: Plan, manifest: Manifest): void {
+  const real = manifest.budget as FlashBudget;
+  t.is(plan.kernel.release, manifest.kernelRelease, 'plan names the kernel the build installed');
+  const planned = plan.budget.parts.find((part) => part.name === 'initramfs')!;
+  const built = real.parts.find((part) => part.name === 'initramfs')!;
+  t.log(`initramfs: plan ${planned.bytes} (${planned.source}), build ${built.bytes}; read size: plan ${plan.budget.requiredReadSize}, build ${real.requiredReadSize}`);
+  t.true(planned.bytes! >= built.bytes!, `plan's initramfs (${planned.source}) ${planned.bytes} against the real ${built.bytes}`);
+  if (planned.source === 'measured') t.is(planned.bytes, built.bytes);
+  t.true(plan.budget.requiredReadSize! >= real.requiredReadSize!, `plan's advice ${plan.budget.requiredReadSize} against the real ${real.requiredReadSize}`);
+}
 
 /** The DTB appended to part 0 of a multi-file uImage: after the zImage, whose header gives its end. */
 async function appendedDtb(blob: Buffer): Promise<Buffer> {
@@ -90,6 +112,8 @@ serial(`changing only the hostname reuses the base, and --explain says what chan
   t.is(result.exitCode, 0, result.stderr.slice(-3000));
   t.regex(result.stderr, /base: reused from the cache/);
   t.regex(result.stderr, /layer: rebuilt because .*hostname: "stand-in" -> "stand-in-2"/);
+  t.regex(result.stderr, /layer: rebuilt because .*files: \d+ files? \([^)]*changed[^)]*\): .*changed \/etc\/hostname \(base\)/);
+  t.notRegex(result.stderr, /layer: rebuilt because .*[0-9a-f]{64}/, 'no digests');
 });
 
 serial(`Ctrl-C stops a build, exits 130 and keeps nothing partial${needs}`, async (t) => {
