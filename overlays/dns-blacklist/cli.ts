@@ -1,7 +1,8 @@
 /**
- * `mcdebian dns-blacklist hash-password`: reads a password on stdin, prints the hash line the
- * overlay's `api.passwordHash` file holds. `mcdebian dns-blacklist import FILE --api URL
- * --password-file F`: sends a hosts-format block list to a device's admin API, in batches.
+ * `mcdebian dns-blacklist hash-password`: reads a password (on a terminal twice, not shown; else
+ * the first line of stdin), prints the hash line the overlay's `api.passwordHash` file holds.
+ * `mcdebian dns-blacklist import FILE --api URL --password-file F`: sends a hosts-format block
+ * list to a device's admin API, in batches.
  */
 import { readFile } from 'node:fs/promises';
 import { findBasicUserProblem } from './app/auth.js';
@@ -10,6 +11,7 @@ import { parseHostsFile } from './app/hosts.js';
 import { hashPassword } from './app/password.js';
 import { POLICY_ZONE } from './named.js';
 import { UserError } from '../../build/core/errors.js';
+import { readSecretLines, type TerminalInput } from '../../build/core/read-secret.js';
 import { commonFlags, stringFlag, UsageError, writeJson, type CommandContext, type CommandGroup, type ExitCode } from '../../build/core/command.js';
 
 /** Names per request: well under the API's batch and body limits. */
@@ -23,9 +25,22 @@ export interface ImportOptions {
   json: boolean;
 }
 
-export async function runHashPassword(context: CommandContext, stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<ExitCode> {
-  if (stdin.isTTY) context.logger.info('password (it shows as you type; pipe it in to hide it):');
-  const password = await readFirstLine(stdin);
+/**
+ * The password: on a terminal typed twice with echo off (and the two must match); from a pipe or
+ * a file its first line, as before.
+ */
+async function readPassword(context: CommandContext, stdin: TerminalInput): Promise<string> {
+  if (!stdin.isTTY) return readFirstLine(stdin);
+  const [first = '', again] = await readSecretLines(stdin, {
+    prompts: ['the admin API\'s password (typing is not shown):', 'the same password again:'],
+    say: (prompt) => context.logger.info(prompt),
+  });
+  if (first !== again) throw new UserError('the two passwords differ; nothing was printed', { hint: 'run it again and type the same password twice' });
+  return first;
+}
+
+export async function runHashPassword(context: CommandContext, stdin: TerminalInput): Promise<ExitCode> {
+  const password = await readPassword(context, stdin);
   if (password.length < 8) throw new UserError('the password is shorter than 8 characters', { hint: 'choose a longer one; the admin API is reachable from the LAN' });
   context.stdout.write(`${await hashPassword(password)}\n`);
   return 0;
@@ -65,7 +80,7 @@ export const dnsBlacklistCommands: CommandGroup = {
   expected: 'hash-password or import FILE',
   subcommands: {
     'hash-password': {
-      summary: 'read a password on stdin and print the line for the api.passwordHash file',
+      summary: 'read a password (typed twice, not shown, on a terminal; else the first line of stdin) and print the line for the api.passwordHash file',
       usage: 'mcdebian dns-blacklist hash-password < password-file',
       flags: {},
       run: (context) => runHashPassword(context, context.stdin ?? process.stdin),

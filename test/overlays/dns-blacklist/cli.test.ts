@@ -2,6 +2,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { verifyPassword } from '../../../overlays/dns-blacklist/app/password.js';
 import { CLI } from '../../helpers/cli.js';
+import { runOnTerminal } from '../../helpers/terminal.js';
 
 const hashPassword = (input: string) => execa(process.execPath, [CLI, 'dns-blacklist', 'hash-password'], { input, reject: false });
 
@@ -17,6 +18,39 @@ test('hash-password refuses a short password with exit code 1', async (t) => {
   const result = await hashPassword('short\n');
   t.is(result.exitCode, 1);
   t.regex(String(result.stderr), /error: the password is shorter than 8 characters/);
+});
+
+test('hash-password on a terminal shows nothing typed, asks twice and prints the hash of the password', async (t) => {
+  const terminal = runOnTerminal(['dns-blacklist', 'hash-password']);
+  await terminal.waitFor(/password/i);
+  terminal.type('correct horse battery\r');
+  await terminal.waitFor(/again/i);
+  terminal.type('correct horse battery\r');
+  t.is(await terminal.exit(), 0, terminal.screen());
+  t.false(terminal.screen().includes('horse'), `the terminal showed what was typed:\n${terminal.screen()}`);
+  const hash = /scrypt\$\S+/.exec(terminal.screen())?.[0] ?? '';
+  t.true(await verifyPassword('correct horse battery', hash), terminal.screen());
+});
+
+test('hash-password on a terminal refuses two different passwords and prints no hash', async (t) => {
+  const terminal = runOnTerminal(['dns-blacklist', 'hash-password']);
+  await terminal.waitFor(/password/i);
+  terminal.type('correct horse battery\r');
+  await terminal.waitFor(/again/i);
+  terminal.type('correct horse batteyr\r');
+  t.is(await terminal.exit(), 1);
+  t.regex(terminal.screen(), /error: the two passwords differ/);
+  t.notRegex(terminal.screen(), /scrypt\$/);
+  t.false(terminal.screen().includes('horse'));
+});
+
+test('hash-password on a terminal stops on Ctrl-C with exit code 130 and prints no hash', async (t) => {
+  const terminal = runOnTerminal(['dns-blacklist', 'hash-password']);
+  await terminal.waitFor(/password/i);
+  terminal.type('half typed\u0003');
+  t.is(await terminal.exit(), 130, terminal.screen());
+  t.false(terminal.screen().includes('half typed'));
+  t.notRegex(terminal.screen(), /scrypt\$/);
 });
 
 test('dns-blacklist without a known action is a usage error', async (t) => {
