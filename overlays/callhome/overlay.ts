@@ -9,6 +9,7 @@ import { defineOverlay, type FileReference, type OverlayIssue, type ReadFile } f
 import { generateKeyPair, parseHostKeys, publicKeyOf } from './keys.js';
 import { renderCallhome } from './render.js';
 import { callhomeSchema, type CallhomeConfig } from './schema.js';
+import { callhomeStatus } from './status.js';
 
 /** Where a generated tunnel key lives, beside mcdebian.yaml: it must outlive the cache. */
 export const generatedKeyPath = (hostname: string) => join('secrets', hostname, 'callhome-tunnel-key');
@@ -48,4 +49,5 @@ export const callhome = defineOverlay<CallhomeConfig>({
   files,
   validate,
   render: renderCallhome,
+  status: callhomeStatus,
 });
