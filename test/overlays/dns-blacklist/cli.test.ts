@@ -56,7 +56,7 @@ test('hash-password on a terminal stops on Ctrl-C with exit code 130 and prints 
 test('dns-blacklist without a known action is a usage error', async (t) => {
   const result = await execa(process.execPath, [CLI, 'dns-blacklist', 'export'], { reject: false });
   t.is(result.exitCode, 2);
-  t.regex(String(result.stderr), /expected hash-password or import FILE, not "export"/);
+  t.regex(String(result.stderr), /expected hash-password, import FILE or list, not "export"/);
 });
 
 test('import refuses a --user that HTTP Basic cannot carry, before reading anything', async (t) => {
