@@ -4,6 +4,7 @@
  * flag to check.
  */
 import { readFile } from 'node:fs/promises';
+import { UsageError } from '../../build/core/command.js';
 import { UserError } from '../../build/core/errors.js';
 import { findBasicUserProblem } from './app/auth.js';
 
@@ -13,6 +14,14 @@ export interface ApiLogin {
   user: string;
   /** A file whose first line is the password. */
   passwordFile: string;
+}
+
+/** The --api URL checked: http or https, before anything is read or sent. */
+export function checkApiUrl(api: string): void {
+  const protocol = URL.canParse(api) ? new URL(api).protocol : undefined;
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`--api ${JSON.stringify(api)} is not an http:// or https:// URL`, 'e.g. --api http://192.168.1.1:8053');
+  }
 }
 
 /** Reads a file the command names, or a UserError naming it. */
@@ -34,12 +43,7 @@ export async function authorizationOf(login: ApiLogin): Promise<string> {
 
 /** A JSON request to the API; an answer that is not 2xx is a UserError with the API's message. */
 export async function requestApi<T>(login: ApiLogin, authorization: string, request: { method: string; path: string; body?: unknown; progress?: string }): Promise<T> {
-  let url: URL;
-  try {
-    url = new URL(request.path, login.api);
-  } catch {
-    throw new UserError(`--api ${JSON.stringify(login.api)} is not a URL`, { hint: 'e.g. --api http://192.168.1.1:8053' });
-  }
+  const url = new URL(request.path, login.api);
   const headers: Record<string, string> = { authorization, ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) };
   const response = await fetch(url, { method: request.method, headers, body: request.body === undefined ? undefined : JSON.stringify(request.body) })
     .catch((error: Error) => { throw new UserError(`cannot reach ${url.origin}: ${error.message}`, { hint: 'check --api; with TLS from a private CA, set NODE_EXTRA_CA_CERTS to its certificate' }); });

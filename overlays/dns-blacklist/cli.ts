@@ -9,7 +9,7 @@ import { readFirstLine } from './app/first-line.js';
 import { parseHostsFile } from './app/hosts.js';
 import { hashPassword } from './app/password.js';
 import { POLICY_ZONE } from './named.js';
-import { authorizationOf, checkApiUser, readNamedFile, requestApi, type ApiLogin } from './api-client.js';
+import { authorizationOf, checkApiUrl, checkApiUser, readNamedFile, requestApi, type ApiLogin } from './api-client.js';
 import { UserError } from '../../build/core/errors.js';
 import { readSecretLines, type TerminalInput } from '../../build/core/read-secret.js';
 import { commonFlags, stringFlag, UsageError, writeJson, type CommandContext, type CommandGroup, type ExitCode, type Flag, type FlagValues } from '../../build/core/command.js';
@@ -78,6 +78,7 @@ export async function runList(context: CommandContext, options: ApiLogin & { jso
 function loginOf(values: FlagValues, command: string): ApiLogin {
   const [api, passwordFile] = [stringFlag(values, 'api'), stringFlag(values, 'password-file')];
   if (api === undefined || passwordFile === undefined) throw new UsageError(`dns-blacklist ${command} needs --api URL and --password-file FILE`, 'e.g. --api http://192.168.1.1:8053 --password-file admin-password');
+  checkApiUrl(api);
   return { api, passwordFile, user: stringFlag(values, 'user') ?? 'admin' };
 }
 

@@ -37,9 +37,15 @@ function parseRelay(output: DeviceOutput | undefined): Pick<SmppRelayStatus, 're
 
 const linkName = (link: LinkStatus) => `link ${link.name}${link.smscId !== link.name ? ` (${link.smscId})` : ''} to ${link.host}:${link.port}`;
 
+/** The last thing that went wrong on a link: its health's last failure, else the link's last error. */
+function lastError(link: LinkStatus): string {
+  const error = link.health.lastFailure ?? link.counters.lastError;
+  return error === undefined || error === '' ? '' : `: ${error}`;
+}
+
 function linkProblem(link: LinkStatus): string | undefined {
-  if (link.state !== 'bound') return `${linkName(link)} is ${link.state}${link.health.lastFailure ? `: ${link.health.lastFailure}` : ''}`;
-  if (link.health.state !== 'in') return `${linkName(link)} is bound but ${link.health.state === 'out' ? 'out of rotation' : 'on probation'}${link.health.lastFailure ? `: ${link.health.lastFailure}` : ''}`;
+  if (link.state !== 'bound') return `${linkName(link)} is ${link.state}${lastError(link)}`;
+  if (link.health.state !== 'in') return `${linkName(link)} is bound but ${link.health.state === 'out' ? 'out of rotation' : 'on probation'}${lastError(link)}`;
   return undefined;
 }
 
