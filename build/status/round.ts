@@ -68,7 +68,9 @@ export function parseRound(output: string, groups: readonly RoundGroup[], bounda
   let current: DeviceOutput | undefined;
   let ended = false;
   for (let i = 1; i < parts.length; i += 2) {
-    const [name = '', what = '', code] = parts[i]!.split(' ');
+    // "end", "GROUP present|absent", "GROUP INDEX stdout|stderr", "GROUP INDEX exit CODE"
+    const [name = '', second = '', third = '', code] = parts[i]!.split(' ');
+    const what = second === 'present' || second === 'absent' ? second : third;
     const text = parts[i + 1] ?? '';
     if (name === 'end') ended = true;
     else if (what === 'present' || what === 'absent') result.set(name, { present: what === 'present', outputs: [] });
