@@ -37,7 +37,7 @@ async function read(session: DeviceSession, query: JournalQuery): Promise<string
   if (result.code === 0) return result.stdout;
   const said = result.stderr.trim() || result.stdout.trim();
   if (query.since !== undefined && /timestamp|since/i.test(said)) {
-    throw new UserError(`--since ${JSON.stringify(query.since)}: journalctl on the device cannot read it (${said})`, { hint: 'give a time as systemd.time(7) has it: "2025-01-31 12:00", "-1h", "yesterday", "today"' });
+    throw new UsageError(`--since ${JSON.stringify(query.since)}: journalctl on the device cannot read it (${said})`, 'give a time as systemd.time(7) has it: "2025-01-31 12:00", "-1h", "yesterday", "today"');
   }
   throw new UserError(`journalctl failed on the device (exit ${result.code}): ${said}`);
 }

@@ -70,7 +70,7 @@ export function parseSlotHeader(hex: string): Pick<SlotImage, 'image' | 'problem
   header.writeUInt32BE(0, 4);
   if (crc32(header) !== stored) return { problem: 'has a uImage header with a wrong CRC' };
   const name = bytes.subarray(32, 64).toString('latin1').replace(/\0.*$/s, '');
-  return { image: { name, built: new Date(bytes.readUInt32BE(8) * 1000).toISOString(), bytes: bytes.readUInt32BE(12) } };
+  return { image: { name, built: new Date(bytes.readUInt32BE(8) * 1000).toISOString().replace('.000Z', 'Z'), bytes: bytes.readUInt32BE(12) } };
 }
 
 /** Running and newer installed kernels from the sorted `kernels` output. */
