@@ -82,7 +82,7 @@ export function parseCallhomeStatus(outputs: readonly DeviceOutput[], device: { 
   const { user, host, port } = health.managedHost;
   const connection = health.connected === undefined ? 'connection not visible (log in as root to see it)' : health.connected ? `connected to ${peer}` : 'not connected';
   const lines = [`tunnel to ${user ?? '?'}@${host ?? '?'}:${port ?? '?'}: ${connection}; ${UNIT} ${describeUnitState(unit, device.now)}`];
-  if (health.lastMessage) lines.push(`ssh's last message, ${new Date(health.lastMessage.at * 1000).toISOString()}: ${health.lastMessage.text}`);
+  if (health.lastMessage) lines.push(`ssh's last message, ${new Date(health.lastMessage.at * 1000).toISOString().replace('.000Z', 'Z')}: ${health.lastMessage.text}`);
   return { problems: judge(health, device.now), lines, data: health };
 }
 
