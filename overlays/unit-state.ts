@@ -48,6 +48,9 @@ function toState(values: Map<string, string>): UnitState {
   };
 }
 
+/** A unit systemctl said nothing about (its command failed): every state unknown. */
+export const unknownUnitState = (unit: string): UnitState => toState(new Map([['Id', unit]]));
+
 /** The blocks of `unitStateCommand`'s output, in order. */
 export function parseUnitStates(output: string): UnitState[] {
   return output.split(/\n\s*\n/).map((block) => {

@@ -90,7 +90,7 @@ export const logsCommand: Command = {
     ...deviceFlags,
     lines: { type: 'string', short: 'n', value: 'LINES', description: `the last LINES entries (default ${DEFAULT_LINES}; with --since, all since then)` },
     follow: { type: 'boolean', short: 'f', description: 'keep printing new entries until Ctrl-C' },
-    since: { type: 'string', value: 'TIME', description: 'entries since TIME, as journalctl takes it: "2025-01-31 12:00", "-1h", "today"' },
+    since: { type: 'string', value: 'TIME', description: 'entries since TIME, as journalctl takes it: "2025-01-31 12:00", today, or --since=-1h' },
   },
   positionals: { min: 0, max: 1 },
   run: runLogs,

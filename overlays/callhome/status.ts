@@ -6,7 +6,7 @@
  * the last thing that went wrong.
  */
 import type { DeviceOutput, OverlayHealth, OverlayStatus } from '../overlay.js';
-import { describeUnitState, parseUnitStates, unitStateCommand, type UnitState } from '../unit-state.js';
+import { describeUnitState, parseUnitStates, unitStateCommand, unknownUnitState, type UnitState } from '../unit-state.js';
 import { SSH_CONFIG, UNIT } from './units.js';
 
 /** ss exits with this when it cannot see which process holds a socket (not root). */
@@ -69,7 +69,7 @@ function judge(health: CallhomeHealth, now: number): string[] {
 
 export function parseCallhomeStatus(outputs: readonly DeviceOutput[], device: { now: number }): OverlayHealth {
   const [unitOutput, hostOutput, socketOutput, journalOutput] = outputs;
-  const unit = parseUnitStates(unitOutput?.stdout ?? '')[0] ?? parseUnitStates(`Id=${UNIT}`)[0]!;
+  const unit = parseUnitStates(unitOutput?.stdout ?? '')[0] ?? unknownUnitState(UNIT);
   const seen = socketOutput !== undefined && socketOutput.code === 0;
   const peer = seen ? findPeer(socketOutput.stdout, unit.mainPid) : undefined;
   const health: CallhomeHealth = {
