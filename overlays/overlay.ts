@@ -111,6 +111,42 @@ export interface OverlayContext {
   lanAddress: string;
 }
 
+/** What one command run on a device printed, and how it ended (124: it timed out). */
+export interface DeviceOutput {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** One overlay's services as a running device reports them (`mcdebian status`). */
+export interface OverlayHealth {
+  /** What is wrong, one sentence each naming the unit, link or file; empty when healthy. */
+  problems: string[];
+  /** What a person reads, one line each: "tunnel to hq:22 connected since ...". */
+  lines: string[];
+  /** The same as data, for `mcdebian status --json`. */
+  data: object;
+}
+
+/**
+ * An overlay's part of the workstation's view of a device: `mcdebian status` runs the commands
+ * on the device in one round with the rest and hands their outputs to `parse`, a pure function
+ * that tests feed recorded output; `mcdebian logs` reads the units' journal. The commands read
+ * what they need from the device itself (its unit, its config files), so the view is of the
+ * image the device runs, whatever mcdebian.yaml on the workstation says now.
+ */
+export interface OverlayStatus {
+  /**
+   * The systemd units of the overlay's services. The first is the overlay's own: a device has
+   * the overlay when systemd has that unit loaded.
+   */
+  units: readonly [string, ...string[]];
+  /** Shell commands (POSIX sh, as root), each bounded in time; run only on a device that has the overlay. */
+  commands: readonly string[];
+  /** The health from the commands' outputs, in their order; `now` is the device's clock (Unix seconds). */
+  parse(outputs: readonly DeviceOutput[], device: { now: number }): OverlayHealth;
+}
+
 export interface Overlay<Config = unknown> {
   name: string;
   summary: string;
@@ -134,6 +170,8 @@ export interface Overlay<Config = unknown> {
    * table; a function of the CommandHost when they need the config or an SSH connection.
    */
   cli?: CommandGroup | ((host: CommandHost) => CommandGroup);
+  /** Its part of `mcdebian status` and `mcdebian logs`. */
+  status?: OverlayStatus;
 }
 
 /** mcdebian.yaml as an overlay's commands see it: loaded and checked as `build` checks it, nothing generated. */

@@ -13,9 +13,11 @@ import { flashSftpCommand } from './flash-sftp.js';
 import { flashTftpCommand } from './flash-tftp.js';
 import { flashUsbCommand } from './flash-usb.js';
 import { commandHost } from './overlay-command-host.js';
+import { logsCommand } from './logs.js';
 import { overlaysCommand } from './overlays.js';
 import { planCommand } from './plan.js';
 import { renderCommand } from './render.js';
+import { statusCommand } from './status.js';
 
 /** Each transport takes only its own flags: `flash usb --serial X` is a usage error. */
 const flashCommands: CommandGroup = {
@@ -38,6 +40,8 @@ export const commands: Record<string, CommandEntry> = {
   boot: bootCommand,
   clean: cleanCommand,
   flash: flashCommands,
+  status: statusCommand,
+  logs: logsCommand,
   doctor: doctorCommand,
   ...overlayCommands,
 };

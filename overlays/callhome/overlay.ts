@@ -11,6 +11,7 @@ import { generateTunnelKey } from './generated-key.js';
 import { parseHostKeys, publicKeyOf } from './keys.js';
 import { renderCallhome } from './render.js';
 import { callhomeSchema, type CallhomeConfig } from './schema.js';
+import { callhomeStatus } from './status.js';
 
 /**
  * Where a generated tunnel key lives: beside mcdebian.yaml, so that it outlives the cache, under
@@ -61,4 +62,5 @@ export const callhome = defineOverlay<CallhomeConfig>({
   validate,
   render: renderCallhome,
   cli: callhomeCommands,
+  status: callhomeStatus,
 });

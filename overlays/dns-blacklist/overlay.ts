@@ -13,6 +13,7 @@ import { parseHostsFile } from './app/hosts.js';
 import { POLICY_ZONE } from './named.js';
 import { renderDnsBlacklist } from './render.js';
 import { dnsBlacklistSchema, type DnsBlacklistConfig } from './schema.js';
+import { dnsBlacklistStatus } from './status.js';
 import { APP_PATH } from './units.js';
 
 /** The service's entry module, compiled, beside this file. */
@@ -63,4 +64,5 @@ export const dnsBlacklist = defineOverlay<DnsBlacklistConfig>({
   validate,
   render: renderDnsBlacklist,
   cli: dnsBlacklistCommands,
+  status: dnsBlacklistStatus,
 });

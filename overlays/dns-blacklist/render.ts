@@ -83,7 +83,7 @@ export function renderAdminConfig(config: DnsBlacklistConfig, context: OverlayCo
 
 /** Runs the service's command-line modes as root with the credentials systemd would hand it. */
 const WRAPPER = `#!/bin/sh
-# McDebian dns-blacklist on the device: import FILE, hash-password (see ${APP_PATH} --help)
+# McDebian dns-blacklist on the device: import FILE, hash-password, health (see ${APP_PATH} --help)
 set -e
 credentials=$(mktemp -d)
 trap 'rm -rf "$credentials"' EXIT

@@ -10,6 +10,7 @@ import { formatIssue, readSettings } from './app/settings.js';
 import { parseUserConf, renderConf, type ConfSource } from './conf.js';
 import { confSources, renderSmppRelay } from './render.js';
 import { smppRelaySchema, type SmppRelayConfig } from './schema.js';
+import { smppRelayStatus } from './status.js';
 import { APP_PATH } from './units.js';
 
 /** The service's entry module, compiled, beside this file. */
@@ -75,4 +76,5 @@ export const smppRelay = defineOverlay<SmppRelayConfig>({
   files,
   validate,
   render: renderSmppRelay,
+  status: smppRelayStatus,
 });

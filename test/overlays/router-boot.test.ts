@@ -11,6 +11,9 @@
  * - smpp-relay binds to the tests' SMSC on the host, relays sendsms through a forwarded port
  *   with receipts back to a DLR URL on the host, and loses nothing when systemd's kill -9 takes
  *   it down under traffic.
+ * - `mcdebian status` and `mcdebian logs` see all of it from the host over SSH: the booted slot,
+ *   the boot counter, the tunnel, the blocklist's size, the relay's link; a stopped relay makes
+ *   the device degraded.
  */
 import anyTest, { type TestFn } from 'ava';
 import { execa } from 'execa';
@@ -19,7 +22,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Manifest } from '../../build/manifest.js';
+import type { DeviceReport } from '../../build/status/report.js';
 import { hashPassword } from '../../overlays/dns-blacklist/app/password.js';
+import { CLI } from '../helpers/cli.js';
 import { bootGuest, freePort, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type BootedGuest, type Workspace } from '../helpers/guest.js';
 import { startManagedHost, waitForLogin, type ManagedHost } from '../helpers/managed-sshd.js';
 import { getWithHost, requestJson } from '../helpers/http.js';
@@ -38,7 +43,7 @@ interface Context {
 }
 
 /** What after.always must stop; ava gives each test a copy of the context, so not in it. */
-const running: { host?: ManagedHost; guest?: BootedGuest; upstream?: RunningNamed; smsc?: SmscSimulator } = {};
+const running: { host?: ManagedHost; guest?: BootedGuest & { sshPort: number }; upstream?: RunningNamed; smsc?: SmscSimulator } = {};
 
 const test = anyTest as TestFn<Context>;
 const TOOLS = ['mmdebstrap', 'qemu-system-arm', 'mkimage', 'sfdisk', 'qemu-img', 'mkfs.fat', 'sshd', 'ssh-keygen', 'named', 'dig'];
@@ -305,6 +310,74 @@ serial(`the booted image blocks through its forwarded DNS port, and the admin AP
   t.regex(state.stdout, /^running\n/, state.stdout);
   t.regex(state.stdout, /^600 root$/m);
   t.regex(state.stdout, /^dnsbl$/m, 'the admin service runs as its own user');
+});
+
+serial(`mcdebian status sees the booted image: slot 1, counter 0, the tunnel up, the blocklist's size, the relay's link bound; logs reads and follows the journal${needs}`, async (t) => {
+  t.timeout(30 * 60_000);
+  const guest = running.guest;
+  if (!guest) return t.fail('the guest did not boot (see the tests before)');
+  const { workspace, sshdPort, remotePort } = t.context;
+  // the host logs in through the tunnel: it is up, and status must say so
+  await waitForLogin(remotePort, workspace.privateKey, { minutes: 3, what: 'before status' });
+  const knownHosts = join(workspace.dir, 'known_hosts');
+  await writeFile(knownHosts, String((await execa('ssh-keyscan', ['-p', String(guest.sshPort), '127.0.0.1'])).stdout));
+  const device = ['--host', '127.0.0.1', '--port', String(guest.sshPort), '--identity', join(workspace.dir, 'keys', 'test'), '--known-hosts', knownHosts];
+  const config = join(workspace.dir, 'router.yaml');
+  const listed = (await api(t, 'GET', '/domains')).body.domains as string[];
+  t.is(listed.length, 51, 'bad.example and the 50 names the test before added');
+
+  const json = await runCliIn(workspace, ['status', ...device, '-c', config, '--json'], 10);
+  const report = JSON.parse(json.stdout || '{}') as DeviceReport;
+  t.is(json.exitCode, 0, `${json.stderr}\n${(report.problems ?? []).join('\n')}`);
+  t.like(report, {
+    healthy: true,
+    problems: [],
+    system: { hostname: 'branch7', state: 'running', failedUnits: [], bootCounter: { count: 0 }, slots: { booted: 1, other: 2, next: 1 } },
+  });
+  t.regex(report.system.kernel.running, /-armmp$/);
+  const data = (name: string) => report.overlays.find((overlay) => overlay.name === name)?.data;
+  t.like(data('callhome'), { connected: true, peer: `10.0.2.2:${sshdPort}`, unit: { activeState: 'active' } });
+  t.like(data('dns-blacklist'), { health: { api: { answering: true }, zone: { name: 'rpz.mcdebian', domains: listed.length } } });
+  t.like(data('smpp-relay'), { relay: { links: [{ name: 'carrier', state: 'bound' }], store: { state: 'writable' } } });
+
+  const text = await runCliIn(workspace, ['status', ...device, '--board', 'qemu-armhf'], 10);
+  t.is(text.exitCode, 0, text.stderr);
+  t.regex(text.stdout, /^branch7 \(qemu-armhf at 127\.0\.0\.1:\d+\): healthy\n/);
+  t.regex(text.stdout, /\n {2}slot 1 \(kernel1, booted\): "McDebian qemu-armhf"/);
+  t.regex(text.stdout, new RegExp(`\\n {2}tunnel to root@10\\.0\\.2\\.2:${sshdPort}: connected to 10\\.0\\.2\\.2:${sshdPort};`));
+  t.regex(text.stdout, /\n {2}policy zone rpz\.mcdebian: 51 blocked domains\n/);
+  t.regex(text.stdout, /\n {2}link carrier to 10\.0\.2\.2:\d+: bound \d+ s, health in/);
+
+  const tunnelLog = await runCliIn(workspace, ['logs', ...device, 'callhome', '-n', '30'], 10);
+  t.is(tunnelLog.exitCode, 0, tunnelLog.stderr);
+  t.regex(tunnelLog.stdout, /systemd\[1\]: Started mcdebian-callhome\.service/);
+  const all = await runCliIn(workspace, ['logs', ...device, '--since=-3h'], 10);
+  t.is(all.exitCode, 0, all.stderr);
+  t.regex(all.stdout, /boot-health\[\d+\]: healthy: boot counter reset/, 'the boot health unit is among all McDebian units');
+  t.regex(all.stdout, /named\[\d+\]: /, 'dns-blacklist\'s named is among them');
+
+  // --follow prints what is logged after it started, and stops on Ctrl-C with exit 0
+  const marker = `follow-${Date.now()}`;
+  const follow = execa(process.execPath, [CLI, 'logs', ...device, '-n', '1', '--follow'], { cwd: workspace.dir, env: workspace.env, reject: false, stdin: 'ignore', buffer: false });
+  let followed = '';
+  follow.stdout?.on('data', (chunk: Buffer) => { followed += chunk.toString(); });
+  try {
+    for (let i = 0; i < 120 && followed === ''; i++) await new Promise((resolve) => setTimeout(resolve, 1000));
+    await guest.run(`systemd-run --unit mcdebian-logs-${marker} --wait echo ${marker}`);
+    for (let i = 0; i < 120 && !followed.includes(`: ${marker}`); i++) await new Promise((resolve) => setTimeout(resolve, 1000));
+    t.true(followed.includes(`: ${marker}`), followed.slice(-2000));
+  } finally {
+    follow.kill('SIGINT');
+  }
+  t.is((await follow).exitCode, 0);
+
+  // a stopped relay: degraded, exit 1, and the report names it
+  await guest.run('systemctl stop mcdebian-smpp-relay');
+  const degraded = await runCliIn(workspace, ['status', ...device, '--board', 'qemu-armhf'], 10);
+  t.is(degraded.exitCode, 1, degraded.stdout);
+  t.regex(degraded.stdout, /^branch7 \(qemu-armhf at 127\.0\.0\.1:\d+\): degraded, 2 problems\n/);
+  t.regex(degraded.stdout, /\nproblems:\n {2}- smpp-relay: mcdebian-smpp-relay\.service is inactive\/dead(, \d+ restarts?)?\n {2}- smpp-relay: the relay's status could not be read \(exit 1\): .*does not answer/);
+
   running.guest = undefined;
   t.is(await guest.powerOff(), 0);
 });

@@ -129,20 +129,32 @@ test('the record stride comes from /etc/mcdebian/bootcount.conf', async (t) => {
   t.deepEqual(parseBootCounter(await readFile(device.file), wide).records.at(-1), { offset: 8192, ...resetRecord });
 });
 
+const USAGE_LINE = 'usage: mcdebian-bootcount print [--json] | reset\n';
+
 const usage = test.macro({
-  async exec(t, args: string[]) {
+  async exec(t, args: string[], error: string) {
     const device = await makeDevice(t, renderBootCounter([], layout));
     const result = await device.run(args);
-    t.is(result.exitCode, 2);
-    t.is(result.stderr, 'usage: mcdebian-bootcount print [--json] | reset\n');
+    t.is(result.exitCode, 64, 'EX_USAGE (sysexits.h)');
+    t.is(result.stdout, '');
+    t.is(result.stderr, `mcdebian-bootcount: ${error}\n${USAGE_LINE}`);
   },
-  title: (_given, args: string[]) => `"${args.join(' ')}" prints the usage and exits 2`,
+  title: (_given, args: string[]) => `${args.length === 0 ? 'no arguments' : JSON.stringify(args.join(' '))} names what is wrong, prints the usage and exits 64`,
 });
 
-test(usage, []);
-test(usage, ['count']);
-test(usage, ['print', '--yaml']);
-test(usage, ['reset', 'now']);
+test(usage, [], 'no command given: print or reset');
+test(usage, ['count'], 'unknown command "count": print or reset');
+test(usage, [''], 'unknown command "": print or reset');
+test(usage, ['print', '--yaml'], 'print takes only --json, not "--yaml"');
+test(usage, ['print', '--json', '--json'], 'print takes only --json, not "--json --json"');
+test(usage, ['reset', 'now'], 'reset takes no arguments, not "now"');
+
+test('--help prints the usage on stdout and exits 0', async (t) => {
+  const device = await makeDevice(t, renderBootCounter([], layout));
+  const result = await device.run(['--help']);
+  t.is(result.exitCode, 0);
+  t.is(result.stdout, USAGE_LINE);
+});
 
 /**
  * flash_erase and nandwrite that record their argv in argv.log; nandwrite keeps a copy of the page

@@ -3,6 +3,7 @@
  *   main.mjs [serve] [--config PATH]        the admin API and the blocked page, until SIGTERM
  *   main.mjs import FILE [--config PATH]    adds a hosts-format block list
  *   main.mjs hash-password                  reads a password on stdin, prints its hash line
+ *   main.mjs health [--config PATH]         prints whether the API answers and the zone's size, as JSON
  * Final errors and exit codes: service-main.ts.
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +13,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig, zoneSettingsOf } from './config.js';
 import { describeImport, importHostsFile } from './import.js';
 import type { Log } from '../../runtime/service-log.js';
 import { runServiceMain, serveUntilSignal, UsageError } from '../../runtime/service-main.js';
+import { checkHealth } from './health.js';
 import { hashPassword } from './password.js';
 import { startService } from './serve.js';
 import { createDnsUpdater } from './updater.js';
@@ -19,6 +21,7 @@ import { createDnsUpdater } from './updater.js';
 const USAGE = `usage: main.mjs [serve] [--config PATH]
        main.mjs import FILE [--config PATH]
        main.mjs hash-password   (password on stdin)
+       main.mjs health [--config PATH]
 --config defaults to ${DEFAULT_CONFIG_PATH}`;
 
 /** The first line of stdin: the password, without its newline. */
@@ -41,12 +44,21 @@ async function importFile(file: string, configPath: string, log: Log): Promise<n
   return 0;
 }
 
+/** The API's and the zone's health as JSON on stdout (for mcdebian status); exit 0 whatever they say. */
+async function health(configPath: string): Promise<number> {
+  const config = await loadConfig(configPath);
+  const updater = createDnsUpdater({ settings: zoneSettingsOf(config), keyFile: config.tsigKeyFile });
+  process.stdout.write(`${JSON.stringify(await checkHealth(config, updater, { timeoutMs: 10_000 }))}\n`);
+  return 0;
+}
+
 /** Runs one command; resolves with the exit code. */
 async function run(argv: string[], log: Log): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', default: DEFAULT_CONFIG_PATH } } });
   const [command = 'serve', ...rest] = positionals;
   if (command === 'serve' && rest.length === 0) return serve(values.config, log);
   if (command === 'import' && rest.length === 1) return importFile(rest[0]!, values.config, log);
+  if (command === 'health' && rest.length === 0) return health(values.config);
   if (command === 'hash-password' && rest.length === 0) {
     process.stdout.write(`${await hashPassword(await readPassword())}\n`);
     return 0;

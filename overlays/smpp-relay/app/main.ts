@@ -2,6 +2,7 @@
  * The relay's entry point, bundled into one file (main.mjs) for Debian's nodejs:
  *   main.mjs serve --config kannel.conf [--store FILE]   runs until SIGTERM or SIGINT
  *   main.mjs check --config kannel.conf                  reports what the relay makes of a config
+ *   main.mjs status --config kannel.conf                 prints the running relay's /status.json
  * Final errors and exit codes (78 for a config the relay cannot run, 74 for a message store it
  * cannot read or whose damaged lines it cannot set aside): service-main.ts.
  */
@@ -13,10 +14,12 @@ import { ConfigError, runServiceMain, serveUntilSignal, StorageError, UsageError
 import { JournalUnusableError } from '../../runtime/journal.js';
 import { startRelay } from './service.js';
 import { formatIssue, loadKannelConf } from './settings.js';
+import { queryStatus } from './status-query.js';
 import type { RelaySettings } from './types.js';
 
 const USAGE = `usage: main.mjs serve --config kannel.conf [--store FILE]
-       main.mjs check --config kannel.conf`;
+       main.mjs check --config kannel.conf
+       main.mjs status --config kannel.conf`;
 
 /** Reads and checks the config; warnings are logged, errors thrown together. */
 async function loadSettings(path: string, log: Log): Promise<RelaySettings> {
@@ -59,12 +62,20 @@ async function check(configPath: string, log: Log): Promise<number> {
   return 0;
 }
 
+/** The running relay's status, asked the way its kannel.conf allows (status-query.ts). */
+async function status(configPath: string, log: Log): Promise<number> {
+  const settings = await loadSettings(configPath, log);
+  process.stdout.write(await queryStatus(settings, { timeoutMs: 10_000 }));
+  return 0;
+}
+
 async function run(argv: string[], log: Log): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, store: { type: 'string' } } });
   const [command, ...rest] = positionals;
   if (!values.config || rest.length > 0) throw new UsageError('--config is required');
   if (command === 'serve') return serve(values.config, values.store, log);
   if (command === 'check' && values.store === undefined) return check(values.config, log);
+  if (command === 'status' && values.store === undefined) return status(values.config, log);
   throw new UsageError(`unknown command: ${positionals.join(' ')}`);
 }
 

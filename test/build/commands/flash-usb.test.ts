@@ -66,4 +66,4 @@ test('flash usb without --device is a usage error', usage, ['usb', '--image', 'u
 test('flash usb without an image, board or config is a usage error', usage, ['usb', '--device', '/dev/null'], /error: flash usb needs --board ID, -c FILE or --image PATH/);
 test('flash without a transport is a usage error', usage, [], /error: flash: expected the transport: usb, sftp or tftp\n/);
 test('a flag of another transport is a usage error naming the flag and its transport', usage, ['usb', '--device', 'X', '--serial', 'Y'], /error: flash usb: --serial is not a flag of flash usb; it belongs to flash tftp/);
-test('a flag no transport takes is a usage error with the transport\'s usage', usage, ['sftp', '--host', 'h', '--bogus'], /error: flash sftp: Unknown option '--bogus'[\s\S]*hint: usage: mcdebian flash sftp --host H/);
+test('a flag no transport takes is a usage error with the transport\'s usage', usage, ['sftp', '--host', 'h', '--bogus'], /error: flash sftp: unknown flag --bogus[\s\S]*hint: usage: mcdebian flash sftp --host H/);
