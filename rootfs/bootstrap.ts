@@ -10,6 +10,7 @@ import { UserError } from '../build/core/errors.js';
 import { exists, partialPath, publish, readJson, writeJsonAtomically } from '../build/core/stage-cache.js';
 import type { Step } from '../build/core/step.js';
 import { didYouMean } from '../overlays/runtime/suggest.js';
+import { describeBootstrap, EMPTY_TALLY, readBootstrapLine } from './bootstrap-progress.js';
 import { checkMirror, findMissingPackages } from './debian-archive.js';
 
 export const BOOTSTRAPPERS = ['mmdebstrap', 'debootstrap'] as const;
@@ -46,10 +47,16 @@ function bootstrapSources(spec: BootstrapSpec): string[] {
   return spec.withUpdates ? aptSourceLines(spec) : [`deb ${spec.mirror} ${spec.suite} main`];
 }
 
-/** mmdebstrap writing a sorted, reproducible tarball (SOURCE_DATE_EPOCH comes from the environment). */
+/**
+ * mmdebstrap writing a sorted, reproducible tarball (SOURCE_DATE_EPOCH comes from the
+ * environment). --verbose makes it print apt's and dpkg's output, which build.log keeps and
+ * bootstrap-progress.ts counts: without it, a bootstrap whose stderr is not a terminal prints
+ * a handful of phase lines in 17 minutes.
+ */
 export function mmdebstrapArgs(spec: BootstrapSpec, output: string): string[] {
   return [
     'mmdebstrap',
+    '--verbose',
     '--variant=minbase',
     `--architectures=${spec.arch}`,
     '--mode=root',
@@ -130,7 +137,12 @@ async function runBootstrap(ctx: BuildContext, spec: BootstrapSpec, paths: Boots
   ctx.defer(() => rm(partial, { force: true }), `remove ${partial}`);
   const env = { SOURCE_DATE_EPOCH: String(sourceDateEpoch) };
   if (spec.bootstrapper === 'mmdebstrap') {
-    await ctx.exec(mmdebstrapArgs(spec, partial), { env, debianPackage: 'mmdebstrap' });
+    let tally = EMPTY_TALLY;
+    const onLine = (line: string) => {
+      tally = readBootstrapLine(tally, line);
+      ctx.progress(describeBootstrap(tally));
+    };
+    await ctx.exec(mmdebstrapArgs(spec, partial), { env, debianPackage: 'mmdebstrap', onLine });
   } else {
     const target = `${partial}.d`;
     ctx.defer(() => rm(target, { recursive: true, force: true }), `remove ${target}`);
