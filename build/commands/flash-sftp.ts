@@ -16,6 +16,7 @@ import type { Board } from '../../board/board.js';
 import type { FlashImage } from '../../flash/preflight.js';
 import { keepList } from '../../flash/rootfs-update.js';
 import type { KeyFile } from '../../flash/device-session.js';
+import { describeWait, formatWaitLine } from '../../flash/health-probe.js';
 import { flashSftp, type RootfsUpdate } from '../../flash/sftp.js';
 import { checkUImage } from '../../flash/uimage-header.js';
 import { loadConfig, type ResolvedUser } from '../config/load.js';
@@ -63,6 +64,7 @@ export async function runFlashSftp(context: CommandContext, options: FlashSftpOp
 
 async function flashAndReport(context: CommandContext, options: FlashSftpOptions, what: { board: Board; image: FlashImage; rootfs?: RootfsUpdate; keyFiles: KeyFile[] }): Promise<ExitCode> {
   const { board, image, rootfs, keyFiles } = what;
+  const waitPrinter = createWaitPrinter({ stream: process.stderr, timeoutMs: options.healthTimeoutSeconds * 1000 });
   const report = await flashSftp({
     board,
     rootfs,
@@ -78,13 +80,47 @@ async function flashAndReport(context: CommandContext, options: FlashSftpOptions
     healthTimeoutMs: options.healthTimeoutSeconds * 1000,
     logger: context.logger,
     onProgress: createProgressPrinter(context.logger, process.stderr),
-  });
+    onWait: (status, waitedMs) => waitPrinter.print(describeWait(status, options.host), waitedMs),
+  }).finally(() => waitPrinter.end());
   if (options.json) writeJson(context, { host: options.host, board: board.id, image: image.path, sha256: image.sha256, bytes: image.bytes, ...report });
   else {
     if (report.outcome === 'dry-run') for (const [i, step] of report.steps.entries()) context.stdout.write(`${i + 1}. ${step.step}${step.command ? `\n     ${step.command}` : ''}\n`);
     context.stdout.write(`${report.message}\n`);
   }
   return report.outcome === 'healthy' || report.outcome === 'dry-run' ? 0 : 1;
+}
+
+/** How often plain output repeats an unchanged wait line, so a log shows the wait is alive. */
+const WAIT_REPEAT_MS = 15_000;
+
+/**
+ * The health wait on stderr (stdout stays the report, or --json): on a terminal one line redrawn
+ * at every poll, a new line when what is awaited changes; elsewhere (CI, a file) a line when it
+ * changes and every 15 s while it does not.
+ */
+export function createWaitPrinter(options: { stream: NodeJS.WritableStream & { isTTY?: boolean }; timeoutMs: number }) {
+  let last: { text: string; at: number } | undefined;
+  let open = false;
+  return {
+    print(text: string, waitedMs: number): void {
+      const line = formatWaitLine(text, { waitedMs, timeoutMs: options.timeoutMs });
+      const changed = last?.text !== text;
+      if (options.stream.isTTY) {
+        options.stream.write(`${open && changed ? '\n' : '\r\x1b[K'}${line}`);
+        open = true;
+      } else if (changed || waitedMs - last!.at >= WAIT_REPEAT_MS) {
+        options.stream.write(`${line}\n`);
+      } else {
+        return;
+      }
+      last = { text, at: waitedMs };
+    },
+    /** Ends the terminal's open line. */
+    end(): void {
+      if (open) options.stream.write('\n');
+      open = false;
+    },
+  };
 }
 
 /** --keep paths, held to the config's rules for flash.keep. */

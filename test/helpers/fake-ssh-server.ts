@@ -12,6 +12,8 @@ export interface FakeSshServer {
   port: number;
   /** A known_hosts line for the server's host key. */
   knownHostsLine: string;
+  /** The host key's public blob, base64 (what DeviceSession pins). */
+  hostKeyBase64: string;
   /** The public keys offered, as "type base64", in the order they came (a key asked twice counts once a login). */
   offered: string[];
   close(): Promise<void>;
@@ -20,8 +22,14 @@ export interface FakeSshServer {
 export interface FakeSshServerOptions {
   /** Public keys ("ssh-ed25519 AAAA... comment") that may log in. */
   authorizedKeys: string[];
-  /** What every command returns; exit 1 "not a McDebian device" unless said. */
-  exec?: { code: number; stdout?: string; stderr?: string };
+  /** What a command returns (given the command): exit 1 "not a McDebian device" unless said. */
+  exec?: ExecReply | ((command: string) => ExecReply);
+}
+
+export interface ExecReply {
+  code: number;
+  stdout?: string;
+  stderr?: string;
 }
 
 function sameBytes(a: Buffer, b: Buffer): boolean {
@@ -32,7 +40,10 @@ export async function startFakeSshServer(options: FakeSshServerOptions): Promise
   const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
   const allowed = options.authorizedKeys.map((line) => ssh2.utils.parseKey(line) as ParsedKey);
   const offered: string[] = [];
-  const reply = options.exec ?? { code: 1, stderr: 'not a McDebian device' };
+  const answer = (command: string): ExecReply => {
+    if (typeof options.exec === 'function') return options.exec(command);
+    return options.exec ?? { code: 1, stderr: 'not a McDebian device' };
+  };
   const server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
     client.on('authentication', (context) => {
       if (context.method !== 'publickey') return context.reject(['publickey']);
@@ -47,8 +58,9 @@ export async function startFakeSshServer(options: FakeSshServerOptions): Promise
       client.on('session', (accept) => {
         const session = accept();
         session.on('sftp', (acceptSftp) => { acceptSftp(); }); // ssh2-sftp-client opens it on login; no test reads files
-        session.on('exec', (acceptExec) => {
+        session.on('exec', (acceptExec, _reject, info) => {
           const stream = acceptExec();
+          const reply = answer(info.command);
           if (reply.stdout) stream.write(reply.stdout);
           if (reply.stderr) stream.stderr.write(reply.stderr);
           stream.exit(reply.code);
@@ -64,6 +76,7 @@ export async function startFakeSshServer(options: FakeSshServerOptions): Promise
   return {
     port,
     knownHostsLine: `[127.0.0.1]:${port} ${publicLine}\n`,
+    hostKeyBase64: publicLine.split(' ')[1]!,
     offered,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -7,6 +7,7 @@ import test from 'ava';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { createWaitPrinter } from '../../../build/commands/flash-sftp.js';
 import { runCli } from '../../helpers/cli.js';
 import { startFakeSshServer } from '../../helpers/fake-ssh-server.js';
 import { makeTempDir, writeFiles } from '../../helpers/temp-dir.js';
@@ -41,4 +42,40 @@ test('flash sftp -c logs in with the private half of a key the config authorizes
   // logged in: the first command on the device ran (and the fake device refused it)
   t.regex(result.stderr, /reading the device failed on the device \(exit 1\)/);
   t.is(server.offered.length, 1);
+});
+
+/** A stream that keeps what is written, a terminal or not. */
+function recordingStream(isTTY: boolean) {
+  const written: string[] = [];
+  return { written, stream: { isTTY, write: (text: string) => written.push(text) } as unknown as NodeJS.WritableStream & { isTTY?: boolean } };
+}
+
+test('in plain output the health wait prints a line when what it waits for changes, and every 15 s while it does not', (t) => {
+  const { written, stream } = recordingStream(false);
+  const printer = createWaitPrinter({ stream, timeoutMs: 600_000 });
+  const polls: [string, number][] = [['R is rebooting', 0], ['R does not answer yet (ECONNREFUSED)', 5_000], ['R does not answer yet (ECONNREFUSED)', 10_000],
+    ['R does not answer yet (ECONNREFUSED)', 15_000], ['R does not answer yet (ECONNREFUSED)', 20_000], ['R is booting', 25_000], ['R is booting', 30_000]];
+  for (const [text, ms] of polls) printer.print(text, ms);
+  printer.end();
+  t.deepEqual(written, [
+    'waiting for health, 0 s of 10 min 00 s: R is rebooting\n',
+    'waiting for health, 5 s of 10 min 00 s: R does not answer yet (ECONNREFUSED)\n',
+    'waiting for health, 20 s of 10 min 00 s: R does not answer yet (ECONNREFUSED)\n',
+    'waiting for health, 25 s of 10 min 00 s: R is booting\n',
+  ]);
+});
+
+test('on a terminal the health wait redraws its line at every poll and starts a new one when what it waits for changes', (t) => {
+  const { written, stream } = recordingStream(true);
+  const printer = createWaitPrinter({ stream, timeoutMs: 60_000 });
+  printer.print('R is rebooting', 0);
+  printer.print('R is rebooting', 5_000);
+  printer.print('R is booting', 10_000);
+  printer.end();
+  t.deepEqual(written, [
+    '\r\x1b[Kwaiting for health, 0 s of 1 min 00 s: R is rebooting',
+    '\r\x1b[Kwaiting for health, 5 s of 1 min 00 s: R is rebooting',
+    '\nwaiting for health, 10 s of 1 min 00 s: R is booting',
+    '\n',
+  ]);
 });
