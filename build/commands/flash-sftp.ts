@@ -199,7 +199,7 @@ export const flashSftpCommand: Command = {
     image: { type: 'string', value: 'PATH', description: 'flash this kernel.uimg instead of the build\'s' },
     port: { type: 'string', value: 'N', description: 'the device\'s SSH port (default 22)' },
     user: { type: 'string', value: 'U', description: 'log in as this user (default root)' },
-    identity: { type: 'string', value: 'FILE', description: 'the private key to log in with' },
+    identity: { type: 'string', value: 'FILE', description: 'the only private key to offer (default: the private halves of users[].authorizedKeys, the ssh-agent\'s keys, then OpenSSH\'s identity files)' },
     'known-hosts': { type: 'string', value: 'FILE', description: 'where the device\'s host key is pinned (default ~/.ssh/known_hosts)' },
     'accept-new-host-key': { type: 'boolean', description: 'pin the device\'s key on first contact' },
     'health-timeout': { type: 'string', value: 'SECONDS', description: 'how long to wait for the new slot to come back healthy (default 600)' },
