@@ -1,5 +1,5 @@
 /**
- * Progress of a bootstrap, read from what mmdebstrap --verbose prints. Without --verbose,
+ * Progress of a bootstrap, read from what mmdebstrap --verbose (or debootstrap) prints. Without --verbose,
  * mmdebstrap draws its progress bars only on a terminal and says nothing else but its phases
  * (mmdebstrap(1), "--verbose: instead of progress bars, write the dpkg and apt output directly
  * to standard error"; its run_progress() drops apt's and dpkg's status fds when stderr is not a
@@ -21,6 +21,13 @@
  * The download phase runs apt with -oDebug::pkgDpkgPm=1, which prints the dpkg calls it would
  * make (`/usr/bin/dpkg --status-fd 10 --unpack ...`) without making them: they match none of
  * the patterns above.
+ *
+ * debootstrap says everything in its own `I: ` lines and never announces a total, so the total
+ * is the packages it retrieved, known once it starts extracting them:
+ * `I: Retrieving apt 3.0.4` (a package and its version; `I: Retrieving InRelease ` is an index),
+ * `I: Extracting apt...` (the first stage), `I: Unpacking apt...` and `I: Configuring apt...`
+ * (the second stage, which configures libc-bin twice), and its phases, `I: ` lines ending in
+ * "..." that are not about one package (`I: Unpacking required packages...`).
  */
 import type { StepProgress } from '../build/core/progress.js';
 
@@ -35,6 +42,8 @@ export interface BootstrapTally {
   configured: number;
   /** The package being set up, the trigger being run: what the bootstrap is busy with. */
   current?: string;
+  /** debootstrap: the packages configured so far, each counted once. */
+  configuredNames?: ReadonlySet<string>;
 }
 
 export const EMPTY_TALLY: BootstrapTally = { phase: 'starting', total: 0, fetched: 0, unpacked: 0, configured: 0 };
@@ -47,8 +56,8 @@ const SETTING_UP = /^Setting up (\S+) \(/;
 const TRIGGERS = /^Processing triggers for (\S+) \(/;
 const INITRAMFS = /^update-initramfs: Generating (\S+)/;
 
-/** The tally after one more line of output. */
-export function readBootstrapLine(tally: BootstrapTally, line: string): BootstrapTally {
+/** The tally after one more line of mmdebstrap --verbose's output. */
+export function readMmdebstrapLine(tally: BootstrapTally, line: string): BootstrapTally {
   const phase = PHASE.exec(line);
   if (phase) return { ...tally, phase: phase[1]!, current: undefined };
   const summary = APT_SUMMARY.exec(line);
@@ -65,9 +74,38 @@ export function readBootstrapLine(tally: BootstrapTally, line: string): Bootstra
   return tally;
 }
 
-/** The tally as the runner shows it; no counts before apt has said how many packages there are. */
+const DEBOOTSTRAP_PACKAGE = /^I: (Extracting|Unpacking|Configuring) (\S+)\.\.\.$/;
+const DEBOOTSTRAP_RETRIEVING = /^I: Retrieving (\S+) \S+$/;
+
+/** The tally after one more line of debootstrap's output (either stage). */
+export function readDebootstrapLine(tally: BootstrapTally, line: string): BootstrapTally {
+  if (DEBOOTSTRAP_RETRIEVING.test(line)) return { ...tally, fetched: tally.fetched + 1, current: `retrieving ${DEBOOTSTRAP_RETRIEVING.exec(line)![1]}` };
+  const packageLine = DEBOOTSTRAP_PACKAGE.exec(line);
+  if (packageLine) {
+    const [, verb, name] = packageLine as unknown as [string, string, string];
+    const total = Math.max(tally.total, tally.fetched);
+    const current = `${verb.toLowerCase()} ${name}`;
+    if (verb === 'Unpacking') return { ...tally, total, unpacked: tally.unpacked + 1, current };
+    if (verb === 'Configuring') {
+      const configuredNames = new Set(tally.configuredNames).add(name);
+      return { ...tally, total, configured: configuredNames.size, configuredNames, current };
+    }
+    return { ...tally, total, current };
+  }
+  const phase = PHASE.exec(line);
+  if (phase) return { ...tally, phase: phase[1]!, current: undefined };
+  return tally;
+}
+
+/** The line reader for a bootstrapper's output. */
+export function bootstrapLineReader(bootstrapper: 'mmdebstrap' | 'debootstrap'): (tally: BootstrapTally, line: string) => BootstrapTally {
+  return bootstrapper === 'mmdebstrap' ? readMmdebstrapLine : readDebootstrapLine;
+}
+
+/** The tally as the runner shows it; no totals before apt (or debootstrap's retrieving) has said how many packages there are. */
 export function describeBootstrap(tally: BootstrapTally): StepProgress {
   const current = tally.current === undefined ? {} : { current: tally.current };
+  if (tally.total === 0 && tally.fetched > 0) return { phase: tally.phase, counts: [{ label: 'fetched', done: tally.fetched }], ...current };
   if (tally.total === 0) return { phase: tally.phase, ...current };
   const count = (label: string, done: number) => ({ label, done, total: tally.total });
   return { phase: tally.phase, counts: [count('fetched', tally.fetched), count('unpacked', tally.unpacked), count('configured', tally.configured)], ...current };

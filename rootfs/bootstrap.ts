@@ -10,7 +10,7 @@ import { UserError } from '../build/core/errors.js';
 import { exists, partialPath, publish, readJson, writeJsonAtomically } from '../build/core/stage-cache.js';
 import type { Step } from '../build/core/step.js';
 import { didYouMean } from '../overlays/runtime/suggest.js';
-import { describeBootstrap, EMPTY_TALLY, readBootstrapLine } from './bootstrap-progress.js';
+import { bootstrapLineReader, describeBootstrap, EMPTY_TALLY } from './bootstrap-progress.js';
 import { checkMirror, findMissingPackages } from './debian-archive.js';
 
 export const BOOTSTRAPPERS = ['mmdebstrap', 'debootstrap'] as const;
@@ -136,17 +136,19 @@ async function runBootstrap(ctx: BuildContext, spec: BootstrapSpec, paths: Boots
   await mkdir(dirname(partial), { recursive: true });
   ctx.defer(() => rm(partial, { force: true }), `remove ${partial}`);
   const env = { SOURCE_DATE_EPOCH: String(sourceDateEpoch) };
+  // one tally over every command: debootstrap's second stage goes on from its first
+  let tally = EMPTY_TALLY;
+  const read = bootstrapLineReader(spec.bootstrapper);
+  const onLine = (line: string) => {
+    tally = read(tally, line);
+    ctx.progress(describeBootstrap(tally));
+  };
   if (spec.bootstrapper === 'mmdebstrap') {
-    let tally = EMPTY_TALLY;
-    const onLine = (line: string) => {
-      tally = readBootstrapLine(tally, line);
-      ctx.progress(describeBootstrap(tally));
-    };
     await ctx.exec(mmdebstrapArgs(spec, partial), { env, debianPackage: 'mmdebstrap', onLine });
   } else {
     const target = `${partial}.d`;
     ctx.defer(() => rm(target, { recursive: true, force: true }), `remove ${target}`);
-    for (const argv of debootstrapArgs(spec, target, partial)) await ctx.exec(argv, { env, debianPackage: 'debootstrap' });
+    for (const argv of debootstrapArgs(spec, target, partial)) await ctx.exec(argv, { env, debianPackage: 'debootstrap', onLine });
   }
   if (!(await exists(partial))) throw new Error(`${spec.bootstrapper} exited 0 but wrote no ${partial}`);
   await publish(partial, paths.output);

@@ -1,26 +1,29 @@
 /**
  * The bootstrap's progress from the output of a real `mmdebstrap --verbose` (1.3.5, trixie armhf,
- * the qemu-armhf package set, under qemu-user on a busy 2-core machine: 44 minutes), recorded
- * with each line's milliseconds since the start.
+ * the qemu-armhf package set, under qemu-user on a busy 2-core machine: 44 minutes) and of a real
+ * debootstrap (1.0.128, trixie amd64 minbase with systemd and udev, both stages in one run),
+ * recorded with each line's milliseconds since the start.
  */
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { PROGRESS_INTERVAL_MS, ProgressView } from '../../build/core/progress.js';
-import { describeBootstrap, EMPTY_TALLY, readBootstrapLine, type BootstrapTally } from '../../rootfs/bootstrap-progress.js';
+import { bootstrapLineReader, describeBootstrap, EMPTY_TALLY, type BootstrapTally } from '../../rootfs/bootstrap-progress.js';
 
-const RECORDING = new URL('../../../test/fixtures/rootfs/mmdebstrap-armhf-trixie.timed', import.meta.url);
+const FIXTURES = new URL('../../../test/fixtures/rootfs/', import.meta.url);
+const RECORDINGS = { mmdebstrap: 'mmdebstrap-armhf-trixie.timed', debootstrap: 'debootstrap-amd64-trixie.timed' } as const;
 
-async function recording(): Promise<{ ms: number; line: string }[]> {
-  return (await readFile(RECORDING, 'utf8')).split('\n').filter(Boolean).map((entry) => {
+async function recording(bootstrapper: keyof typeof RECORDINGS): Promise<{ ms: number; line: string }[]> {
+  return (await readFile(new URL(RECORDINGS[bootstrapper], FIXTURES), 'utf8')).split('\n').filter(Boolean).map((entry) => {
     const tab = entry.indexOf('\t');
     return { ms: Number(entry.slice(0, tab)), line: entry.slice(tab + 1) };
   });
 }
 
 /** The tally after each line, with the line. */
-async function replay(): Promise<{ ms: number; line: string; tally: BootstrapTally }[]> {
+async function replay(bootstrapper: keyof typeof RECORDINGS = 'mmdebstrap'): Promise<{ ms: number; line: string; tally: BootstrapTally }[]> {
   let tally = EMPTY_TALLY;
-  return (await recording()).map(({ ms, line }) => ({ ms, line, tally: (tally = readBootstrapLine(tally, line)) }));
+  const read = bootstrapLineReader(bootstrapper);
+  return (await recording(bootstrapper)).map(({ ms, line }) => ({ ms, line, tally: (tally = read(tally, line)) }));
 }
 
 const at = (steps: { line: string; tally: BootstrapTally }[], line: string) => {
@@ -81,4 +84,27 @@ test('in plain output the 44-minute bootstrap reads as one line per interval, ea
   t.deepEqual(shown.slice(0, 2).map((entry) => entry.line), ['running apt-get update (2 s)', 'downloading packages with apt: fetched 47/59, unpacked 0/59, configured 0/59 (14 s)']);
   t.is(shown.find((entry) => entry.ms === 1_202_000)?.line,
     'installing remaining packages inside the chroot: fetched 156/156, unpacked 156/156, configured 131/156; setting up ca-certificates (20 min 02 s)');
+});
+
+test('debootstrap: each package it names is counted once (it configures libc-bin twice, and names 82 of the 83 it retrieved)', async (t) => {
+  // libsystemd-shared is retrieved, then unpacked and configured along with systemd without a line of its own
+  const { total, fetched, unpacked, configured } = (await replay('debootstrap')).at(-1)!.tally;
+  t.deepEqual({ total, fetched, unpacked, configured }, { total: 83, fetched: 83, unpacked: 82, configured: 82 });
+});
+
+test('debootstrap: while it retrieves, the count has no total; from the first extraction the total is what it retrieved', async (t) => {
+  const steps = await replay('debootstrap');
+  t.deepEqual(describeBootstrap(at(steps, 'I: Retrieving bash 5.2.37-2+b10')), {
+    phase: 'Checking component main on http://deb.debian.org/debian', counts: [{ label: 'fetched', done: 4 }], current: 'retrieving bash',
+  });
+  t.like(at(steps, 'I: Retrieving InRelease '), { fetched: 0 });
+  t.deepEqual(describeBootstrap(at(steps, 'I: Extracting apt...')).counts?.map((count) => count.total), [83, 83, 83]);
+});
+
+test('debootstrap: its phases are its I: lines ending in "..." that are not about one package', async (t) => {
+  const phases = [...new Set((await replay('debootstrap')).map((step) => step.tally.phase))];
+  t.deepEqual(phases, [
+    'starting', 'Resolving dependencies of required packages', 'Resolving dependencies of base packages', 'Checking component main on http://deb.debian.org/debian',
+    'Installing core packages', 'Unpacking required packages', 'Configuring required packages', 'Unpacking the base system', 'Configuring the base system',
+  ]);
 });
