@@ -119,7 +119,7 @@ export async function flashSftp(options: SftpFlashOptions): Promise<SftpFlashRep
         { step: 'switch slot in one write', command: `${env.command} <<< ${envText}` },
         { step: 'reset the boot counter', command: 'mcdebian-bootcount reset' },
         { step: 'reboot', command: 'systemctl reboot' },
-        { step: 'wait for health', command: 'reconnect; systemctl is-system-running --wait; root= in /proc/cmdline; mcdebian-bootcount print' },
+        { step: 'wait for health', command: 'every 5 s: reconnect; systemctl is-system-running and list-jobs until the boot is done; root= in /proc/cmdline; mcdebian-bootcount print' },
       );
       return { outcome: 'dry-run', message: `dry run: nothing written to ${options.address.host}`, plan, hostKey: session.hostKey.fingerprint, steps };
     }
