@@ -143,17 +143,31 @@ export function createBuildContext(options: { logger: Logger; logFile: string; s
   };
 }
 
-/** Calls `onLine` with each complete line of a stream, and with the last one when it ends unterminated. */
-function forEachLine(stream: NodeJS.ReadableStream | undefined, onLine: (line: string) => void): void {
-  const decoder = new StringDecoder('utf8'); // a character may be split across chunks
+/**
+ * Splits bytes that come in chunks into lines (LF or CRLF), whatever the chunks' boundaries: a
+ * line or a UTF-8 character may be split across chunks. `end` gives the last line when it has no
+ * newline.
+ */
+export function createLineSplitter(onLine: (line: string) => void): { write(chunk: Buffer): void; end(): void } {
+  const decoder = new StringDecoder('utf8');
   let rest = '';
-  stream?.on('data', (chunk: Buffer) => {
-    const lines = (rest + decoder.write(chunk)).split(/\r?\n/);
-    rest = lines.pop() ?? '';
-    for (const line of lines) onLine(line);
-  });
-  stream?.on('end', () => {
-    rest += decoder.end();
-    if (rest !== '') onLine(rest);
-  });
+  return {
+    write(chunk) {
+      const lines = (rest + decoder.write(chunk)).split(/\r?\n/);
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    },
+    end() {
+      rest += decoder.end();
+      if (rest !== '') onLine(rest);
+      rest = '';
+    },
+  };
+}
+
+/** Calls `onLine` with each line a stream gives, the last one too when it ends unterminated. */
+function forEachLine(stream: NodeJS.ReadableStream | undefined, onLine: (line: string) => void): void {
+  const splitter = createLineSplitter(onLine);
+  stream?.on('data', (chunk: Buffer) => splitter.write(chunk));
+  stream?.on('end', () => splitter.end());
 }
