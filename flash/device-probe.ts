@@ -56,8 +56,8 @@ export interface DeviceFacts {
   rootUuid?: string;
 }
 
-/** Splits the probe's output into its sections. */
-function sections(output: string): Map<string, string[]> {
+/** Splits a probe's output into its sections, by their `== name` lines; empty lines are dropped. */
+export function splitSections(output: string): Map<string, string[]> {
   const result = new Map<string, string[]>();
   let current: string[] | undefined;
   for (const line of output.split('\n')) {
@@ -69,7 +69,7 @@ function sections(output: string): Map<string, string[]> {
 }
 
 export function parseProbe(output: string): DeviceFacts {
-  const parts = sections(output);
+  const parts = splitSections(output);
   const lines = (name: string) => parts.get(name) ?? [];
   const mtd = lines('mtd').flatMap((line) => {
     // mtd4: 02800000 00020000 "kernel1"

@@ -2,23 +2,34 @@
  * One SSH connection to the device (ssh2-sftp-client over ssh2): commands with exit codes, and
  * uploads that resume. The host key is checked against known_hosts (ssh-keygen -F does the
  * lookup, hashed names included) or a key pinned earlier in the same flash, so the device that
- * comes back after the reboot is the one that was flashed.
+ * comes back after the reboot is the one that was flashed. The login offers the keys
+ * ssh-identities.ts finds, one after another, and names them all when none opens the door.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { AuthenticationType, AnyAuthMethod } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { UserError } from '../build/core/errors.js';
+import { describePassedOver, fingerprint, findIdentitiesFor, type FoundIdentities, type KeyFile } from './ssh-identities.js';
+
+export { fingerprint } from './ssh-identities.js';
+export type { KeyFile } from './ssh-identities.js';
 
 export interface DeviceAddress {
   host: string;
   port: number;
   user: string;
-  /** A private key file; else the ssh-agent, else ~/.ssh/id_ed25519 or id_rsa. */
+  /**
+   * A private key file, the only one offered. Without it: `keyFiles`, then every key the
+   * ssh-agent holds, then the identity files OpenSSH would try for the host (ssh -G).
+   */
   identity?: string;
+  /** Private keys to offer first (flash sftp: the private halves of the config's users[].authorizedKeys). */
+  keyFiles?: readonly KeyFile[];
+  /** The ssh-agent's socket; SSH_AUTH_SOCK by default, '' for none. */
+  agentSocket?: string;
   /** known_hosts to check the host key against (default ~/.ssh/known_hosts). */
   knownHosts?: string;
   /** Accept a host key known_hosts does not have (it is pinned for the rest of the flash). */
@@ -37,8 +48,9 @@ export interface HostKeyPin {
   fingerprint: string;
 }
 
-export function fingerprint(key: Buffer): string {
-  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+/** The device let no key in: SSH answers, but refuses every key offered. */
+export class SshAuthenticationError extends UserError {
+  override name = 'SshAuthenticationError';
 }
 
 /** The host's keys in known_hosts, as base64 blobs ([host]:port when the port is not 22). */
@@ -49,16 +61,52 @@ async function knownHostKeys(address: DeviceAddress): Promise<string[]> {
   return String(result.stdout).split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split(/\s+/)[2] ?? '');
 }
 
-async function authentication(address: DeviceAddress): Promise<{ privateKey?: Buffer; agent?: string }> {
-  if (address.identity) {
-    return { privateKey: await readFile(address.identity).catch((error: Error) => { throw new UserError(`cannot read the identity ${address.identity}: ${error.message}`); }) };
+async function findKeys(address: DeviceAddress): Promise<FoundIdentities> {
+  const found = await findIdentitiesFor(address, {
+    identity: address.identity, keyFiles: address.keyFiles, agentSocket: address.agentSocket ?? process.env.SSH_AUTH_SOCK, home: homedir(),
+  });
+  if (found.identities.length === 0) {
+    throw new UserError(`no SSH key to log in to ${address.user}@${address.host} with; looked at:\n${describePassedOver(found.passedOver).map((line) => `  - ${line}`).join('\n')}`, {
+      hint: 'pass --identity FILE, load a key into the ssh-agent (ssh-add), or put the private half of a key users[].authorizedKeys lists beside its .pub',
+    });
   }
-  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
-  for (const name of ['id_ed25519', 'id_rsa']) {
-    const key = await readFile(join(homedir(), '.ssh', name)).catch(() => undefined);
-    if (key) return { privateKey: key };
-  }
-  throw new UserError('no SSH key to log in with', { hint: 'pass --identity FILE, or run an ssh-agent' });
+  return found;
+}
+
+/**
+ * ssh2's authHandler offering each key in turn (each agent key on its own), recording what it
+ * offered; `false` when every key has been refused, or the device takes no public keys.
+ */
+function offerInTurn(address: DeviceAddress, found: FoundIdentities, offered: string[]) {
+  return (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (method: AnyAuthMethod) => void) => {
+    const identity = found.identities[offered.length];
+    // ssh2's README: "return/pass false to signal no more methods to try" (its types lack it)
+    if (!identity || (methodsLeft !== null && !methodsLeft.includes('publickey'))) return next(false as unknown as AnyAuthMethod);
+    offered.push(identity.label);
+    next(identity.kind === 'agent'
+      ? { type: 'agent', username: address.user, agent: identity.agent }
+      : { type: 'publickey', username: address.user, key: identity.key });
+  };
+}
+
+/** Why the login failed, naming every key offered and what was passed over. */
+function refusedKeys(address: DeviceAddress, found: FoundIdentities, offered: string[], cause: unknown): SshAuthenticationError {
+  const lines = [...offered.map((label) => `  - refused: ${label}`), ...describePassedOver(found.passedOver).map((line) => `  - not tried: ${line}`)];
+  return new SshAuthenticationError(`${address.user}@${address.host}:${address.port} let in none of the keys offered:\n${lines.join('\n')}`, {
+    hint: 'offer a key its authorized_keys holds (a McDebian image holds those its config\'s users[].authorizedKeys lists): '
+      + `--identity FILE, or load it into the ssh-agent (ssh-add FILE)${offered.length >= 6 ? '; sshd gives up after MaxAuthTries (6) keys, so name the right one' : ''}`,
+    cause,
+  });
+}
+
+/**
+ * ssh2 says "All configured authentication methods failed" (level client-authentication) when
+ * the handler runs out of keys; sshd cuts the connection after MaxAuthTries refused keys
+ * ("Too many authentication failures").
+ */
+function isAuthenticationFailure(error: unknown): boolean {
+  const { level, message } = error as { level?: string; message?: string };
+  return level === 'client-authentication' || /authentication methods failed|Too many authentication failures/i.test(message ?? '');
 }
 
 export class DeviceSession {
@@ -73,13 +121,15 @@ export class DeviceSession {
     // calls themselves still reject their promises
     const quiet = () => undefined;
     const client = new SftpClient('mcdebian-flash', { error: quiet, end: quiet, close: quiet });
+    const found = await findKeys(address);
+    const offered: string[] = [];
     try {
       await client.connect({
         host: address.host,
         port: address.port,
         username: address.user,
         readyTimeout: options.timeoutMs ?? 20_000,
-        ...(await authentication(address)),
+        authHandler: offerInTurn(address, found, offered),
         hostVerifier: (key: Buffer) => {
           presented = key;
           return known.includes(key.toString('base64')) || (!options.pin && known.length === 0 && address.acceptNewHostKey === true);
@@ -94,6 +144,7 @@ export class DeviceSession {
           cause: error,
         });
       }
+      if (isAuthenticationFailure(error)) throw refusedKeys(address, found, offered, error);
       throw error;
     }
     return new DeviceSession(client, { base64: presented!.toString('base64'), fingerprint: fingerprint(presented!) });

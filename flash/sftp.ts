@@ -16,9 +16,11 @@ import type { Board } from '../board/board.js';
 import { UserError, VerificationError } from '../build/core/errors.js';
 import type { Logger } from '../build/core/log.js';
 import { parseProbe, PROBE_SCRIPT, UPLOAD_DIR } from './device-probe.js';
-import { DeviceSession, type DeviceAddress, type HostKeyPin } from './device-session.js';
-import { bootedSlot, preflight, type FlashImage, type FlashPlan } from './preflight.js';
-import { ROOTFS_STATE_COMMAND, stageCommands, STAGE_DIR, type RootfsState } from './rootfs-update.js';
+import { DeviceSession, type DeviceAddress } from './device-session.js';
+import type { WaitStatus } from './health-probe.js';
+import { waitForHealth, type HealthOutcome } from './health-wait.js';
+import { preflight, type FlashImage, type FlashPlan } from './preflight.js';
+import { stageCommands, STAGE_DIR, type RootfsState } from './rootfs-update.js';
 import { fileSha256Command, readBackCommand, setEnvCommand, shellQuote, writeSlotCommand } from './slot-commands.js';
 import { createMeter, type ProgressCallback } from './usb.js';
 
@@ -41,9 +43,13 @@ export interface SftpFlashOptions {
   healthTimeoutMs: number;
   logger: Logger;
   onProgress?: ProgressCallback;
+  /** Called every few seconds of the health wait with what it waits for and how long it has waited. */
+  onWait?(status: WaitStatus, waitedMs: number): void;
 }
 
-export type SftpOutcome = 'dry-run' | 'healthy' | 'fell-back' | 'unhealthy' | 'no-answer';
+export { judgeHealth, type HealthObservation } from './health-wait.js';
+
+export type SftpOutcome = 'dry-run' | HealthOutcome;
 
 export interface SftpFlashReport {
   outcome: SftpOutcome;
@@ -59,8 +65,6 @@ export interface SftpFlashReport {
   /** With --rootfs: whether the new root filesystem is in place after the reboot. */
   rootfs?: RootfsState;
 }
-
-const SECOND = 1000;
 
 /** sha256 of the first `bytes` bytes of a local file. */
 async function localSha256(path: string, bytes: number): Promise<string> {
@@ -115,7 +119,7 @@ export async function flashSftp(options: SftpFlashOptions): Promise<SftpFlashRep
         { step: 'switch slot in one write', command: `${env.command} <<< ${envText}` },
         { step: 'reset the boot counter', command: 'mcdebian-bootcount reset' },
         { step: 'reboot', command: 'systemctl reboot' },
-        { step: 'wait for health', command: 'reconnect; systemctl is-system-running --wait; root= in /proc/cmdline; mcdebian-bootcount print' },
+        { step: 'wait for health', command: 'every 5 s: reconnect; systemctl is-system-running and list-jobs until the boot is done; root= in /proc/cmdline; mcdebian-bootcount print' },
       );
       return { outcome: 'dry-run', message: `dry run: nothing written to ${options.address.host}`, plan, hostKey: session.hostKey.fingerprint, steps };
     }
@@ -140,7 +144,10 @@ export async function flashSftp(options: SftpFlashOptions): Promise<SftpFlashRep
   } finally {
     await session.end();
   }
-  const health = await timed('wait for health', undefined, () => waitForHealth(options, plan, session.hostKey, bootId));
+  const health = await timed('wait for health', undefined, () => waitForHealth({
+    board, address: options.address, plan, pin: session.hostKey, oldBootId: bootId, timeoutMs: options.healthTimeoutMs,
+    rootfs: options.rootfs !== undefined, logger, onWait: options.onWait,
+  }));
   if (options.rootfs && health.rootfs !== 'in-place' && health.outcome === 'healthy') {
     return {
       ...health, outcome: 'unhealthy', plan, hostKey: session.hostKey.fingerprint, steps,
@@ -184,77 +191,4 @@ async function checkEnvironment(session: DeviceSession, plan: FlashPlan): Promis
       });
     }
   }
-}
-
-type Health = Pick<SftpFlashReport, 'outcome' | 'message' | 'bootedSlot' | 'systemState' | 'failedUnits' | 'bootCount' | 'rootfs'>;
-
-/** What the device said after the reboot. */
-export interface HealthObservation {
-  bootedSlot?: 1 | 2;
-  systemState: string;
-  failedUnits: string[];
-  bootCount?: number;
-}
-
-/** The outcome of a flash from what the device said after the reboot. */
-export function judgeHealth(plan: FlashPlan, seen: HealthObservation): Health {
-  const base = { ...seen };
-  if (seen.bootedSlot === plan.activeSlot) {
-    return {
-      ...base,
-      outcome: 'fell-back',
-      message: `the device came back on slot ${plan.activeSlot}, the old one: slot ${plan.targetSlot} never confirmed a healthy boot, so the boot counter brought slot ${plan.activeSlot} back. The new image does not work on this device.`,
-    };
-  }
-  if (seen.bootedSlot !== plan.targetSlot) {
-    return { ...base, outcome: 'unhealthy', message: 'the device came back, but its kernel command line names neither slot\'s root=' };
-  }
-  if (seen.systemState === 'running' && (seen.bootCount === undefined || seen.bootCount === 0)) {
-    return { ...base, outcome: 'healthy', message: `slot ${plan.targetSlot} booted and is healthy (systemctl is-system-running: running${seen.bootCount === 0 ? ', boot counter reset' : ''})` };
-  }
-  const why = seen.systemState === 'running' ? `its boot counter is still ${seen.bootCount}` : `systemctl is-system-running says ${seen.systemState}${seen.failedUnits.length > 0 ? ` (failed: ${seen.failedUnits.join(', ')})` : ''}`;
-  return {
-    ...base,
-    outcome: 'unhealthy',
-    message: `slot ${plan.targetSlot} booted but is not healthy: ${why}. Unless it confirms a boot, U-Boot returns to slot ${plan.activeSlot} after 3 boots; reboot it to go back now`,
-  };
-}
-
-/** Reconnects until the device answers from a new boot, then asks it how it is. */
-async function waitForHealth(options: SftpFlashOptions, plan: FlashPlan, pin: HostKeyPin, oldBootId: string): Promise<Health> {
-  const { board, logger } = options;
-  const deadline = Date.now() + options.healthTimeoutMs;
-  logger.info(`waiting up to ${Math.round(options.healthTimeoutMs / SECOND)} s for ${options.address.host} to come back`);
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5 * SECOND));
-    const session = await DeviceSession.connect(options.address, { pin, timeoutMs: 15 * SECOND }).catch((error: Error) => {
-      if (error instanceof UserError) throw error; // another host key: not the device that was flashed
-      return undefined;
-    });
-    if (!session) continue;
-    try {
-      const bootId = (await session.exec('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
-      if (bootId === oldBootId) continue; // the reboot has not begun yet
-      logger.info('the device is back; waiting for its boot to finish');
-      const seconds = Math.max(10, Math.round((deadline - Date.now()) / SECOND));
-      const systemState = (await session.exec(`timeout ${seconds} systemctl is-system-running --wait`)).stdout.trim() || 'unknown';
-      const slot = bootedSlot(board, (await session.exec('cat /proc/cmdline')).stdout);
-      const count = /"count":\s*(\d+)/.exec((await session.exec('mcdebian-bootcount print --json')).stdout)?.[1];
-      const failedUnits = systemState === 'running' ? [] : (await session.exec('systemctl list-units --state=failed --no-legend --plain')).stdout
-        .split('\n').map((line) => line.split(' ')[0]!).filter(Boolean);
-      const rootfs = options.rootfs ? (await session.exec(ROOTFS_STATE_COMMAND)).stdout.trim() as RootfsState : undefined;
-      return { ...judgeHealth(plan, { bootedSlot: slot, systemState, failedUnits, bootCount: count === undefined ? undefined : Number(count) }), rootfs };
-    } finally {
-      await session.end();
-    }
-  }
-  return {
-    outcome: 'no-answer',
-    systemState: 'unknown',
-    failedUnits: [],
-    message:
-      `${options.address.host} did not answer from a new boot within ${Math.round(options.healthTimeoutMs / SECOND)} s. ` +
-      `If slot ${plan.targetSlot} does not come up, the boot counter brings slot ${plan.activeSlot} back after 3 boots that no healthy system confirmed ` +
-      '(power-cycle the router if it hangs); then run the flash again.',
-  };
 }

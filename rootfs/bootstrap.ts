@@ -10,6 +10,7 @@ import { UserError } from '../build/core/errors.js';
 import { exists, partialPath, publish, readJson, writeJsonAtomically } from '../build/core/stage-cache.js';
 import type { Step } from '../build/core/step.js';
 import { didYouMean } from '../overlays/runtime/suggest.js';
+import { bootstrapLineReader, describeBootstrap, EMPTY_TALLY } from './bootstrap-progress.js';
 import { buildSuites, checkMirror, findMissingPackages } from './debian-archive.js';
 
 export const BOOTSTRAPPERS = ['mmdebstrap', 'debootstrap'] as const;
@@ -44,10 +45,16 @@ function bootstrapSources(spec: Pick<BootstrapSpec, 'suite' | 'mirror' | 'securi
   return buildSuites(spec).map(({ mirror, suite }) => `deb ${mirror} ${suite} main`);
 }
 
-/** mmdebstrap writing a sorted, reproducible tarball (SOURCE_DATE_EPOCH comes from the environment). */
+/**
+ * mmdebstrap writing a sorted, reproducible tarball (SOURCE_DATE_EPOCH comes from the
+ * environment). --verbose makes it print apt's and dpkg's output, which build.log keeps and
+ * bootstrap-progress.ts counts: without it, a bootstrap whose stderr is not a terminal prints
+ * a handful of phase lines in 17 minutes.
+ */
 export function mmdebstrapArgs(spec: BootstrapSpec, output: string): string[] {
   return [
     'mmdebstrap',
+    '--verbose',
     '--variant=minbase',
     `--architectures=${spec.arch}`,
     '--mode=root',
@@ -127,12 +134,19 @@ async function runBootstrap(ctx: BuildContext, spec: BootstrapSpec, paths: Boots
   await mkdir(dirname(partial), { recursive: true });
   ctx.defer(() => rm(partial, { force: true }), `remove ${partial}`);
   const env = { SOURCE_DATE_EPOCH: String(sourceDateEpoch) };
+  // one tally over every command: debootstrap's second stage goes on from its first
+  let tally = EMPTY_TALLY;
+  const read = bootstrapLineReader(spec.bootstrapper);
+  const onLine = (line: string) => {
+    tally = read(tally, line);
+    ctx.progress(describeBootstrap(tally));
+  };
   if (spec.bootstrapper === 'mmdebstrap') {
-    await ctx.exec(mmdebstrapArgs(spec, partial), { env, debianPackage: 'mmdebstrap' });
+    await ctx.exec(mmdebstrapArgs(spec, partial), { env, debianPackage: 'mmdebstrap', onLine });
   } else {
     const target = `${partial}.d`;
     ctx.defer(() => rm(target, { recursive: true, force: true }), `remove ${target}`);
-    for (const argv of debootstrapArgs(spec, target, partial)) await ctx.exec(argv, { env, debianPackage: 'debootstrap' });
+    for (const argv of debootstrapArgs(spec, target, partial)) await ctx.exec(argv, { env, debianPackage: 'debootstrap', onLine });
   }
   if (!(await exists(partial))) throw new Error(`${spec.bootstrapper} exited 0 but wrote no ${partial}`);
   await publish(partial, paths.output);

@@ -9,18 +9,21 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Board } from '../../board/board.js';
 import type { FlashImage } from '../../flash/preflight.js';
 import { keepList } from '../../flash/rootfs-update.js';
+import type { KeyFile } from '../../flash/device-session.js';
+import { describeWait, formatWaitLine } from '../../flash/health-probe.js';
 import { flashSftp, type RootfsUpdate } from '../../flash/sftp.js';
 import { checkUImage } from '../../flash/uimage-header.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type ResolvedUser } from '../config/load.js';
 import { keepPath } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import type { Manifest } from '../manifest.js';
+import { missingBuildHint } from './flash-build-hint.js';
 import { createProgressPrinter } from './flash-usb.js';
 import { commonFlags, integerFlag, listFlag, stringFlag, UsageError, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
 
@@ -48,25 +51,27 @@ export async function runFlashSftp(context: CommandContext, options: FlashSftpOp
   const board = config.board;
   if (!board.kernelSlots) throw new UserError(`${board.id} has no kernel slots: flash sftp writes the NAND slots of a router (or qemu-armhf's stand-in)`, { hint: 'flash usb writes a USB stick' });
   const out = join(config.dir, config.output, board.id);
-  const image = await resolveKernelImage(out, options.image ? resolve(context.cwd, options.image) : undefined, board.id);
+  const image = await resolveKernelImage(out, options.image ? resolve(context.cwd, options.image) : undefined, { cwd: context.cwd, boardId: board.id, config: options.config });
   if (!image.rootUuid) context.logger.warn(`${image.path} comes without a build manifest: whether its initramfs finds the device's root filesystem is not checked`);
   const temp = options.rootfs ? await mkdtemp(join(tmpdir(), 'mcdebian-rootfs-')) : undefined;
   try {
     const rootfs = temp ? await prepareRootfs(context, out, temp, keepList([...config.flash.keep, ...checkedKeep(options.keep)])) : undefined;
-    return await flashAndReport(context, options, { board, image, rootfs });
+    return await flashAndReport(context, options, { board, image, rootfs, keyFiles: privateHalves(context.cwd, config.users) });
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });
   }
 }
 
-async function flashAndReport(context: CommandContext, options: FlashSftpOptions, what: { board: Board; image: FlashImage; rootfs?: RootfsUpdate }): Promise<ExitCode> {
-  const { board, image, rootfs } = what;
+async function flashAndReport(context: CommandContext, options: FlashSftpOptions, what: { board: Board; image: FlashImage; rootfs?: RootfsUpdate; keyFiles: KeyFile[] }): Promise<ExitCode> {
+  const { board, image, rootfs, keyFiles } = what;
+  const waitPrinter = createWaitPrinter({ stream: process.stderr, timeoutMs: options.healthTimeoutSeconds * 1000 });
   const report = await flashSftp({
     board,
     rootfs,
     address: {
       host: options.host, port: options.port, user: options.user,
       identity: options.identity ? resolve(context.cwd, options.identity) : undefined,
+      keyFiles,
       knownHosts: options.knownHosts ? resolve(context.cwd, options.knownHosts) : undefined,
       acceptNewHostKey: options.acceptNewHostKey,
     },
@@ -75,13 +80,47 @@ async function flashAndReport(context: CommandContext, options: FlashSftpOptions
     healthTimeoutMs: options.healthTimeoutSeconds * 1000,
     logger: context.logger,
     onProgress: createProgressPrinter(context.logger, process.stderr),
-  });
+    onWait: (status, waitedMs) => waitPrinter.print(describeWait(status, options.host), waitedMs),
+  }).finally(() => waitPrinter.end());
   if (options.json) writeJson(context, { host: options.host, board: board.id, image: image.path, sha256: image.sha256, bytes: image.bytes, ...report });
   else {
     if (report.outcome === 'dry-run') for (const [i, step] of report.steps.entries()) context.stdout.write(`${i + 1}. ${step.step}${step.command ? `\n     ${step.command}` : ''}\n`);
     context.stdout.write(`${report.message}\n`);
   }
   return report.outcome === 'healthy' || report.outcome === 'dry-run' ? 0 : 1;
+}
+
+/** How often plain output repeats an unchanged wait line, so a log shows the wait is alive. */
+const WAIT_REPEAT_MS = 15_000;
+
+/**
+ * The health wait on stderr (stdout stays the report, or --json): on a terminal one line redrawn
+ * at every poll, a new line when what is awaited changes; elsewhere (CI, a file) a line when it
+ * changes and every 15 s while it does not.
+ */
+export function createWaitPrinter(options: { stream: NodeJS.WritableStream & { isTTY?: boolean }; timeoutMs: number }) {
+  let last: { text: string; at: number } | undefined;
+  let open = false;
+  return {
+    print(text: string, waitedMs: number): void {
+      const line = formatWaitLine(text, { waitedMs, timeoutMs: options.timeoutMs });
+      const changed = last?.text !== text;
+      if (options.stream.isTTY) {
+        options.stream.write(`${open && changed ? '\n' : '\r\x1b[K'}${line}`);
+        open = true;
+      } else if (changed || waitedMs - last!.at >= WAIT_REPEAT_MS) {
+        options.stream.write(`${line}\n`);
+      } else {
+        return;
+      }
+      last = { text, at: waitedMs };
+    },
+    /** Ends the terminal's open line. */
+    end(): void {
+      if (open) options.stream.write('\n');
+      open = false;
+    },
+  };
 }
 
 /** --keep paths, held to the config's rules for flash.keep. */
@@ -111,12 +150,26 @@ async function prepareRootfs(context: CommandContext, out: string, temp: string,
   return { path, bytes: (await stat(path)).size, sha256: hash.digest('hex'), unpackedBytes, keep };
 }
 
-/** The kernel blob to flash: --image, or the build's kernel.uimg; its uImage CRCs are checked here. */
-async function resolveKernelImage(out: string, given: string | undefined, boardId: string): Promise<FlashImage> {
-  const path = given ?? join(out, 'kernel.uimg');
-  const bytes = await stat(path).then((s) => s.size, () => {
-    throw new UserError(`no kernel image at ${path}`, { hint: given ? 'check --image' : `build it first: mcdebian build --board ${boardId}` });
+/**
+ * The private halves of the public keys the config authorizes (keys/admin.pub -> keys/admin):
+ * the keys the image lets in, so the first to offer. A key file not named *.pub has no half to
+ * find beside it.
+ */
+function privateHalves(cwd: string, users: readonly ResolvedUser[]): KeyFile[] {
+  const files = [...new Set(users.flatMap((user) => user.authorizedKeys.map((key) => key.file)))].filter((file) => file.endsWith('.pub'));
+  return files.map((file) => {
+    const path = file.slice(0, -'.pub'.length);
+    return { path, label: `${relative(cwd, path)} (the private half of ${relative(cwd, file)} in users[].authorizedKeys)` };
   });
+}
+
+/** The kernel blob to flash: --image, or the build's kernel.uimg; its uImage CRCs are checked here. */
+async function resolveKernelImage(out: string, given: string | undefined, where: { cwd: string; boardId: string; config?: string }): Promise<FlashImage> {
+  const path = given ?? join(out, 'kernel.uimg');
+  const bytes = await stat(path).then((s) => s.size, () => undefined);
+  if (bytes === undefined) {
+    throw new UserError(`no kernel image at ${path}`, { hint: given ? 'check --image' : await missingBuildHint({ ...where, artifact: 'kernel.uimg' }) });
+  }
   checkUImage(await readFile(path), path);
   let sha256: string | undefined;
   let rootUuid: string | undefined;
@@ -146,7 +199,7 @@ export const flashSftpCommand: Command = {
     image: { type: 'string', value: 'PATH', description: 'flash this kernel.uimg instead of the build\'s' },
     port: { type: 'string', value: 'N', description: 'the device\'s SSH port (default 22)' },
     user: { type: 'string', value: 'U', description: 'log in as this user (default root)' },
-    identity: { type: 'string', value: 'FILE', description: 'the private key to log in with' },
+    identity: { type: 'string', value: 'FILE', description: 'the only private key to offer (default: the private halves of users[].authorizedKeys, the ssh-agent\'s keys, then OpenSSH\'s identity files)' },
     'known-hosts': { type: 'string', value: 'FILE', description: 'where the device\'s host key is pinned (default ~/.ssh/known_hosts)' },
     'accept-new-host-key': { type: 'boolean', description: 'pin the device\'s key on first contact' },
     'health-timeout': { type: 'string', value: 'SECONDS', description: 'how long to wait for the new slot to come back healthy (default 600)' },

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Board } from '../../board/board.js';
 import { flashPartition } from '../../board/flash.js';
 import { loadConfig } from '../config/load.js';
+import { missingBuildHint } from './flash-build-hint.js';
 import { UserError } from '../core/errors.js';
 import { readSizeFor } from '../../flash/preflight.js';
 import { flashOverTftp } from '../../flash/tftp.js';
@@ -45,7 +46,7 @@ export async function runFlashTftp(context: CommandContext, options: FlashTftpOp
   }
   const out = join(config.dir, config.output, board.id);
   const imagePath = options.image ? resolve(context.cwd, options.image) : join(out, 'kernel.uimg');
-  const { header, bytes } = await readImage(board, imagePath, options.image === undefined);
+  const { header, bytes } = await readImage(board, imagePath, options.image === undefined ? { cwd: context.cwd, config: options.config } : undefined);
   const network = { ...board.ubootConsole.network, ...defined({ ipaddr: options.ipaddr, serverip: options.serverip }) };
   if (options.dryRun) return printDryRun(context, board, { imagePath, bytes, slot: options.slot, network, json: options.json });
   if (options.serial === undefined) throw new UserError('flash tftp needs --serial DEV (or unix:PATH, tcp:HOST:PORT) unless --dry-run');
@@ -72,11 +73,15 @@ export async function runFlashTftp(context: CommandContext, options: FlashTftpOp
   return 0;
 }
 
-/** The image's uImage CRCs, and whether it fits the smaller kernel slot (before anything connects). */
-async function readImage(board: Board, path: string, built: boolean): Promise<{ header: UImageHeader; bytes: number }> {
-  const data = await readFile(path).catch(() => {
-    throw new UserError(`no kernel image at ${path}`, { hint: built ? `build it first: mcdebian build --board ${board.id}` : 'check --image' });
-  });
+/**
+ * The image's uImage CRCs, and whether it fits the smaller kernel slot (before anything
+ * connects). `built`: where the build was looked for, when the path is the build's.
+ */
+async function readImage(board: Board, path: string, built: { cwd: string; config?: string } | undefined): Promise<{ header: UImageHeader; bytes: number }> {
+  const data = await readFile(path).catch(() => undefined);
+  if (data === undefined) {
+    throw new UserError(`no kernel image at ${path}`, { hint: built ? await missingBuildHint({ ...built, boardId: board.id, artifact: 'kernel.uimg' }) : 'check --image' });
+  }
   const header = checkUImage(data, path);
   const slotBytes = Math.min(...board.kernelSlots!.map((slot) => flashPartition(board, slot.partition)!.size));
   if (data.length > slotBytes) {

@@ -7,6 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
+import { missingBuildHint } from './flash-build-hint.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Manifest } from '../manifest.js';
@@ -71,9 +72,9 @@ async function resolveImage(context: CommandContext, options: FlashUsbOptions): 
   const board = config.board;
   const name = board.bootMethod === 'uefi' ? 'disk.img' : 'usb.img';
   const out = join(config.dir, config.output, board.id);
-  await stat(join(out, name)).catch(() => {
-    throw new UserError(`no ${name} in ${out}`, { hint: `build it first: mcdebian build --board ${board.id}${options.config ? ` -c ${options.config}` : ''}` });
-  });
+  if (!(await stat(join(out, name)).then(() => true, () => false))) {
+    throw new UserError(`no ${name} in ${out}`, { hint: await missingBuildHint({ cwd: context.cwd, boardId: board.id, artifact: name, config: options.config }) });
+  }
   return { path: join(out, name), sha256: await readManifestSha256(out, name) };
 }
 

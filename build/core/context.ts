@@ -1,12 +1,15 @@
 /**
  * What a running build hands its steps: the logger, command execution that records every
- * command and its output in build.log, LIFO cleanup, the cancellation signal, and the state
- * steps pass on (the SOURCE_DATE_EPOCH of the base, the kernel release found in it).
+ * command and its output in build.log, LIFO cleanup, the cancellation signal, progress reports
+ * the runner shows, and the state steps pass on (the SOURCE_DATE_EPOCH of the base, the kernel
+ * release found in it).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { CommandError, quoteArgv, UserError } from './errors.js';
 import type { Logger } from './log.js';
+import type { StepProgress } from './progress.js';
 
 export interface ExecOptions {
   stdin?: string;
@@ -14,6 +17,8 @@ export interface ExecOptions {
   cwd?: string;
   /** Debian package providing argv[0], named when it is missing. */
   debianPackage?: string;
+  /** Called with each line the command prints on stdout or stderr, as it prints it. */
+  onLine?(line: string): void;
 }
 
 export interface BuildState {
@@ -35,6 +40,11 @@ export interface BuildContext {
   defer(cleanup: () => Promise<void> | void, what: string): void;
   /** Appends a line to build.log. */
   log(line: string): void;
+  /**
+   * Says what a long step is doing now; call it as often as the work moves. The runner shows the
+   * latest report with the step's elapsed time (progress.ts); nothing goes to build.log.
+   */
+  progress(update: StepProgress): void;
 }
 
 export interface ContextHandle {
@@ -43,6 +53,8 @@ export interface ContextHandle {
   cleanup(): Promise<Error[]>;
   /** Closes build.log. */
   close(): Promise<void>;
+  /** Where `context.progress` reports go: the runner points it at the running step's view. */
+  setProgressListener(listener: ((update: StepProgress) => void) | undefined): void;
 }
 
 /** Hints for failures whose cause the stderr tail shows. */
@@ -65,11 +77,13 @@ export function createBuildContext(options: { logger: Logger; logFile: string; s
   const logStream: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
   const cleanups: { cleanup: () => Promise<void> | void; what: string }[] = [];
   const log = (line: string) => logStream.write(`${line}\n`);
+  let progressListener: ((update: StepProgress) => void) | undefined;
   const context: BuildContext = {
     logger: options.logger,
     signal: options.signal,
     state: {},
     log,
+    progress: (update) => progressListener?.(update),
     defer: (cleanup, what) => cleanups.push({ cleanup, what }),
     async exec(argv, execOptions = {}) {
       const [file, ...args] = argv;
@@ -92,6 +106,8 @@ export function createBuildContext(options: { logger: Logger; logFile: string; s
         maxBuffer: 256 * 1024 * 1024,
       });
       child.all?.on('data', (chunk: Buffer) => logStream.write(chunk));
+      // each stream is split on its own: a line one of them has not finished is not joined to the other's
+      if (execOptions.onLine) for (const stream of [child.stdout, child.stderr]) forEachLine(stream, execOptions.onLine);
       const cancel = () => killGroup(child.pid);
       options.signal.addEventListener('abort', cancel, { once: true });
       const result = await child;
@@ -123,5 +139,35 @@ export function createBuildContext(options: { logger: Logger; logFile: string; s
       return errors;
     },
     close: () => new Promise((resolve) => logStream.end(resolve)),
+    setProgressListener: (listener) => { progressListener = listener; },
   };
+}
+
+/**
+ * Splits bytes that come in chunks into lines (LF or CRLF), whatever the chunks' boundaries: a
+ * line or a UTF-8 character may be split across chunks. `end` gives the last line when it has no
+ * newline.
+ */
+export function createLineSplitter(onLine: (line: string) => void): { write(chunk: Buffer): void; end(): void } {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  return {
+    write(chunk) {
+      const lines = (rest + decoder.write(chunk)).split(/\r?\n/);
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    },
+    end() {
+      rest += decoder.end();
+      if (rest !== '') onLine(rest);
+      rest = '';
+    },
+  };
+}
+
+/** Calls `onLine` with each line a stream gives, the last one too when it ends unterminated. */
+function forEachLine(stream: NodeJS.ReadableStream | undefined, onLine: (line: string) => void): void {
+  const splitter = createLineSplitter(onLine);
+  stream?.on('data', (chunk: Buffer) => splitter.write(chunk));
+  stream?.on('end', () => splitter.end());
 }

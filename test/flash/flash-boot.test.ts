@@ -5,8 +5,9 @@
  *   against nandsim with caiman's geometry and a bad block, inside the booted guest;
  * - preflight refuses a device that is not the board, and nothing is written;
  * - `flash sftp --dry-run` prints every step and writes nothing;
+ * - without --identity, `flash sftp` logs in with the private half of the config's key;
  * - `flash sftp` resumes a cut-off upload and writes slot 2, which U-Boot boots and the device
- *   confirms healthy;
+ *   confirms healthy, saying on stderr what its health wait waits for;
  * - a broken image in slot 1 fails to boot three times and the boot counter brings slot 2 back,
  *   which the command reports;
  * - `flash sftp --rootfs` stages the build's root filesystem, which the initramfs puts in place,
@@ -150,6 +151,15 @@ serial('--dry-run connects, passes preflight and prints every step without writi
   t.is(await inGuest('sha256sum /dev/disk/by-partlabel/kernel2'), before);
 });
 
+serial('without --identity, flash sftp logs in with the private half of the key the config authorizes', async (t) => {
+  // keys/test.pub is the config's users[].authorizedKeys; no agent, no ~/.ssh key for this user
+  const result = await runCliIn({ ...t.context.workspace, env: { ...t.context.workspace.env, SSH_AUTH_SOCK: '' } }, [
+    'flash', 'sftp', '-c', t.context.config, '--host', '127.0.0.1', '--port', String(guest().sshPort), '--known-hosts', 'known_hosts', '--dry-run',
+  ]);
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stdout, /dry run: nothing written to 127\.0\.0\.1/);
+});
+
 serial('flash sftp resumes an upload, writes slot 2, U-Boot boots it, and the device comes back healthy on it', async (t) => {
   t.timeout(30 * 60_000);
   const image = join(t.context.workspace.dir, 'slot-b.uimg');
@@ -162,6 +172,9 @@ serial('flash sftp resumes an upload, writes slot 2, U-Boot boots it, and the de
   const result = await flashSftp(t, ['-c', t.context.config, '--image', image, '--json', '--health-timeout', '1200']);
   t.is(result.exitCode, 0, `${result.stdout}\n${result.stderr}`);
   t.regex(result.stderr, /resuming the upload at byte 5000000/);
+  // the health wait said on stderr what it waited for (stdout holds the JSON report alone)
+  t.regex(result.stderr, /^waiting for health, 0 s of 20 min 00 s: 127\.0\.0\.1 is rebooting$/m);
+  t.regex(result.stderr, /^waiting for health, \d+ (s|min \d\d s) of 20 min 00 s: 127\.0\.0\.1 (does not answer yet \(.+\)|is booting \(systemctl is-system-running: \w+\): .+)$/m);
   const report = JSON.parse(result.stdout) as { outcome: string; bootedSlot: number; plan: { targetSlot: number; readSize: number }; bootCount: number };
   t.is(report.outcome, 'healthy');
   t.is(report.plan.targetSlot, 2);

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseBootCounter } from '../../flash/bootcount.js';
 import { runCli } from '../helpers/cli.js';
@@ -103,7 +103,7 @@ test('flash tftp without a board is a usage error', refused, ['--serial', '/dev/
 test('--slot other than 1 or 2 is a usage error', refused, ['--board', 'wrt1200ac', '--serial', '/dev/null', '--slot', '3'], 2, /--slot must be 1 or 2, not "3"/);
 test('a board without a U-Boot console is refused', refused, ['--board', 'x86-64', '--image', 'kernel.uimg', '--dry-run'], 1, /x86-64 has no U-Boot console to flash from/);
 test('a file that is not a uImage is refused before connecting', refused, ['--board', 'wrt1200ac', '--image', 'not.uimg', '--serial', 'unix:/nonexistent'], 1, /not\.uimg is not a legacy U-Boot image/);
-test('no built image is refused with how to build it', refused, ['--board', 'wrt1200ac', '--serial', 'unix:/nonexistent'], 1, /no kernel image at .*out\/wrt1200ac\/kernel\.uimg\nhint: build it first: mcdebian build --board wrt1200ac/);
+test('no built image is refused naming -c FILE, --image PATH and how to build it', refused, ['--board', 'wrt1200ac', '--serial', 'unix:/nonexistent'], 1, /no kernel image at .*out\/wrt1200ac\/kernel\.uimg\nhint: a build lands beside its config: name the config with -c FILE, or --image PATH flashes a kernel\.uimg from elsewhere; or build one: mcdebian build --board wrt1200ac/);
 
 test('an image larger than the kernel slot is refused before connecting', async (t) => {
   const dir = await makeTempDir(t);
@@ -111,4 +111,14 @@ test('an image larger than the kernel slot is refused before connecting', async 
   const result = await runCli(['flash', 'tftp', '--board', 'wrt1200ac', '--image', join(dir, 'big.uimg'), '--serial', 'unix:/nonexistent']);
   t.is(result.exitCode, 1);
   t.regex(result.stderr, /big\.uimg is 41943104 bytes, larger than wrt1200ac's 41943040-byte kernel slot/);
+});
+
+test('without -c, a build beside a config nearby is named with -c FILE in the hint', async (t) => {
+  const dir = await makeTempDir(t);
+  await mkdir(join(dir, 'lab/out/wrt1200ac'), { recursive: true });
+  await writeFile(join(dir, 'lab/wrt.yaml'), 'board: wrt1200ac\n');
+  await writeFile(join(dir, 'lab/out/wrt1200ac/kernel.uimg'), legacyUImage('x', randomBytes(100)));
+  const result = await runCli(['flash', 'tftp', '--board', 'wrt1200ac', '--serial', 'unix:/nonexistent'], { cwd: dir });
+  t.is(result.exitCode, 1);
+  t.regex(result.stderr, /hint: the build of lab\/wrt\.yaml is at lab\/out\/wrt1200ac\/kernel\.uimg: add -c lab\/wrt\.yaml; a build lands beside its config: name the config with -c FILE, or --image PATH/);
 });

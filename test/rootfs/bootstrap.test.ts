@@ -22,9 +22,9 @@ test('the image gets the suite, its updates and its security updates', (t) => {
   t.is(aptSourceLines({ ...spec, securityMirror: undefined }).length, 2);
 });
 
-test('mmdebstrap writes a tarball for the architecture with the package set', (t) => {
+test('mmdebstrap writes a tarball for the architecture with the package set, printing apt\'s and dpkg\'s output for the progress', (t) => {
   t.deepEqual(mmdebstrapArgs(spec, '/c/base.tar'), [
-    'mmdebstrap', '--variant=minbase', '--architectures=armhf', '--mode=root', '--format=tar', '--include=systemd,udev',
+    'mmdebstrap', '--verbose', '--variant=minbase', '--architectures=armhf', '--mode=root', '--format=tar', '--include=systemd,udev',
     '--aptopt=Acquire::Retries "3"', 'trixie', '/c/base.tar', ...aptSourceLines(spec),
   ]);
 });

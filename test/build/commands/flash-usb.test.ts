@@ -67,3 +67,13 @@ test('flash usb without an image, board or config is a usage error', usage, ['us
 test('flash without a transport is a usage error', usage, [], /error: flash: expected the transport: usb, sftp or tftp\n/);
 test('a flag of another transport is a usage error naming the flag and its transport', usage, ['usb', '--device', 'X', '--serial', 'Y'], /error: flash usb: --serial is not a flag of flash usb; it belongs to flash tftp/);
 test('a flag no transport takes is a usage error with the transport\'s usage', usage, ['sftp', '--host', 'h', '--bogus'], /error: flash sftp: unknown flag --bogus[\s\S]*hint: usage: mcdebian flash sftp --host H/);
+
+test('flash usb --board without a build names -c FILE, --image PATH and the config nearby whose build has usb.img', async (t) => {
+  const { dir, image, device, env } = await setup(t);
+  await mkdir(join(dir, 'site/out/qemu-armhf'), { recursive: true });
+  await writeFile(join(dir, 'site/router.yaml'), 'board: qemu-armhf\n');
+  await writeFile(join(dir, 'site/out/qemu-armhf/usb.img'), await readFile(image));
+  const result = await runCli(['flash', 'usb', '--board', 'qemu-armhf', '--device', device, '--force'], { cwd: dir, env });
+  t.is(result.exitCode, 1);
+  t.regex(result.stderr, /error: no usb\.img in \S+\/out\/qemu-armhf\nhint: the build of site\/router\.yaml is at site\/out\/qemu-armhf\/usb\.img: add -c site\/router\.yaml; a build lands beside its config: name the config with -c FILE, or --image PATH/);
+});

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { createBuildContext } from '../../../build/core/context.js';
 import { InterruptedError, UserError } from '../../../build/core/errors.js';
 import { createMemoryLogger } from '../../../build/core/log.js';
@@ -92,4 +93,26 @@ test('an interruption is passed on as it is, so the build exits 130', async (t) 
   const interrupted = new InterruptedError('SIGINT');
   const error = await t.throwsAsync(runSteps([recordingStep('bootstrap', [], { run: () => { throw interrupted; } })], handle, { interactive: false }));
   t.is(error, interrupted);
+});
+
+test('in plain output a step\'s progress shows as a line with the elapsed time, not one line per report', async (t) => {
+  const { handle, logFile } = await setUp(t);
+  const output = new PassThrough();
+  let printed = '';
+  output.on('data', (chunk: Buffer) => { printed += chunk.toString(); });
+  const step: Step = {
+    id: 'bootstrap', title: 'Bootstrap', commands: [], writes: [], notes: [],
+    async run(ctx) {
+      for (let done = 1; done <= 500; done += 1) ctx.progress({ phase: 'installing essential packages', counts: [{ label: 'unpacked', done, total: 500 }] });
+      // the runner shows the latest report on its next tick: wait for it (generously, the machine is busy)
+      const deadline = Date.now() + 30_000;
+      while (!printed.includes('unpacked 500/500') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+  };
+  await runSteps([step], handle, { interactive: false, output: output as unknown as NodeJS.WriteStream });
+  const lines = printed.split('\n').filter((line) => line.includes('installing essential packages'));
+  t.true(lines.length >= 1 && lines.length < 5, printed);
+  t.regex(lines[0] ?? '', /installing essential packages: unpacked 500\/500 \(\d+ s\)$/);
+  await handle.close();
+  t.notRegex(await readFile(logFile, 'utf8'), /installing essential packages/, 'progress stays out of build.log');
 });
