@@ -90,8 +90,3 @@ test('build names a mirror that does not answer, before bootstrapping', exits, [
   files: { 'mcdebian.yaml': 'board: x86-64\nmirror: http://127.0.0.1:9/debian\nsecurityMirror: http://127.0.0.1:9/debian-security\n' },
   stderr: /error: step '[^']+' cannot run: the Debian mirror does not answer: cannot download http:\/\/127\.0\.0\.1:9\/debian\/dists\/trixie\/InRelease/,
 });
-test('build names a package the suite does not have, with the nearest name', exits, ['build', '-c', 'mcdebian.yaml', '--offline'], {
-  code: 1,
-  files: { 'mcdebian.yaml': 'board: x86-64\npackages: [htopp]\n' },
-  stderr: /error: step 'Bootstrap Debian trixie amd64 with mmdebstrap' cannot run: no package "htopp" \(did you mean "htop"\?\) in Debian trixie main for amd64/,
-});

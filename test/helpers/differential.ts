@@ -5,8 +5,7 @@
  * half is stopped before the next starts, however the half ends. A scenario returns what it
  * saw (the HTTP answers, which account each message arrived on), and the test compares.
  */
-import test, { type ExecutionContext } from 'ava';
-import { existsSync } from 'node:fs';
+import type { ExecutionContext } from 'ava';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sleep, type Gateway } from './gateway.js';
@@ -14,6 +13,7 @@ import { testConf, type ConfSpec } from './kannel-conf-text.js';
 import { BEARERBOX, SMSBOX, startKannel } from './kannel.js';
 import { startRelay } from './relay.js';
 import { startSimulator, type RecordedSubmit, type SmscSimulator } from './smsc-simulator.js';
+import { testNeeding } from './tools.js';
 
 /** The SMSCs of a half, by the one account each has (its system_id and its password). */
 export type Smscs = Record<string, SmscSimulator>;
@@ -40,15 +40,9 @@ export interface Observation extends Answer {
   arrivedOn: string[];
 }
 
-/**
- * tools.ts' rule (skipped locally, failed under CI=true) for programs named by path, as
- * /usr/sbin is often not on a user's PATH; serial, as these tests run heavy processes.
- */
+/** A serial test that needs these programs (by path: /usr/sbin is often not on a user's PATH). */
 export function serialTestNeeding(files: Record<string, string>, title: string, run: (t: ExecutionContext) => Promise<void>): void {
-  const missing = Object.entries(files).filter(([file]) => !existsSync(file)).map(([file, pkg]) => `${file} (Debian package ${pkg})`);
-  if (missing.length === 0) test.serial(title, run);
-  else if (process.env.CI === 'true') test.serial(title, (t) => t.fail(`CI=true and required tools are missing: ${missing.join(', ')}`));
-  else test.serial.skip(`${title} [needs ${missing.join(', ')}]`, run);
+  testNeeding({ tools: files }, { serial: true })(title, run);
 }
 
 const KANNEL = { [BEARERBOX]: 'kannel', [SMSBOX]: 'kannel' };

@@ -24,14 +24,13 @@ import { createDnsUpdater, type Updater } from '../../../overlays/dns-blacklist/
 import { checkPolicyZoneArgv, POLICY_ZONE, renderPolicyZone, type BlockAction } from '../../../overlays/dns-blacklist/named.js';
 import { freePort } from '../../helpers/guest.js';
 import { digA, startNamed, type RunningNamed } from '../../helpers/named.js';
-import { hasProgram } from '../../helpers/tools.js';
+import { testNeeding, unmetNeeds } from '../../helpers/tools.js';
 import { basic, startApi, type ApiUnderTest } from './app/fakes.js';
 
 interface Context { dir: string; port: number; named: RunningNamed; updater: Updater }
 const test = anyTest as TestFn<Context>;
-const missing = ['named', 'named-checkzone', 'dig', 'nsupdate'].filter((tool) => !hasProgram(tool));
-const withBind = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
-const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')} (bind9, bind9-utils, bind9-dnsutils)]` : '';
+const NEEDS = { tools: { named: 'bind9', 'named-checkzone': 'bind9-utils', dig: 'bind9-dnsutils', nsupdate: 'bind9-dnsutils' } };
+const withBind = testNeeding<Context>(NEEDS, { serial: true });
 
 const SINK = { kind: 'sink', address: '192.168.1.1' } satisfies BlockAction;
 const TIME_LIMIT = 25_000;
@@ -41,7 +40,7 @@ const HASH = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
 
 test.before(async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mcdebian-dnsbl-fuzz-'));
-  if (missing.length > 0) {
+  if (unmetNeeds(NEEDS).length > 0) {
     t.context = { dir } as Context;
     return;
   }
@@ -126,7 +125,7 @@ test('an accepted name is canonical, plain ASCII, and outside the policy zone; t
   t.true(accepted > 1000, `only ${accepted} generated names were accepted: the generator no longer reaches the accepting side`);
 });
 
-withBind(`every accepted name loads in the policy zone as named-checkzone checks it at build time${needs}`, async (t) => {
+withBind(`every accepted name loads in the policy zone as named-checkzone checks it at build time`, async (t) => {
   let checked = 0;
   await fc.assert(fc.asyncProperty(fc.array(anyName, { minLength: 1, maxLength: 60 }), fc.boolean(), async (names, nxdomain) => {
     const accepted = acceptedOf(names);
@@ -161,7 +160,7 @@ async function waitUntilBlocked(port: number, name: string): Promise<void> {
   throw new Error(`${name} is not blocked after 30 s; it last answered ${last}`);
 }
 
-withBind(`every accepted name is added by nsupdate to a real named, listed back by AXFR, blocks, and is removed${needs}`, async (t) => {
+withBind(`every accepted name is added by nsupdate to a real named, listed back by AXFR, blocks, and is removed`, async (t) => {
   const { updater, port } = t.context;
   let applied = 0;
   await fc.assert(fc.asyncProperty(fc.array(anyName, { minLength: 1, maxLength: 60 }), async (names) => {

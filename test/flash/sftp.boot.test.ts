@@ -22,7 +22,7 @@ import { parseBootCounter } from '../../flash/bootcount.js';
 import { readBackCommand, writeSlotCommand } from '../../flash/slot-commands.js';
 import { parseEnvironment, serializeEnvironment } from '../../flash/uboot-env.js';
 import { bootGuest, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type BootedGuest, type Workspace } from '../helpers/guest.js';
-import { hasProgram } from '../helpers/tools.js';
+import { testNeeding } from '../helpers/tools.js';
 import { rewrapMultiImage } from '../helpers/uimage.js';
 
 interface Context {
@@ -32,10 +32,7 @@ interface Context {
 
 const running: { guest?: BootedGuest & { sshPort: number } } = {};
 const test = anyTest as TestFn<Context>;
-const TOOLS = ['mmdebstrap', 'qemu-system-arm', 'mkimage', 'sfdisk', 'qemu-img', 'mkfs.fat', 'mcopy', 'ssh-keygen', 'ssh'];
-const missing = TOOLS.filter((tool) => !hasProgram(tool));
-const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
-const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')}]` : '';
+const serial = testNeeding<Context>({ tools: { mmdebstrap: 'mmdebstrap', 'qemu-system-arm': 'qemu-system-arm', mkimage: 'u-boot-tools', sfdisk: 'fdisk', 'qemu-img': 'qemu-utils', 'mkfs.fat': 'dosfstools', mcopy: 'mtools', 'ssh-keygen': 'openssh-client', ssh: 'openssh-client' } }, { serial: true });
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -69,7 +66,7 @@ async function inGuest(command: string): Promise<string> {
   return result.stdout;
 }
 
-serial(`qemu-armhf builds and boots from slot 1 of the flash stand-in${needs}`, async (t) => {
+serial(`qemu-armhf builds and boots from slot 1 of the flash stand-in`, async (t) => {
   t.timeout(40 * 60_000);
   const { workspace, config } = t.context;
   const build = await runCliIn(workspace, ['build', '-c', config]);

@@ -5,7 +5,6 @@
  * Kannel binds to (the fuller simulator lives in test/helpers/smsc-simulator.ts).
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { DRIVE_SMPP, startDriveSmpp } from '../../helpers/drive-smpp.js';
@@ -13,6 +12,7 @@ import { sleep } from '../../helpers/gateway.js';
 import { freePort } from '../../helpers/guest.js';
 import { BEARERBOX, parseLinkStates, prepareKannelConf, SMSBOX, startKannel } from '../../helpers/kannel.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
+import { testNeeding } from '../../helpers/tools.js';
 
 /** The part of the untyped npm `smpp` 0.5.1 (lib/smpp.js) these tests use. */
 interface Pdu {
@@ -40,15 +40,9 @@ const smpp = createRequire(import.meta.url)('smpp') as {
   connect(options: { host: string; port: number }): Session;
 };
 
-/**
- * tools.ts' rule (skipped locally, failed under CI=true) for programs named by path: a user's
- * PATH often lacks /usr/sbin, and drive_smpp lives outside PATH altogether.
- */
-function testNeeding(files: Record<string, string>, title: string, run: (t: ExecutionContext) => Promise<void>): void {
-  const missing = Object.entries(files).filter(([file]) => !existsSync(file)).map(([file, pkg]) => `${file} (Debian package ${pkg})`);
-  if (missing.length === 0) test(title, run);
-  else if (process.env.CI === 'true') test(title, (t) => t.fail(`CI=true and required tools are missing: ${missing.join(', ')}`));
-  else test.skip(`${title} [needs ${missing.join(', ')}]`, run);
+/** A test that needs these programs, named by path: a user's PATH often lacks /usr/sbin, and drive_smpp lives outside PATH altogether. */
+function testNeedingFiles(files: Record<string, string>, title: string, run: (t: ExecutionContext) => Promise<void>): void {
+  testNeeding({ tools: files })(title, run);
 }
 
 const KANNEL = { [BEARERBOX]: 'kannel', [SMSBOX]: 'kannel' };
@@ -131,7 +125,7 @@ test('the conf keeps its own settings, with logs and store moved into the direct
 
 const SEND = { username: 'tester', password: 'tester-password', to: '4915112345678', text: 'hello relay' };
 
-testNeeding(KANNEL, 'Kannel binds, reports its link online and passes a sendsms on as submit_sm', async (t) => {
+testNeedingFiles(KANNEL, 'Kannel binds, reports its link online and passes a sendsms on as submit_sm', async (t) => {
   const { smsc, kannel } = await kannelWithSmsc(t);
   t.deepEqual(await kannel.sendsms(SEND), { status: 202, body: '0: Accepted for delivery' });
   for (let i = 0; i < 100 && smsc.submits.length === 0; i++) await sleep(50);
@@ -140,7 +134,7 @@ testNeeding(KANNEL, 'Kannel binds, reports its link online and passes a sendsms 
   t.is(smsc.submits[0]?.short_message?.message, SEND.text);
 });
 
-testNeeding(KANNEL, 'Kannel reports the link offline while its SMSC is gone, queues a sendsms and delivers it on rebind', async (t) => {
+testNeedingFiles(KANNEL, 'Kannel reports the link offline while its SMSC is gone, queues a sendsms and delivers it on rebind', async (t) => {
   const { smsc, kannel, smscPort } = await kannelWithSmsc(t);
   smsc.stop();
   await kannel.waitForLinks({ 'upstream-1': 'offline' }, 10_000);
@@ -153,7 +147,7 @@ testNeeding(KANNEL, 'Kannel reports the link offline while its SMSC is gone, que
   t.is(smsc.submits.length, 0);
 });
 
-testNeeding(KANNEL, 'a failed Kannel start names the reason and leaves nothing running', async (t) => {
+testNeedingFiles(KANNEL, 'a failed Kannel start names the reason and leaves nothing running', async (t) => {
   // bearerbox panics without system-type in an smpp group (seen with 1.4.5)
   const conf = (await oneLinkConf(await freePort())).replace('system-type = ""\n', '');
   const dir = await makeTempDir(t, 'mcdebian-kannel-');
@@ -182,7 +176,7 @@ async function submitTo(port: number, count: number): Promise<{ session: Session
   return { session, responses };
 }
 
-testNeeding({ [DRIVE_SMPP]: 'kannel-extras' }, 'drive_smpp acks submits from a transmitter with an empty message_id, counts them, and quits when the ESME leaves', async (t) => {
+testNeedingFiles({ [DRIVE_SMPP]: 'kannel-extras' }, 'drive_smpp acks submits from a transmitter with an empty message_id, counts them, and quits when the ESME leaves', async (t) => {
   const port = await freePort();
   const drive = await startDriveSmpp({ port, messages: 3 });
   t.teardown(() => drive.stop());

@@ -5,6 +5,7 @@ import { createBuildContext } from '../../build/core/context.js';
 import { silentLogger } from '../../build/core/log.js';
 import { overlayChecksStep, overlayOutputsStep } from '../../build/overlay-steps.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { testNeeding } from '../helpers/tools.js';
 
 /** Runs a step with a real build context; `chroot /` makes the host the target. */
 async function run(t: Parameters<typeof makeTempDir>[0], step: ReturnType<typeof overlayChecksStep>) {
@@ -18,7 +19,7 @@ async function run(t: Parameters<typeof makeTempDir>[0], step: ReturnType<typeof
   return readFile(join(dir, 'build.log'), 'utf8');
 }
 
-const root = process.getuid?.() === 0 ? test : test.skip;
+const root = testNeeding({ root: 'the checks run through chroot /' });
 
 root('checks that pass leave the build going, each logged', async (t) => {
   const log = await run(t, overlayChecksStep([{ description: 'a: true', argv: ['true'] }, { description: 'a: ok output', argv: ['echo', 'fine'], failOn: /Unknown key/ }], '/'));

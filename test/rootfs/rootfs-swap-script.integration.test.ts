@@ -10,6 +10,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFakeBin } from '../helpers/fake-bin.js';
+import { testNeeding } from '../helpers/tools.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../rootfs/files/mcdebian-rootfs-swap', import.meta.url));
 const RELEASE = '6.12.107+deb13-armmp';
@@ -88,11 +89,9 @@ test('with nothing staged and nothing to put back, the script does nothing', asy
 });
 
 const KLIBC = '/usr/lib/klibc/bin';
-const klibcReady = existsSync(join(KLIBC, 'sh')) && process.getuid?.() === 0;
-const klibcTest = klibcReady || process.env.CI === 'true' ? test.serial : test.serial.skip;
+const klibcTest = testNeeding({ tools: { [join(KLIBC, 'sh')]: 'klibc-utils' }, root: 'it mounts a tmpfs as the root' }, { serial: true });
 
-klibcTest(`as in the initramfs: klibc's sh, mv, mkdir, nuke and mount, the root a read-only mount${klibcReady ? '' : ' [needs root and klibc-utils]'}`, async (t) => {
-  t.true(klibcReady, 'CI=true needs root and klibc-utils (Debian package klibc-utils)');
+klibcTest('as in the initramfs: klibc\'s sh, mv, mkdir, nuke and mount, the root a read-only mount', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mcdebian-swap-'));
   const root = join(dir, 'root');
   await mkdir(root);

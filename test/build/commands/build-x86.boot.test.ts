@@ -6,13 +6,10 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest } from '../../../build/manifest.js';
 import { bootGuest, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
-import { hasProgram } from '../../helpers/tools.js';
+import { testNeeding } from '../../helpers/tools.js';
 
 const test = anyTest as TestFn<{ workspace: Workspace; config: string }>;
-const TOOLS = ['mmdebstrap', 'qemu-system-x86_64', 'mkfs.fat', 'mcopy', 'sfdisk', 'qemu-img', 'e2fsck'];
-const missing = TOOLS.filter((tool) => !hasProgram(tool));
-const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
-const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')}]` : '';
+const serial = testNeeding<{ workspace: Workspace; config: string }>({ tools: { mmdebstrap: 'mmdebstrap', 'qemu-system-x86_64': 'qemu-system-x86', 'mkfs.fat': 'dosfstools', mcopy: 'mtools', sfdisk: 'fdisk', 'qemu-img': 'qemu-utils', e2fsck: 'e2fsprogs' } }, { serial: true });
 
 test.after.always(async (t) => removeWorkspace(t.context.workspace));
 
@@ -27,7 +24,7 @@ test.before(async (t) => {
   t.context = { workspace, config };
 });
 
-serial(`x86-64 builds a GPT disk.img with an EFI system partition holding systemd-boot${needs}`, async (t) => {
+serial(`x86-64 builds a GPT disk.img with an EFI system partition holding systemd-boot`, async (t) => {
   t.timeout(30 * 60_000);
   const { workspace, config } = t.context;
   const result = await runCliIn(workspace, ['build', '-c', config]);
@@ -51,7 +48,7 @@ serial(`x86-64 builds a GPT disk.img with an EFI system partition holding system
   ]);
 });
 
-serial(`x86-64 boots under OVMF, reaches multi-user with no failed unit, and the key logs in${needs}`, async (t) => {
+serial(`x86-64 boots under OVMF, reaches multi-user with no failed unit, and the key logs in`, async (t) => {
   t.timeout(20 * 60_000);
   const { workspace, config } = t.context;
   const guest = await bootGuest(workspace, config, { minutes: 8 });

@@ -11,13 +11,10 @@ import type { FlashBudget } from '../../../build/budget.js';
 import type { Manifest } from '../../../build/manifest.js';
 import type { Plan } from '../../../build/pipeline.js';
 import { bootGuest, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
-import { hasProgram } from '../../helpers/tools.js';
+import { testNeeding } from '../../helpers/tools.js';
 
 const test = anyTest as TestFn<{ workspace: Workspace; cache: string }>;
-const TOOLS = ['mmdebstrap', 'qemu-system-arm', 'mkimage', 'fdtget', 'e2fsck', 'sfdisk', 'qemu-img', 'mkfs.fat'];
-const missing = TOOLS.filter((tool) => !hasProgram(tool));
-const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
-const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')}]` : '';
+const serial = testNeeding<{ workspace: Workspace; cache: string }>({ tools: { mmdebstrap: 'mmdebstrap', 'qemu-system-arm': 'qemu-system-arm', mkimage: 'u-boot-tools', fdtget: 'device-tree-compiler', e2fsck: 'e2fsprogs', sfdisk: 'fdisk', 'qemu-img': 'qemu-utils', 'mkfs.fat': 'dosfstools' } }, { serial: true });
 
 test.after.always(async (t) => removeWorkspace(t.context.workspace));
 
@@ -29,7 +26,7 @@ test.before(async (t) => {
 const manifestOf = async (workspace: Workspace, board: string) =>
   JSON.parse(await readFile(join(workspace.dir, 'out', board, 'manifest.json'), 'utf8')) as Manifest;
 
-serial(`a cold build of qemu-armhf writes every artifact, checked by the real tools${needs}`, async (t) => {
+serial(`a cold build of qemu-armhf writes every artifact, checked by the real tools`, async (t) => {
   t.timeout(40 * 60_000);
   const { workspace } = t.context;
   const config = await writeConfig(workspace, 'qemu', ['board: qemu-armhf', 'hostname: stand-in']);
@@ -81,7 +78,7 @@ async function appendedDtb(blob: Buffer): Promise<Buffer> {
   return part0.subarray(zImageEnd);
 }
 
-serial(`wrt1200ac reuses the base, and its blob is [zImage + caiman DTB, initramfs] at 0x8000${needs}`, async (t) => {
+serial(`wrt1200ac reuses the base, and its blob is [zImage + caiman DTB, initramfs] at 0x8000`, async (t) => {
   t.timeout(20 * 60_000);
   const { workspace } = t.context;
   const config = await writeConfig(workspace, 'caiman', ['board: wrt1200ac', 'hostname: gw1']);
@@ -104,7 +101,7 @@ serial(`wrt1200ac reuses the base, and its blob is [zImage + caiman DTB, initram
   t.is((manifest.budget as { status: string }).status, 'exceeds-read-window');
 });
 
-serial(`changing only the hostname reuses the base, and --explain says what changed${needs}`, async (t) => {
+serial(`changing only the hostname reuses the base, and --explain says what changed`, async (t) => {
   t.timeout(20 * 60_000);
   const { workspace } = t.context;
   const config = await writeConfig(workspace, 'qemu', ['board: qemu-armhf', 'hostname: stand-in-2']);
@@ -116,7 +113,7 @@ serial(`changing only the hostname reuses the base, and --explain says what chan
   t.notRegex(result.stderr, /layer: rebuilt because .*[0-9a-f]{64}/, 'no digests');
 });
 
-serial(`Ctrl-C stops a build, exits 130 and keeps nothing partial${needs}`, async (t) => {
+serial(`Ctrl-C stops a build, exits 130 and keeps nothing partial`, async (t) => {
   t.timeout(20 * 60_000);
   const { workspace, cache } = t.context;
   const config = await writeConfig(workspace, 'shelby', ['board: wrt1900acs']);
@@ -139,7 +136,7 @@ serial(`Ctrl-C stops a build, exits 130 and keeps nothing partial${needs}`, asyn
   t.is(String(leftovers), '', 'no partial cache entry');
 });
 
-serial(`qemu-armhf boots through u-boot-qemu with the stock command line, reaches multi-user, and the key logs in${needs}`, async (t) => {
+serial(`qemu-armhf boots through u-boot-qemu with the stock command line, reaches multi-user, and the key logs in`, async (t) => {
   t.timeout(20 * 60_000);
   const { workspace } = t.context;
   const config = join(workspace.dir, 'qemu.yaml');

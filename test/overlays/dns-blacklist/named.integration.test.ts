@@ -14,18 +14,16 @@ import { createDnsUpdater, UpdateError } from '../../../overlays/dns-blacklist/a
 import { freePort } from '../../helpers/guest.js';
 import { floodQueries } from './dns-flood.js';
 import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
-import { hasProgram } from '../../helpers/tools.js';
+import { testNeeding, unmetNeeds } from '../../helpers/tools.js';
 
 interface Context { dir: string; port: number; resolver: RunningNamed; upstream: RunningNamed }
 const test = anyTest as TestFn<Context>;
-const TOOLS = ['named', 'dig', 'nsupdate'];
-const missing = TOOLS.filter((tool) => !hasProgram(tool));
-const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
-const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')} (bind9, bind9-dnsutils)]` : '';
+const NEEDS = { tools: { named: 'bind9', dig: 'bind9-dnsutils', nsupdate: 'bind9-dnsutils' } };
+const serial = testNeeding<Context>(NEEDS, { serial: true });
 
 const SINK = '192.168.1.1';
 test.before(async (t) => {
-  if (missing.length > 0) return;
+  if (unmetNeeds(NEEDS).length > 0) return;
   const dir = await mkdtemp(join(tmpdir(), 'mcdebian-named-'));
   const [port, upstreamPort] = [await freePort(), await freePort()];
   const upstream = await startUpstream(join(dir, 'upstream'), upstreamPort);
@@ -56,7 +54,7 @@ async function nsupdate(t: { context: Context }, lines: string[]) {
   return execa('nsupdate', ['-k', t.context.resolver.paths.sessionKeyFile], { input: script, reject: false });
 }
 
-serial(`a seeded domain and all its subdomains answer the sink; other names resolve through the upstream${needs}`, async (t) => {
+serial(`a seeded domain and all its subdomains answer the sink; other names resolve through the upstream`, async (t) => {
   t.deepEqual(await dig(t, 'bad.example'), { status: 'NOERROR', answers: [SINK], flags: 'qr rd ra' });
   t.deepEqual((await dig(t, 'www.bad.example')).answers, [SINK]);
   t.deepEqual((await dig(t, 'deep.er.ads.tracker.test')).answers, [SINK]);
@@ -64,12 +62,12 @@ serial(`a seeded domain and all its subdomains answer the sink; other names reso
   t.deepEqual((await dig(t, 'notbad.example')).status, 'NXDOMAIN', 'a name that only ends like a blocked one is not blocked');
 });
 
-serial(`a seeded domain with an underscore loads and blocks, as block lists write tracker hosts${needs}`, async (t) => {
+serial(`a seeded domain with an underscore loads and blocks, as block lists write tracker hosts`, async (t) => {
   t.deepEqual((await dig(t, 'a_b.example')).answers, [SINK]);
   t.deepEqual((await dig(t, 'x.a_b.example')).answers, [SINK]);
 });
 
-serial(`an update signed with the session key applies at once; without the key it is refused${needs}`, async (t) => {
+serial(`an update signed with the session key applies at once; without the key it is refused`, async (t) => {
   t.deepEqual((await dig(t, 'later.example')).answers, ['203.0.113.20']);
   const added = await nsupdate(t, [`update add later.example.rpz.mcdebian 60 IN A ${SINK}`, `update add *.later.example.rpz.mcdebian 60 IN A ${SINK}`]);
   t.is(added.exitCode, 0, String(added.stderr));
@@ -80,21 +78,21 @@ serial(`an update signed with the session key applies at once; without the key i
   t.regex(String(unsigned.stderr), /REFUSED/);
 });
 
-serial(`the list survives a restart of named${needs}`, async (t) => {
+serial(`the list survives a restart of named`, async (t) => {
   await t.context.resolver.stop();
   await t.context.resolver.start();
   t.deepEqual((await dig(t, 'later.example')).answers, [SINK]);
   t.deepEqual((await dig(t, 'bad.example')).answers, [SINK]);
 });
 
-serial(`a client outside the allowed networks is refused, blocked names included${needs}`, async (t) => {
+serial(`a client outside the allowed networks is refused, blocked names included`, async (t) => {
   const refused = await dig(t, 'good.example', ['-b', '127.0.0.2']);
   t.is(refused.status, 'REFUSED');
   t.deepEqual(refused.answers, []);
   t.is((await dig(t, 'bad.example', ['-b', '127.0.0.2'])).status, 'REFUSED');
 });
 
-serial(`response rate limiting drops or truncates a flood of identical answers to one client${needs}`, async (t) => {
+serial(`response rate limiting drops or truncates a flood of identical answers to one client`, async (t) => {
   // three times the configured 20 answers a second, however long a busy machine takes to send them
   const flood = await floodQueries({ server: '127.0.0.1', port: t.context.port, from: '127.0.0.3', name: 'good.example', atLeastPerSecond: 60 });
   t.true(flood.peakPerSecond > 60, `the flood reached ${flood.peakPerSecond} queries in a second`);
@@ -103,7 +101,7 @@ serial(`response rate limiting drops or truncates a flood of identical answers t
   t.true(flood.withAddress > 0, 'the first answers still come');
 });
 
-serial(`a change named refuses partway (the zone is full) is taken back whole: nothing of it stays${needs}`, async (t) => {
+serial(`a change named refuses partway (the zone is full) is taken back whole: nothing of it stays`, async (t) => {
   const dir = join(t.context.dir, 'full');
   await mkdir(dir);
   const port = await freePort();

@@ -16,14 +16,13 @@ import { runCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/guest.js';
 import { getWithHost, requestJson } from '../../helpers/http.js';
 import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
-import { hasProgram } from '../../helpers/tools.js';
+import { testNeeding, unmetNeeds } from '../../helpers/tools.js';
 
 interface Service { stop(): Promise<void>; start(): Promise<void>; log(): string }
 interface Context { dir: string; dnsPort: number; apiPort: number; pagePort: number; resolver: RunningNamed; upstream: RunningNamed; service: Service }
 const test = anyTest as TestFn<Context>;
-const missing = ['named', 'dig', 'nsupdate'].filter((tool) => !hasProgram(tool));
-const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
-const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')} (bind9, bind9-dnsutils)]` : '';
+const NEEDS = { tools: { named: 'bind9', dig: 'bind9-dnsutils', nsupdate: 'bind9-dnsutils' } };
+const serial = testNeeding<Context>(NEEDS, { serial: true });
 
 const SINK = '192.168.1.1';
 const PASSWORD = 'correct horse battery staple';
@@ -54,7 +53,7 @@ async function startService(dir: string, apiPort: number): Promise<Service> {
 }
 
 test.before(async (t) => {
-  if (missing.length > 0) return;
+  if (unmetNeeds(NEEDS).length > 0) return;
   const dir = await mkdtemp(join(tmpdir(), 'mcdebian-dnsbl-'));
   const [dnsPort, upstreamPort, apiPort, pagePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const upstream = await startUpstream(join(dir, 'upstream'), upstreamPort);
@@ -93,7 +92,7 @@ const api = (t: { context: Context }, method: string, path: string, body?: unkno
 const listed = async (t: { context: Context }) => (await api(t, 'GET', '/domains')).body.domains as string[];
 const answer = async (t: { context: Context }, name: string) => (await digA(t.context.dnsPort, name)).answers;
 
-serial(`the seed is listed, and an add through the API blocks the name and its subdomains at once${needs}`, async (t) => {
+serial(`the seed is listed, and an add through the API blocks the name and its subdomains at once`, async (t) => {
   t.deepEqual(await listed(t), ['bad.example']);
   t.deepEqual(await answer(t, 'good.example'), ['203.0.113.10']);
   const added = await api(t, 'PUT', '/domains/good.example');
@@ -106,7 +105,7 @@ serial(`the seed is listed, and an add through the API blocks the name and its s
   t.deepEqual(await answer(t, 'good.example'), ['203.0.113.10']);
 });
 
-serial(`batches add and remove together, internationalised names as punycode${needs}`, async (t) => {
+serial(`batches add and remove together, internationalised names as punycode`, async (t) => {
   const result = await api(t, 'POST', '/domains', { add: ['Ads.Tracker.Test.', 'bücher.example'], remove: ['bad.example'] });
   t.is(result.status, 200);
   t.deepEqual(await listed(t), ['ads.tracker.test', 'xn--bcher-kva.example']);
@@ -129,7 +128,7 @@ const INJECTIONS = [
   'rpz.mcdebian',
 ];
 
-serial(`malformed names and injection attempts are refused with 400 and change nothing${needs}`, async (t) => {
+serial(`malformed names and injection attempts are refused with 400 and change nothing`, async (t) => {
   for (const name of INJECTIONS) {
     const batch = await api(t, 'POST', '/domains', { add: ['fine.example', name] });
     t.is(batch.status, 400, JSON.stringify(name));
@@ -141,7 +140,7 @@ serial(`malformed names and injection attempts are refused with 400 and change n
   t.deepEqual(await answer(t, 'evil2.example'), []);
 });
 
-serial(`a batch of 3,000 names and one with an underscore is blocked in full, and removed in full${needs}`, async (t) => {
+serial(`a batch of 3,000 names and one with an underscore is blocked in full, and removed in full`, async (t) => {
   const names = [...Array.from({ length: 3000 }, (_, i) => `bulk${i}.example`), 'tracker_x.example'];
   const added = await api(t, 'POST', '/domains', { add: names });
   t.is(added.status, 200, JSON.stringify(added.body).slice(0, 500));
@@ -152,7 +151,7 @@ serial(`a batch of 3,000 names and one with an underscore is blocked in full, an
   t.deepEqual(await listed(t), ['bad.example']);
 });
 
-serial(`50 concurrent adds all land, and the list survives restarts of named and the service${needs}`, async (t) => {
+serial(`50 concurrent adds all land, and the list survives restarts of named and the service`, async (t) => {
   const names = Array.from({ length: 50 }, (_, i) => `c${i}.example`);
   const results = await Promise.all(names.map((name) => api(t, 'PUT', `/domains/${name}`)));
   t.true(results.every((result) => result.status === 200), results.map((r) => r.status).join(' '));
@@ -166,7 +165,7 @@ serial(`50 concurrent adds all land, and the list survives restarts of named and
   t.is((await api(t, 'POST', '/domains', { remove: names })).status, 200);
 });
 
-serial(`the blocked page names the blocked domain from the Host header, escaped${needs}`, async (t) => {
+serial(`the blocked page names the blocked domain from the Host header, escaped`, async (t) => {
   const page = await getWithHost(t.context.pagePort, 'bad.example', '/some/path?x=1');
   t.is(page.status, 403);
   t.regex(page.body, /<h1>bad\.example is blocked<\/h1>/);
@@ -174,7 +173,7 @@ serial(`the blocked page names the blocked domain from the Host header, escaped$
   t.false(hostile.body.includes('<script>'));
 });
 
-serial(`mcdebian dns-blacklist import sends a hosts file to the API in batches${needs}`, async (t) => {
+serial(`mcdebian dns-blacklist import sends a hosts file to the API in batches`, async (t) => {
   await writeFile(join(t.context.dir, 'hosts.txt'), '# a block list\n0.0.0.0 ads.one.example\n127.0.0.1 localhost\n0.0.0.0 ads.two.example bad.example\nnot a;name\n');
   await writeFile(join(t.context.dir, 'password'), `${PASSWORD}\n`);
   const result = await runCli(['dns-blacklist', 'import', join(t.context.dir, 'hosts.txt'), '--api', `http://127.0.0.1:${t.context.apiPort}`, '--password-file', join(t.context.dir, 'password'), '--json']);
@@ -186,7 +185,7 @@ serial(`mcdebian dns-blacklist import sends a hosts file to the API in batches${
 });
 
 // last: after five failures the address is locked out for a minute, right password or not
-serial(`a wrong password is refused and changes nothing; repeated failures lock the address out${needs}`, async (t) => {
+serial(`a wrong password is refused and changes nothing; repeated failures lock the address out`, async (t) => {
   const refused = await api(t, 'PUT', '/domains/good.example', undefined, 'wrong');
   t.is(refused.status, 401);
   t.deepEqual(await listed(t), ['bad.example']);

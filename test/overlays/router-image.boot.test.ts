@@ -31,7 +31,7 @@ import { getWithHost, requestJson } from '../helpers/http.js';
 import { digA, startUpstream, type RunningNamed } from '../helpers/named.js';
 import { sshExec } from '../helpers/ssh.js';
 import { describeTree } from '../helpers/tree.js';
-import { hasProgram } from '../helpers/tools.js';
+import { testNeeding } from '../helpers/tools.js';
 import { httpGet, sendsmsPath } from '../helpers/gateway.js';
 import { startSimulator, type SmscSimulator } from '../helpers/smsc-simulator.js';
 
@@ -46,10 +46,7 @@ interface Context {
 const running: { host?: ManagedHost; guest?: BootedGuest & { sshPort: number }; upstream?: RunningNamed; smsc?: SmscSimulator } = {};
 
 const test = anyTest as TestFn<Context>;
-const TOOLS = ['mmdebstrap', 'qemu-system-arm', 'mkimage', 'sfdisk', 'qemu-img', 'mkfs.fat', 'sshd', 'ssh-keygen', 'named', 'dig'];
-const missing = TOOLS.filter((tool) => !hasProgram(tool));
-const serial = missing.length === 0 || process.env.CI === 'true' ? test.serial : test.serial.skip;
-const needs = missing.length > 0 && process.env.CI !== 'true' ? ` [needs ${missing.join(', ')}]` : '';
+const serial = testNeeding<Context>({ tools: { mmdebstrap: 'mmdebstrap', 'qemu-system-arm': 'qemu-system-arm', mkimage: 'u-boot-tools', sfdisk: 'fdisk', 'qemu-img': 'qemu-utils', 'mkfs.fat': 'dosfstools', sshd: 'openssh-server', 'ssh-keygen': 'openssh-client', named: 'bind9', dig: 'bind9-dnsutils' } }, { serial: true });
 
 /** QEMU user networking gives the guest this address. */
 const GUEST = '10.0.2.15';
@@ -72,7 +69,7 @@ test.after.always(async (t) => {
 
 const out = (t: { context: Context }, ...path: string[]) => join(t.context.workspace.dir, 'out', 'qemu-armhf', ...path);
 
-serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host key, secrets at 0600 and listed by path, BIND checked in the image${needs}`, async (t) => {
+serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host key, secrets at 0600 and listed by path, BIND checked in the image`, async (t) => {
   t.timeout(40 * 60_000);
   const { workspace, sshdPort, remotePort, ports } = t.context;
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'managed-host', '-f', join(workspace.dir, 'keys', 'managed_host_key')]);
@@ -144,7 +141,7 @@ serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host 
   }
 });
 
-serial(`the booted image calls home, and the tunnel comes back after every cut; a changed host key keeps it down${needs}`, async (t) => {
+serial(`the booted image calls home, and the tunnel comes back after every cut; a changed host key keeps it down`, async (t) => {
   t.timeout(30 * 60_000);
   const { workspace, sshdPort, remotePort, ports } = t.context;
   running.upstream = await startUpstream(join(workspace.dir, 'upstream'), ports.upstream);
@@ -201,7 +198,7 @@ serial(`the booted image calls home, and the tunnel comes back after every cut; 
   t.regex(after.stdout, /NRestarts=[1-9]/, 'systemd restarted the tunnel and kept doing so');
 });
 
-serial(`the booted image relays SMS to the host's SMSC, receipts come back, and kill -9 under traffic loses nothing${needs}`, async (t) => {
+serial(`the booted image relays SMS to the host's SMSC, receipts come back, and kill -9 under traffic loses nothing`, async (t) => {
   t.timeout(15 * 60_000);
   const guest = running.guest;
   if (!guest) return t.fail('the guest did not boot (see the test before)');
@@ -276,7 +273,7 @@ const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 const api = (t: { context: Context }, method: string, path: string, body?: unknown, authorization = basic) =>
   requestJson(t.context.ports.api, method, path, { headers: { authorization }, body: body === undefined ? undefined : JSON.stringify(body), attempts: 5 });
 
-serial(`the booted image blocks through its forwarded DNS port, and the admin API changes answers at once${needs}`, async (t) => {
+serial(`the booted image blocks through its forwarded DNS port, and the admin API changes answers at once`, async (t) => {
   t.timeout(15 * 60_000);
   const guest = running.guest;
   if (!guest) return t.fail('the guest did not boot (see the test before)');
@@ -312,7 +309,7 @@ serial(`the booted image blocks through its forwarded DNS port, and the admin AP
   t.regex(state.stdout, /^dnsbl$/m, 'the admin service runs as its own user');
 });
 
-serial(`mcdebian status sees the booted image: slot 1, counter 0, the tunnel up, the blocklist's size, the relay's link bound; logs reads and follows the journal${needs}`, async (t) => {
+serial(`mcdebian status sees the booted image: slot 1, counter 0, the tunnel up, the blocklist's size, the relay's link bound; logs reads and follows the journal`, async (t) => {
   t.timeout(30 * 60_000);
   const guest = running.guest;
   if (!guest) return t.fail('the guest did not boot (see the tests before)');
