@@ -57,8 +57,9 @@ testWithTools(TOOLS, 'u-boot-qemu counts unconfirmed boots in s_env and falls ba
   try {
     const disk = join(dir, 'flash.img');
     await createStandInDisk(board, { disk, kernel: await randomUImage(dir, 'broken', true), work: dir });
-    const console = await runUBoot(disk, /switches slots[\s\S]*boot count 2: run altnandboot/, 240);
-    t.deepEqual([...console.matchAll(/boot_part (\d), boot count (\d): (run \w+)/g)].map((m) => m.slice(1).join(' ')), [
+    // wait for the whole line: QEMU's own "terminating on signal" follows the kill without a newline
+    const console = await runUBoot(disk, /switches slots[\s\S]*boot count 2: run altnandboot\r?\n/, 240);
+    t.deepEqual([...console.matchAll(/boot_part (\d), boot count (\d): (run \w+)$/gm)].map((m) => m.slice(1).join(' ')), [
       '1 1 run nandboot', '1 2 run nandboot', '1 3 run nandboot', '2 1 run altnandboot', '2 2 run altnandboot',
     ].slice(0, [...console.matchAll(/boot_part (\d), boot count/g)].length));
     t.regex(console, /Bad Data CRC/);

@@ -76,6 +76,9 @@ testAsRootWithTools({ tools: { mount: 'mount', umount: 'mount' }, why: 'it mount
     t.is(relay.logs().match(/the message store is writable again/g)?.length, 1);
     t.is((await send('after')).status, 202);
     await smsc.waitFor(() => texts(smsc).includes('after'), 20_000);
+    // the SMSC having the submit is not the relay having its acknowledgement: a kill before that
+    // rightly sends it again, so wait until the relay has written it
+    await waitForStatus(relay, 'the acknowledgement of "after" written', (status) => status.messages.sent === MESSAGES + 1 && status.store.backlog === 0);
 
     await relay.kill();
     await relay.restart();
