@@ -11,6 +11,7 @@ import type { BuildContext } from './core/context.js';
 import { UserError } from './core/errors.js';
 import type { BuildPaths } from './core/paths.js';
 import { exists, partialPath, publish } from './core/stage-cache.js';
+import { buildOnce } from './core/stage-lock.js';
 import type { Step } from './core/step.js';
 
 export interface AssembleOptions {
@@ -99,17 +100,24 @@ async function directoryModes(rootfs: string, paths: readonly string[]): Promise
 
 /** Reuses the cached initramfs of the same inputs, or makes it and caches it. */
 async function makeInitramfs(ctx: BuildContext, options: { argv: string[]; image: string; cache: string }): Promise<void> {
-  if (await exists(options.cache)) {
-    ctx.log(`# initramfs reused from ${options.cache}`);
-    await copyFile(options.cache, options.image);
-    return;
-  }
-  await ctx.exec(options.argv);
-  const partial = partialPath(options.cache);
-  await mkdir(dirname(options.cache), { recursive: true });
-  ctx.defer(() => rm(partial, { force: true }), `remove ${partial}`);
-  await copyFile(options.image, partial);
-  await publish(partial, options.cache);
+  const outcome = (await exists(options.cache)) ? 'reused' : await buildOnce({
+    entry: options.cache,
+    what: 'the initramfs',
+    isDone: () => exists(options.cache),
+    build: async () => {
+      await ctx.exec(options.argv);
+      const partial = partialPath(options.cache);
+      await mkdir(dirname(options.cache), { recursive: true });
+      ctx.defer(() => rm(partial, { force: true }), `remove ${partial}`);
+      await copyFile(options.image, partial);
+      await publish(partial, options.cache);
+    },
+    logger: ctx.logger,
+    signal: ctx.signal,
+  });
+  if (outcome === 'built') return;
+  ctx.log(`# initramfs reused from ${options.cache}`);
+  await copyFile(options.cache, options.image);
 }
 
 /**

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { BuildContext } from '../build/core/context.js';
 import { UserError } from '../build/core/errors.js';
 import { exists, partialPath, publish, readJson, writeJsonAtomically } from '../build/core/stage-cache.js';
+import { buildOnce } from '../build/core/stage-lock.js';
 import type { Step } from '../build/core/step.js';
 import { didYouMean } from '../overlays/runtime/suggest.js';
 import { bootstrapLineReader, describeBootstrap, EMPTY_TALLY } from './bootstrap-progress.js';
@@ -98,14 +99,16 @@ export function bootstrapStep(spec: BootstrapSpec, paths: BootstrapPaths, option
       if (!options.cached) await verifySources(spec);
     },
     run: async (ctx) => {
-      if (options.cached) {
-        const meta = await readJson<BaseMeta>(paths.meta);
-        if (!meta) throw new UserError(`the cached base ${paths.output} has no readable metadata`, { hint: 'run mcdebian clean and build again' });
-        ctx.state.sourceDateEpoch = meta.sourceDateEpoch;
-        ctx.logger.info(`reusing the base ${options.key.slice(0, 12)}`);
-        return;
+      const what = `the base ${options.key.slice(0, 12)}`;
+      if (!options.cached) {
+        const done = async () => (await exists(paths.output)) && (await exists(paths.meta));
+        const outcome = await buildOnce({ entry: paths.output, what, isDone: done, build: () => runBootstrap(ctx, spec, paths, options.key), logger: ctx.logger, signal: ctx.signal });
+        if (outcome === 'built') return;
       }
-      await runBootstrap(ctx, spec, paths, options.key);
+      const meta = await readJson<BaseMeta>(paths.meta);
+      if (!meta) throw new UserError(`the cached base ${paths.output} has no readable metadata`, { hint: 'run mcdebian clean and build again' });
+      ctx.state.sourceDateEpoch = meta.sourceDateEpoch;
+      if (options.cached) ctx.logger.info(`reusing ${what}`);
     },
   };
 }

@@ -10,7 +10,8 @@ import { chmod, copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } fro
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Board } from '../board/board.js';
-import { partialPath, publish } from '../build/core/stage-cache.js';
+import { exists, partialPath, publish } from '../build/core/stage-cache.js';
+import { buildOnce } from '../build/core/stage-lock.js';
 import type { Step } from '../build/core/step.js';
 
 /** One file (or symlink, or directory) of the configuration layer. */
@@ -214,11 +215,20 @@ export function configureStep(config: BaseConfig, options: { dir: string; key: s
     notes: [`files: ${config.files.map((entry) => entry.path).join(' ')}`, `units enabled: ${config.units.join(' ')}`, ...options.summary],
     run: async (ctx) => {
       if (options.cached) return;
-      const partial = partialPath(options.dir);
-      ctx.defer(() => rm(partial, { recursive: true, force: true }), `remove ${partial}`);
-      await rm(partial, { recursive: true, force: true });
-      await writeLayer(config.files, partial);
-      await publish(partial, options.dir);
+      await buildOnce({
+        entry: options.dir,
+        what: `the configuration layer ${options.key.slice(0, 12)}`,
+        isDone: () => exists(options.dir),
+        build: async () => {
+          const partial = partialPath(options.dir);
+          ctx.defer(() => rm(partial, { recursive: true, force: true }), `remove ${partial}`);
+          await rm(partial, { recursive: true, force: true });
+          await writeLayer(config.files, partial);
+          await publish(partial, options.dir);
+        },
+        logger: ctx.logger,
+        signal: ctx.signal,
+      });
     },
   };
 }

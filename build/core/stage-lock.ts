@@ -6,6 +6,8 @@
  * died, so stopped refreshing its mtime, is taken over once stale). Entries are still published
  * by rename, so a reader never sees half of one, lock or not.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { Logger } from './log.js';
 
@@ -49,6 +51,7 @@ async function acquire(options: BuildOnceOptions): Promise<() => Promise<void>> 
   const started = Date.now();
   let pause = min;
   let told = false;
+  await mkdir(dirname(options.entry), { recursive: true });
   for (;;) {
     options.signal?.throwIfAborted();
     try {
