@@ -20,7 +20,7 @@ test('the QEMU stand-in boots with caiman\'s stock command line on the PL011 con
 
 test('the armhf guest runs u-boot-qemu under TCG with the writable flash stand-in on virtio and the stick on xHCI', (t) => {
   t.deepEqual(armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222 }), [
-    'qemu-system-arm', '-M', 'virt,highmem=off', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-accel', 'tcg',
+    'qemu-system-arm', '-M', 'virt,highmem=off', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-accel', 'tcg,thread=single',
     '-bios', '/usr/lib/u-boot/qemu_arm/u-boot.bin',
     '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22', '-device', 'virtio-net-pci,netdev=net0',
     '-drive', 'if=none,id=flash,format=raw,file=/w/flash.img',
@@ -45,7 +45,7 @@ test('--serial-socket puts the console on a unix socket that a program can drive
 
 test('the x86 guest runs OVMF on q35 under TCG with read-only firmware code, writable vars and the disk on virtio', (t) => {
   t.deepEqual(x86BootArgs({ overlay: '/w/disk.qcow2', vars: '/w/OVMF_VARS.fd', sshPort: 10022 }), [
-    'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '2',
+    'qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg,thread=single', '-m', '1024', '-smp', '2',
     '-drive', 'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
     '-drive', 'if=pflash,format=raw,file=/w/OVMF_VARS.fd',
     '-drive', 'if=virtio,format=qcow2,file=/w/disk.qcow2',
