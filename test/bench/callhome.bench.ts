@@ -16,7 +16,7 @@ import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootGuest, freePort, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type BootedGuest } from '../helpers/guest.js';
-import { startManagedHost, waitForLogin, type ManagedHost } from '../helpers/managed-sshd.js';
+import { startManagedHost, waitForLogin, type ManagedHost } from '../overlays/callhome/helpers/managed-sshd.js';
 
 const CUTS = Number(process.env.CUTS ?? 5);
 /** The managed host's reap time from the rendered sshd_config: 3 s x 2. */

@@ -15,7 +15,7 @@ import { bundleNodeService } from '../../overlays/bundle.js';
 import { hashPassword } from '../../overlays/dns-blacklist/app/password.js';
 import type { NamedSettings } from '../../overlays/dns-blacklist/named.js';
 import { freePort } from '../helpers/guest.js';
-import { digA, startNamed, startUpstream, type RunningNamed } from '../helpers/named.js';
+import { digA, startNamed, startUpstream, type RunningNamed } from '../overlays/dns-blacklist/helpers/named.js';
 
 const BLOCKED = 10_000;
 const PASS_THROUGH = 1000;

@@ -8,11 +8,11 @@
  * Printed: messages per second answered 202 over HTTP and delivered to the SMSC, the HTTP answer
  * time, and the time from the request to the submit_sm at the SMSC, p50 and p99.
  */
-import { sleep, type Gateway } from '../helpers/gateway.js';
-import { testConf } from '../helpers/kannel-conf-text.js';
-import { startKannel } from '../helpers/kannel.js';
-import { startRelay } from '../helpers/relay.js';
-import { startSimulator, type SmscSimulator } from '../helpers/smsc-simulator.js';
+import { sleep, type Gateway } from '../overlays/smpp-relay/helpers/gateway.js';
+import { testConf } from '../overlays/smpp-relay/helpers/kannel-conf-text.js';
+import { startKannel } from '../overlays/smpp-relay/helpers/kannel.js';
+import { startRelay } from '../overlays/smpp-relay/helpers/relay.js';
+import { startSimulator, type SmscSimulator } from '../overlays/smpp-relay/helpers/smsc-simulator.js';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 5000);
 const CLIENTS = Number(process.env.CLIENTS ?? 8);

@@ -4,10 +4,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseBootCounter } from '../../flash/bootcount.js';
 import { runCli } from '../helpers/cli.js';
-import { startFakeUBoot, type FakeUBootOptions } from '../helpers/fake-uboot.js';
+import { startFakeUBoot, type FakeUBootOptions } from './helpers/fake-uboot.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { freeUdpPort } from '../helpers/tftp-client.js';
-import { testAsRootWithTools } from '../helpers/tftp-flash.js';
+import { freeUdpPort } from './helpers/tftp-client.js';
+import { testAsRootWithTools } from './helpers/tftp-flash.js';
 import { legacyUImage } from '../helpers/uboot-qemu.js';
 import { caimanStockVariables } from './stock-env.js';
 

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { openConsoleStream, parseConsoleAddress, sttyArgs } from '../../flash/console-stream.js';
 import { UBootConsole } from '../../flash/uboot-console.js';
-import { startFakeUBoot, type FakeUBootOptions } from '../helpers/fake-uboot.js';
+import { startFakeUBoot, type FakeUBootOptions } from './helpers/fake-uboot.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { caimanStockVariables } from './stock-env.js';
 

@@ -4,9 +4,9 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkBindable, startTftpServer, tftpdArgs } from '../../flash/tftp-server.js';
-import { freeUdpPort, tftpGet } from '../helpers/tftp-client.js';
+import { freeUdpPort, tftpGet } from './helpers/tftp-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { testAsRootWithTools } from '../helpers/tftp-flash.js';
+import { testAsRootWithTools } from './helpers/tftp-flash.js';
 
 test('in.tftpd runs in the foreground, chrooted to the directory, on one address, with a block size cap', (t) => {
   t.deepEqual(tftpdArgs({ directory: '/tmp/x', address: '192.168.1.2', blockSize: 1468 }), [

@@ -12,7 +12,7 @@ import { parseBootCounter } from '../../flash/bootcount.js';
 import { parseEnvironment } from '../../flash/uboot-env.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { testAsRootWithTools } from '../helpers/tftp-flash.js';
+import { testAsRootWithTools } from './helpers/tftp-flash.js';
 import { dumpVirtDtb, makeTestUImage, QEMU_TFTP_TOOLS, startUBootQemu } from '../helpers/uboot-qemu.js';
 
 const board = getBoard('qemu-armhf');

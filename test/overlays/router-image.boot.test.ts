@@ -26,14 +26,14 @@ import type { DeviceReport } from '../../build/status/report.js';
 import { hashPassword } from '../../overlays/dns-blacklist/app/password.js';
 import { CLI } from '../helpers/cli.js';
 import { bootGuest, freePort, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type BootedGuest, type Workspace } from '../helpers/guest.js';
-import { startManagedHost, waitForLogin, type ManagedHost } from '../helpers/managed-sshd.js';
+import { startManagedHost, waitForLogin, type ManagedHost } from './callhome/helpers/managed-sshd.js';
 import { getWithHost, requestJson } from '../helpers/http.js';
-import { digA, startUpstream, type RunningNamed } from '../helpers/named.js';
+import { digA, startUpstream, type RunningNamed } from './dns-blacklist/helpers/named.js';
 import { sshExec } from '../helpers/ssh.js';
 import { describeTree } from '../helpers/tree.js';
 import { testNeeding } from '../helpers/tools.js';
-import { httpGet, sendsmsPath } from '../helpers/gateway.js';
-import { startSimulator, type SmscSimulator } from '../helpers/smsc-simulator.js';
+import { httpGet, sendsmsPath } from './smpp-relay/helpers/gateway.js';
+import { startSimulator, type SmscSimulator } from './smpp-relay/helpers/smsc-simulator.js';
 
 interface Context {
   workspace: Workspace;

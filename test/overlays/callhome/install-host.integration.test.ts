@@ -18,8 +18,8 @@ import { runInstallHost, type InstallHostOptions, type InstallReport } from '../
 import { runRotateKey } from '../../../overlays/callhome/rotate-key.js';
 import { CLI } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/guest.js';
-import { makePrivateRoot, type PrivateRoot } from '../../helpers/managed-host-root.js';
-import { startManagedHost } from '../../helpers/managed-sshd.js';
+import { makePrivateRoot, type PrivateRoot } from './helpers/managed-host-root.js';
+import { startManagedHost } from './helpers/managed-sshd.js';
 import { makeTempDir, writeFiles } from '../../helpers/temp-dir.js';
 import { testAsRootWithTools } from '../../helpers/tools.js';
 

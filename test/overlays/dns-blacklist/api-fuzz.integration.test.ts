@@ -23,7 +23,7 @@ import { hashPassword } from '../../../overlays/dns-blacklist/app/password.js';
 import { createDnsUpdater, type Updater } from '../../../overlays/dns-blacklist/app/updater.js';
 import { checkPolicyZoneArgv, POLICY_ZONE, renderPolicyZone, type BlockAction } from '../../../overlays/dns-blacklist/named.js';
 import { freePort } from '../../helpers/guest.js';
-import { digA, startNamed, type RunningNamed } from '../../helpers/named.js';
+import { digA, startNamed, type RunningNamed } from './helpers/named.js';
 import { testNeeding, unmetNeeds } from '../../helpers/tools.js';
 import { basic, startApi, type ApiUnderTest } from './app/fakes.js';
 

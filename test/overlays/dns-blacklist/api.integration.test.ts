@@ -15,7 +15,7 @@ import { hashPassword } from '../../../overlays/dns-blacklist/app/password.js';
 import { runCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/guest.js';
 import { getWithHost, requestJson } from '../../helpers/http.js';
-import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
+import { digA, startNamed, startUpstream, type RunningNamed } from './helpers/named.js';
 import { testNeeding, unmetNeeds } from '../../helpers/tools.js';
 
 interface Service { stop(): Promise<void>; start(): Promise<void>; log(): string }

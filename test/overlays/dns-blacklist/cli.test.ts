@@ -8,7 +8,7 @@ import { startService } from '../../../overlays/dns-blacklist/app/serve.js';
 import { createMemoryLog } from '../../../overlays/runtime/service-log.js';
 import { CLI, runCli } from '../../helpers/cli.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
-import { runOnTerminal } from '../../helpers/terminal.js';
+import { runOnTerminal } from './helpers/terminal.js';
 import { SlowMemoryUpdater } from './app/fakes.js';
 
 const hashPassword = (input: string) => execa(process.execPath, [CLI, 'dns-blacklist', 'hash-password'], { input, reject: false });

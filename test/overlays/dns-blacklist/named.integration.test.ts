@@ -13,7 +13,7 @@ import { Blocklist } from '../../../overlays/dns-blacklist/app/blocklist.js';
 import { createDnsUpdater, UpdateError } from '../../../overlays/dns-blacklist/app/updater.js';
 import { freePort } from '../../helpers/guest.js';
 import { floodQueries } from './dns-flood.js';
-import { digA, startNamed, startUpstream, type RunningNamed } from '../../helpers/named.js';
+import { digA, startNamed, startUpstream, type RunningNamed } from './helpers/named.js';
 import { testNeeding, unmetNeeds } from '../../helpers/tools.js';
 
 interface Context { dir: string; port: number; resolver: RunningNamed; upstream: RunningNamed }

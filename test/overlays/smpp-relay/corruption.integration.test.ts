@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { encodeLine } from '../../../overlays/runtime/journal-format.js';
 import type { QuarantineEntry } from '../../../overlays/runtime/journal-quarantine.js';
 import type { StoreRecord } from '../../../overlays/smpp-relay/app/store.js';
-import { testConf } from '../../helpers/kannel-conf-text.js';
-import { runRelayToExit, startRelay } from '../../helpers/relay.js';
-import { startSimulator } from '../../helpers/smsc-simulator.js';
+import { testConf } from './helpers/kannel-conf-text.js';
+import { runRelayToExit, startRelay } from './helpers/relay.js';
+import { startSimulator } from './helpers/smsc-simulator.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { storedMessage } from './app/message-fixtures.js';
 

@@ -7,10 +7,10 @@
 import test from 'ava';
 import { Journal } from '../../../overlays/runtime/journal.js';
 import type { StoreRecord } from '../../../overlays/smpp-relay/app/store.js';
-import { sleep } from '../../helpers/gateway.js';
-import { testConf } from '../../helpers/kannel-conf-text.js';
-import { startRelay } from '../../helpers/relay.js';
-import { startSimulator } from '../../helpers/smsc-simulator.js';
+import { sleep } from './helpers/gateway.js';
+import { testConf } from './helpers/kannel-conf-text.js';
+import { startRelay } from './helpers/relay.js';
+import { startSimulator } from './helpers/smsc-simulator.js';
 
 const WINDOW = 10;
 

@@ -3,12 +3,12 @@
  * owes nothing to our simulator: it takes bind_transmitter only, answers every submit_sm with
  * an empty message_id, counts what it got, and quits when its ESME goes away.
  */
-import { DRIVE_SMPP, startDriveSmpp, type RunningDriveSmpp } from '../../helpers/drive-smpp.js';
-import { names, sendEach, serialTestNeeding, startDlrServer } from '../../helpers/differential.js';
-import { sleep } from '../../helpers/gateway.js';
+import { DRIVE_SMPP, startDriveSmpp, type RunningDriveSmpp } from './helpers/drive-smpp.js';
+import { names, sendEach, serialTestNeeding, startDlrServer } from './helpers/differential.js';
+import { sleep } from './helpers/gateway.js';
 import { freePort } from '../../helpers/guest.js';
-import { testConf } from '../../helpers/kannel-conf-text.js';
-import { startRelay, type RunningRelay } from '../../helpers/relay.js';
+import { testConf } from './helpers/kannel-conf-text.js';
+import { startRelay, type RunningRelay } from './helpers/relay.js';
 
 const MESSAGES = 20;
 

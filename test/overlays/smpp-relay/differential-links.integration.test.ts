@@ -6,12 +6,12 @@
  * Active-active: the split is random in Kannel, so both are held to the same properties.
  */
 import type { ExecutionContext } from 'ava';
-import type { Gateway } from '../../helpers/gateway.js';
-import type { ConfSpec, Group } from '../../helpers/kannel-conf-text.js';
+import type { Gateway } from './helpers/gateway.js';
+import type { ConfSpec, Group } from './helpers/kannel-conf-text.js';
 import {
   countByAccount, differentialTest, names, observe, runBoth, sendEach, submitsOf, waitForArrivals,
   type Answer, type Observation, type Smscs,
-} from '../../helpers/differential.js';
+} from './helpers/differential.js';
 
 const PRIMARY = 'reliable_smpp_gw';
 const BACKUP = 'unreliable_smpp_gw';

@@ -4,10 +4,10 @@
  * the relay with the same kannel.conf and one transceiver link; and what each asks the SMSC for
  * when a dlr-mask comes without any dlr-url.
  */
-import type { Gateway } from '../../helpers/gateway.js';
-import type { ConfSpec } from '../../helpers/kannel-conf-text.js';
-import type { Behaviour } from '../../helpers/smsc-simulator.js';
-import { differentialTest, runBoth, startDlrServer, submitsOf, waitForArrivals, type Smscs } from '../../helpers/differential.js';
+import type { Gateway } from './helpers/gateway.js';
+import type { ConfSpec } from './helpers/kannel-conf-text.js';
+import type { Behaviour } from './helpers/smsc-simulator.js';
+import { differentialTest, runBoth, startDlrServer, submitsOf, waitForArrivals, type Smscs } from './helpers/differential.js';
 
 const SEND = { username: 'app', password: 'secret', from: '1000', to: '4915112345678' };
 

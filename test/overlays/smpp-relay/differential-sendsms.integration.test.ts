@@ -4,12 +4,12 @@
  * the request's smsc= and the links' allowed and preferred lists; and the status and body a
  * good or bad request is answered with, and the submit_sm a good one becomes.
  */
-import type { Gateway } from '../../helpers/gateway.js';
-import type { ConfSpec } from '../../helpers/kannel-conf-text.js';
-import type { RecordedSubmit } from '../../helpers/smsc-simulator.js';
+import type { Gateway } from './helpers/gateway.js';
+import type { ConfSpec } from './helpers/kannel-conf-text.js';
+import type { RecordedSubmit } from './helpers/smsc-simulator.js';
 import {
   differentialTest, observe, runBoth, submitsOf, waitForArrivals, type Answer, type Observation, type Smscs,
-} from '../../helpers/differential.js';
+} from './helpers/differential.js';
 
 const TO = '4915112345678';
 

@@ -8,11 +8,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { differentialTest } from '../../helpers/differential.js';
-import { sleep } from '../../helpers/gateway.js';
-import { testConf } from '../../helpers/kannel-conf-text.js';
-import { BEARERBOX, prepareKannelConf, SMSBOX, startTool, stopTool, waitForListening, type Tool } from '../../helpers/kannel.js';
-import { startSimulator } from '../../helpers/smsc-simulator.js';
+import { differentialTest } from './helpers/differential.js';
+import { sleep } from './helpers/gateway.js';
+import { testConf } from './helpers/kannel-conf-text.js';
+import { BEARERBOX, prepareKannelConf, SMSBOX, startTool, stopTool, waitForListening, type Tool } from './helpers/kannel.js';
+import { startSimulator } from './helpers/smsc-simulator.js';
 
 const RELAY_MAIN = fileURLToPath(new URL('../../../overlays/smpp-relay/app/main.js', import.meta.url));
 

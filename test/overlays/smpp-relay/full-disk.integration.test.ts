@@ -8,10 +8,10 @@
 import { execa } from 'execa';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sleep } from '../../helpers/gateway.js';
-import { testConf } from '../../helpers/kannel-conf-text.js';
-import { startRelay, type RunningRelay } from '../../helpers/relay.js';
-import { startSimulator, type SmscSimulator } from '../../helpers/smsc-simulator.js';
+import { sleep } from './helpers/gateway.js';
+import { testConf } from './helpers/kannel-conf-text.js';
+import { startRelay, type RunningRelay } from './helpers/relay.js';
+import { startSimulator, type SmscSimulator } from './helpers/smsc-simulator.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { testAsRootWithTools } from '../../helpers/tools.js';
 

@@ -2,15 +2,15 @@
  * The harnesses the relay's differential tests stand on: real Kannel binds to an SMSC, reports
  * its link, passes a sendsms on as submit_sm and queues while the SMSC is away; Kannel's
  * drive_smpp takes submits from an ESME and counts them. The SMSC here is the least that
- * Kannel binds to (the fuller simulator lives in test/helpers/smsc-simulator.ts).
+ * Kannel binds to (the fuller simulator lives in helpers/smsc-simulator.ts).
  */
 import test, { type ExecutionContext } from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { DRIVE_SMPP, startDriveSmpp } from '../../helpers/drive-smpp.js';
-import { sleep } from '../../helpers/gateway.js';
+import { DRIVE_SMPP, startDriveSmpp } from './helpers/drive-smpp.js';
+import { sleep } from './helpers/gateway.js';
 import { freePort } from '../../helpers/guest.js';
-import { BEARERBOX, parseLinkStates, prepareKannelConf, SMSBOX, startKannel } from '../../helpers/kannel.js';
+import { BEARERBOX, parseLinkStates, prepareKannelConf, SMSBOX, startKannel } from './helpers/kannel.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { testNeeding } from '../../helpers/tools.js';
 

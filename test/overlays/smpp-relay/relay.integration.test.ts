@@ -6,10 +6,10 @@
 import test from 'ava';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sleep } from '../../helpers/gateway.js';
-import { startRelay, type RunningRelay } from '../../helpers/relay.js';
-import { startSimulator, type SmscSimulator } from '../../helpers/smsc-simulator.js';
-import { testConf } from '../../helpers/kannel-conf-text.js';
+import { sleep } from './helpers/gateway.js';
+import { startRelay, type RunningRelay } from './helpers/relay.js';
+import { startSimulator, type SmscSimulator } from './helpers/smsc-simulator.js';
+import { testConf } from './helpers/kannel-conf-text.js';
 
 interface Dlrs { server: Server; url: string; hits: URLSearchParams[] }
 
@@ -156,7 +156,7 @@ test('the status page shows links, queues and counters as text and JSON, behind 
     await parts.relay.waitForLinks({ a: 'online' });
     await parts.relay.sendsms({ username: 'app', password: 'secret', to: '4917', text: 'counted' });
     await parts.smsc.waitFor(() => parts.smsc.submits.length === 1);
-    const { httpGet } = await import('../../helpers/gateway.js');
+    const { httpGet } = await import('./helpers/gateway.js');
     t.is((await httpGet(parts.relay.ports.admin, '/status')).status, 403);
     const text = await httpGet(parts.relay.ports.admin, '/status?password=status-secret');
     t.regex(text.body, /^ {2}a +a +127\.0\.0\.1:\d+ online \d+s, queued 0, in flight 0\/10/m);

@@ -1,5 +1,5 @@
 /**
- * Fuzzing the SMPP PDU path: a link against a hostile SMSC (test/helpers/hostile-smsc.ts, a raw
+ * Fuzzing the SMPP PDU path: a link against a hostile SMSC (helpers/hostile-smsc.ts, a raw
  * TCP server) that binds it, then answers submits with acks, statuses, odd but well-framed
  * PDUs, and bytes that break the framing: impossible lengths, truncated or overlong bodies,
  * flipped bytes, garbage. The properties: the process never crashes and the link never stalls
@@ -13,7 +13,7 @@ import smpp from 'smpp';
 import { MAX_PDU_LENGTH } from '../../../overlays/smpp-relay/app/smpp-pdu.js';
 import { createMemoryLog } from '../../../overlays/runtime/service-log.js';
 import { SmppLink } from '../../../overlays/smpp-relay/app/smpp-link.js';
-import { encodePdu, startHostileSmsc, type HostileAction } from '../../helpers/hostile-smsc.js';
+import { encodePdu, startHostileSmsc, type HostileAction } from './helpers/hostile-smsc.js';
 import type { SubmitResult } from '../../../overlays/smpp-relay/app/types.js';
 import { linkSettings, part } from './app/smpp-link-fixtures.js';
 

@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'ava';
 import { createMemoryLog } from '../../../../overlays/runtime/service-log.js';
 import { SmppLink, type LinkState, type SmppLinkOptions } from '../../../../overlays/smpp-relay/app/smpp-link.js';
 import type { LinkSettings, SubmitPart, SubmitResult } from '../../../../overlays/smpp-relay/app/types.js';
-import { startSimulator, type SimulatorOptions, type SmscSimulator } from '../../../helpers/smsc-simulator.js';
+import { startSimulator, type SimulatorOptions, type SmscSimulator } from '../helpers/smsc-simulator.js';
 
 export const ACCOUNT = { systemId: 'relay', password: 'secret' };
 

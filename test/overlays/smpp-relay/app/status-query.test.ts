@@ -9,9 +9,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RelayStatus } from '../../../../overlays/smpp-relay/app/status.js';
-import { testConf } from '../../../helpers/kannel-conf-text.js';
-import { startRelay } from '../../../helpers/relay.js';
-import { startSimulator } from '../../../helpers/smsc-simulator.js';
+import { testConf } from '../helpers/kannel-conf-text.js';
+import { startRelay } from '../helpers/relay.js';
+import { startSimulator } from '../helpers/smsc-simulator.js';
 import { makeTempDir } from '../../../helpers/temp-dir.js';
 
 const MAIN = fileURLToPath(new URL('../../../../overlays/smpp-relay/app/main.js', import.meta.url));

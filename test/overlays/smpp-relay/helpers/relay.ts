@@ -9,12 +9,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadKannelConf } from '../../overlays/smpp-relay/app/settings.js';
-import type { RelayStatus } from '../../overlays/smpp-relay/app/status.js';
+import { loadKannelConf } from '../../../../overlays/smpp-relay/app/settings.js';
+import type { RelayStatus } from '../../../../overlays/smpp-relay/app/status.js';
 import { httpGet, pollLinks, sendsmsPath, sleep, type Gateway, type LinkState } from './gateway.js';
 import { isListening } from './kannel.js';
 
-const MAIN = fileURLToPath(new URL('../../overlays/smpp-relay/app/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../../overlays/smpp-relay/app/main.js', import.meta.url));
 
 export interface RunningRelay extends Gateway {
   readonly dir: string;

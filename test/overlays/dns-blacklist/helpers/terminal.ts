@@ -4,8 +4,8 @@
  * (the program's output and the terminal's own echo of typed keys) to its stdout.
  */
 import { execa } from 'execa';
-import { quoteArgv } from '../../build/core/errors.js';
-import { CLI } from './cli.js';
+import { quoteArgv } from '../../../../build/core/errors.js';
+import { CLI } from '../../../helpers/cli.js';
 
 export interface Terminal {
   /** Everything the terminal has shown so far, typed keys the terminal echoed included. */

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import smpp from 'smpp';
-import { keepRawOctets, rawOctets } from '../../overlays/smpp-relay/app/smpp-pdu.js';
+import { keepRawOctets, rawOctets } from '../../../../overlays/smpp-relay/app/smpp-pdu.js';
 
 export interface SimulatorAccount {
   systemId: string;

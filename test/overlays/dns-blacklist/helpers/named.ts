@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { renderNamedLocal, renderNamedOptions, renderPolicyZone, type BlockAction, type NamedPaths, type NamedSettings } from '../../overlays/dns-blacklist/named.js';
+import { renderNamedLocal, renderNamedOptions, renderPolicyZone, type BlockAction, type NamedPaths, type NamedSettings } from '../../../../overlays/dns-blacklist/named.js';
 
 export interface NamedOptions {
   dir: string;

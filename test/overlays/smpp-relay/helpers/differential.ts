@@ -13,7 +13,7 @@ import { testConf, type ConfSpec } from './kannel-conf-text.js';
 import { BEARERBOX, SMSBOX, startKannel } from './kannel.js';
 import { startRelay } from './relay.js';
 import { startSimulator, type RecordedSubmit, type SmscSimulator } from './smsc-simulator.js';
-import { testNeeding } from './tools.js';
+import { testNeeding } from '../../../helpers/tools.js';
 
 /** The SMSCs of a half, by the one account each has (its system_id and its password). */
 export type Smscs = Record<string, SmscSimulator>;

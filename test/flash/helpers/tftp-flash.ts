@@ -3,7 +3,7 @@
  * U-Boot asks port 69.
  */
 import type { ExecutionContext } from 'ava';
-import { testAsRootWithTools as testAsRoot } from './tools.js';
+import { testAsRootWithTools as testAsRoot } from '../../helpers/tools.js';
 
 /** testWithTools, and root: skipped with the reason locally, failed under CI=true. */
 export function testAsRootWithTools(tools: Record<string, string>, title: string, implementation: (t: ExecutionContext) => Promise<void> | void): void {

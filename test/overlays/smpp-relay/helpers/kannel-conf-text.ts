@@ -2,7 +2,7 @@
  * kannel.conf text for tests: one config that Kannel (bearerbox, smsbox) and the relay both
  * run, with free ports. Values are written as given; groups are lists of `key = value` pairs.
  */
-import { freePort } from './guest.js';
+import { freePort } from '../../../helpers/guest.js';
 
 export type Group = Record<string, string | number | boolean>;
 

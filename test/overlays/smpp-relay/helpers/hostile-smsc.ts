@@ -9,7 +9,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import smpp from 'smpp';
-import { keepRawOctets, rawOctets } from '../../overlays/smpp-relay/app/smpp-pdu.js';
+import { keepRawOctets, rawOctets } from '../../../../overlays/smpp-relay/app/smpp-pdu.js';
 
 /** What the SMSC does with one submit_sm. */
 export type HostileAction =

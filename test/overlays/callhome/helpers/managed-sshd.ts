@@ -6,7 +6,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { sshExec } from './ssh.js';
+import { sshExec } from '../../../helpers/ssh.js';
 
 export interface ManagedHostOptions {
   dir: string;
