@@ -7,7 +7,7 @@
  * manifest lists them.
  */
 import { consoleArgs, type ConsoleOptions } from './qemu-console.js';
-import { armMachineArgs, TCG_ACCEL } from './qemu.js';
+import { ARM_ACCEL, armMachineArgs, X86_ACCEL } from './qemu.js';
 
 export const UBOOT_QEMU_ARM = '/usr/lib/u-boot/qemu_arm/u-boot.bin';
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -56,7 +56,7 @@ interface GuestOptions {
 
 export function armBootArgs(options: GuestOptions & { flashDisk: string }): string[] {
   return [
-    'qemu-system-arm', ...armMachineArgs(), ...TCG_ACCEL,
+    'qemu-system-arm', ...armMachineArgs(), ...ARM_ACCEL,
     '-bios', UBOOT_QEMU_ARM,
     '-netdev', userNet(options.sshPort, options.forwards), '-device', 'virtio-net-pci,netdev=net0',
     // the flash stand-in: u_env, s_env and the kernel slots, written by U-Boot and by Linux
@@ -71,7 +71,7 @@ export function armBootArgs(options: GuestOptions & { flashDisk: string }): stri
 
 export function x86BootArgs(options: GuestOptions & { vars: string }): string[] {
   return [
-    'qemu-system-x86_64', '-machine', 'q35', ...TCG_ACCEL, '-m', '1024', '-smp', '2',
+    'qemu-system-x86_64', '-machine', 'q35', ...X86_ACCEL, '-m', '1024', '-smp', '2',
     '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
     '-drive', `if=pflash,format=raw,file=${options.vars}`,
     '-drive', `if=virtio,format=qcow2,file=${options.overlay}`,

@@ -20,7 +20,7 @@ test('the QEMU stand-in boots with caiman\'s stock command line on the PL011 con
 
 test('the armhf guest runs u-boot-qemu under TCG with the writable flash stand-in on virtio and the stick on xHCI', (t) => {
   t.deepEqual(armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222 }), [
-    'qemu-system-arm', '-M', 'virt,highmem=off', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-accel', 'tcg,thread=single',
+    'qemu-system-arm', '-M', 'virt,highmem=off', '-cpu', 'cortex-a15', '-m', '1024', '-smp', '2', '-accel', 'tcg',
     '-bios', '/usr/lib/u-boot/qemu_arm/u-boot.bin',
     '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22', '-device', 'virtio-net-pci,netdev=net0',
     '-drive', 'if=none,id=flash,format=raw,file=/w/flash.img',

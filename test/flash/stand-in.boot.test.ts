@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { getBoard } from '../../board/index.js';
 import { standInLayout } from '../../flash/stand-in.js';
 import { createStandInDisk } from '../../build/stand-in-disk.js';
-import { armMachineArgs, dumpDtbArgs, TCG_ACCEL } from '../../build/qemu.js';
+import { armMachineArgs, dumpDtbArgs, ARM_ACCEL } from '../../build/qemu.js';
 import { UBOOT_QEMU_ARM } from '../../build/boot.js';
 import { parseBootCounter, renderBootCountRecord } from '../../flash/bootcount.js';
 import { parseEnvironment } from '../../flash/uboot-env.js';
@@ -37,7 +37,7 @@ async function randomUImage(dir: string, name: string, corrupt: boolean): Promis
 /** Runs u-boot-qemu over the disk until `until` shows in the console (or the time runs out). */
 async function runUBoot(disk: string, until: RegExp, seconds: number): Promise<string> {
   const child = execa('qemu-system-arm', [
-    ...armMachineArgs(), ...TCG_ACCEL, '-nographic', '-bios', UBOOT_QEMU_ARM,
+    ...armMachineArgs(), ...ARM_ACCEL, '-nographic', '-bios', UBOOT_QEMU_ARM,
     '-drive', `if=none,id=flash,format=raw,file=${disk}`, '-device', 'virtio-blk-device,drive=flash',
   ], { reject: false, stdin: 'ignore', all: true, buffer: false, timeout: seconds * 1000 });
   let output = '';

@@ -10,7 +10,7 @@ import { makeUImage } from './uimage.js';
 import { execa, type ResultPromise } from 'execa';
 import { UBOOT_QEMU_ARM } from '../../build/boot.js';
 import { runCommand } from '../../build/core/exec.js';
-import { armMachineArgs, dumpDtbArgs, TCG_ACCEL } from '../../build/qemu.js';
+import { armMachineArgs, dumpDtbArgs, ARM_ACCEL } from '../../build/qemu.js';
 
 /** The tools of the QEMU tests, by Debian package. */
 export const QEMU_TFTP_TOOLS = { 'qemu-system-arm': 'qemu-system-arm', 'in.tftpd': 'tftpd-hpa', mkimage: 'u-boot-tools', 'mkfs.fat': 'dosfstools', mcopy: 'mtools', sfdisk: 'fdisk' };
@@ -50,7 +50,7 @@ export async function makeTestUImage(dir: string, options: { name: string; kerne
  */
 export function startUBootQemu(options: { flashDisk: string; serialSocket: string }): { qemu: ResultPromise; stop(): Promise<void> } {
   const qemu = execa('qemu-system-arm', [
-    ...armMachineArgs(), ...TCG_ACCEL, '-nographic', '-bios', UBOOT_QEMU_ARM,
+    ...armMachineArgs(), ...ARM_ACCEL, '-nographic', '-bios', UBOOT_QEMU_ARM,
     '-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0',
     '-drive', `if=none,id=flash,format=raw,file=${options.flashDisk}`, '-device', 'virtio-blk-device,drive=flash',
     '-serial', `unix:${options.serialSocket},server=on,wait=on`, '-monitor', 'none',

@@ -133,7 +133,7 @@ async function unanswered(gateway: Gateway, smscs: Smscs) {
   const droppedAt = Date.now();
   smscs.primary!.refuseBinds(60_000);
   smscs.primary!.disconnectAll();
-  await smscs.backup!.waitFor(() => smscs.backup!.submits.length === answers.length, 10_000);
+  await smscs.backup!.waitFor(() => smscs.backup!.submits.length === answers.length, 60_000);
   const observations = await observe(smscs, answers);
   return { observations, resentAfterMs: observations.map((seen) => submitsOf(smscs, seen.message).find((submit) => submit.account === 'backup')!.at - droppedAt) };
 }

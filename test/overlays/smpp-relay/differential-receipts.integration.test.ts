@@ -44,7 +44,7 @@ async function fetches(gateway: Gateway, smscs: Smscs) {
       smscs.upstream!.behave({ status: 0, receiptStat: 'DELIVRD', ...behaviour });
       const answer = await gateway.sendsms({ ...SEND, text: message, 'dlr-mask': mask, 'dlr-url': `${dlrs.url}?message=${message}&${ESCAPES}` });
       const mine = () => dlrs.hits.filter((hit) => hit.includes(`message=${message}&`));
-      await smscs.upstream!.waitFor(() => mine().length >= types.length, 5000).catch(() => { /* compared below */ });
+      await smscs.upstream!.waitFor(() => mine().length >= types.length, 30_000).catch(() => { /* compared below */ });
       seen[message] = { answer, fetched: mine().map(masked).sort() };
     }
     await new Promise((resolve) => setTimeout(resolve, 300));

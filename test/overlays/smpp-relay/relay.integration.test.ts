@@ -99,7 +99,7 @@ test('sendsms answers "3: Queued for later delivery" while no link is bound, and
     parts.smsc.disconnectAll();
     await parts.relay.waitForLinks({ a: 'offline' });
     t.deepEqual(await parts.relay.sendsms({ username: 'app', password: 'secret', to: '4917', text: 'later' }), { status: 202, body: '3: Queued for later delivery' });
-    await parts.smsc.waitFor(() => parts.smsc.submits.some((submit) => submit.shortMessage.toString('latin1') === 'later' && submit.status === 0), 15_000);
+    await parts.smsc.waitFor(() => parts.smsc.submits.some((submit) => submit.shortMessage.toString('latin1') === 'later' && submit.status === 0), 60_000);
     t.is(parts.smsc.submits.filter((submit) => submit.shortMessage.toString('latin1') === 'later').length, 1, 'sent once, when the link was back');
   } finally {
     await teardown(parts);
@@ -116,9 +116,9 @@ test('a link that binds but stops answering submits leaves the rotation, its mes
     parts.smsc.behave({ drop: true }, 'one');
     const texts = Array.from({ length: 12 }, (_, i) => `m${i}`);
     for (const text of texts) t.is((await parts.relay.sendsms({ username: 'app', password: 'secret', to: '4917', text })).status, 202);
-    await parts.relay.waitForLinks({ slow: 'offline', good: 'online' }, 15_000);
+    await parts.relay.waitForLinks({ slow: 'offline', good: 'online' }, 60_000);
     const answered = () => new Set(parts.smsc.submits.filter((submit) => submit.status === 0).map((submit) => submit.shortMessage.toString('latin1')));
-    await parts.smsc.waitFor(() => texts.every((text) => answered().has(text)), 15_000);
+    await parts.smsc.waitFor(() => texts.every((text) => answered().has(text)), 60_000);
     const status = await parts.relay.status();
     t.is(status.links.find((link) => link.name === 'slow')?.health.state !== 'in', true);
     parts.smsc.behave({ drop: false }, 'one');
@@ -129,7 +129,7 @@ test('a link that binds but stops answering submits leaves the rotation, its mes
       await sleep(250);
     }
     for (let i = 0; i < 20; i += 1) await parts.relay.sendsms({ username: 'app', password: 'secret', to: '4917', text: `after${i}` });
-    await parts.smsc.waitFor(() => parts.smsc.submits.filter((submit) => submit.shortMessage.toString('latin1').startsWith('after') && submit.status === 0).length === 20, 15_000);
+    await parts.smsc.waitFor(() => parts.smsc.submits.filter((submit) => submit.shortMessage.toString('latin1').startsWith('after') && submit.status === 0).length === 20, 60_000);
     t.true(parts.smsc.submits.some((submit) => submit.account === 'one' && submit.shortMessage.toString('latin1').startsWith('after')), 'the probed link carries traffic again');
   } finally {
     await teardown(parts);
@@ -142,7 +142,7 @@ test('throttling (0x58) slows a link down and loses nothing', async (t) => {
     await parts.relay.waitForLinks({ a: 'online' });
     parts.smsc.behave({ throttleNext: 3 });
     for (let i = 0; i < 5; i += 1) await parts.relay.sendsms({ username: 'app', password: 'secret', to: '4917', text: `t${i}` });
-    await parts.smsc.waitFor(() => new Set(parts.smsc.submits.filter((s) => s.status === 0).map((s) => s.shortMessage.toString('latin1'))).size === 5, 15_000);
+    await parts.smsc.waitFor(() => new Set(parts.smsc.submits.filter((s) => s.status === 0).map((s) => s.shortMessage.toString('latin1'))).size === 5, 60_000);
     t.is(parts.smsc.submits.filter((submit) => submit.status === 0x58).length, 3);
     t.is((await parts.relay.status()).links[0]?.counters.throttled, 3);
   } finally {

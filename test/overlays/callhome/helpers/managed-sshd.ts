@@ -105,12 +105,12 @@ export async function startManagedHost(options: ManagedHostOptions): Promise<Man
 
 /** Waits until something on 127.0.0.1:port answers with an SSH banner. */
 async function waitForBanner(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const banner = await execa('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; head -c 4 <&3`], { reject: false, timeout: 2000 });
     if (String(banner.stdout) === 'SSH-') return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`sshd did not answer on 127.0.0.1:${port}`);
+  throw new Error(`sshd did not answer on 127.0.0.1:${port} within 60 s`);
 }
 
 /** Polls `sshExec(... 'hostname')` until it answers; returns the seconds it took. */

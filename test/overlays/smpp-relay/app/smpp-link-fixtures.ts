@@ -75,7 +75,7 @@ export async function setUp(
 }
 
 /** Resolves when the link is in this state. */
-export async function reach(link: SmppLink, state: LinkState, timeoutMs = 5000): Promise<void> {
+export async function reach(link: SmppLink, state: LinkState, timeoutMs = 30_000): Promise<void> {
   if (link.state === state) return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`link still ${link.state}, not ${state}, after ${timeoutMs} ms`)), timeoutMs);
@@ -90,7 +90,7 @@ export async function reach(link: SmppLink, state: LinkState, timeoutMs = 5000):
 }
 
 /** Resolves when canSend() is true, as the relay's dispatcher waits: on 'ready'. */
-export async function ready(link: SmppLink, timeoutMs = 10_000): Promise<void> {
+export async function ready(link: SmppLink, timeoutMs = 30_000): Promise<void> {
   if (link.canSend()) return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no 'ready' within ${timeoutMs} ms (state ${link.state}, in flight ${link.inFlight})`)), timeoutMs);

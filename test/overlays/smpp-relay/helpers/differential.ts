@@ -143,7 +143,7 @@ export function arrivals(smscs: Smscs, message: string): string[] {
 }
 
 /** Resolves once every message has arrived at some SMSC; names the missing ones on timeout. */
-export async function waitForArrivals(smscs: Smscs, messages: readonly string[], timeoutMs = 15_000): Promise<void> {
+export async function waitForArrivals(smscs: Smscs, messages: readonly string[], timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const missing = messages.filter((message) => arrivals(smscs, message).length === 0);

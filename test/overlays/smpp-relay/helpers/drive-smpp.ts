@@ -90,7 +90,7 @@ export async function startDriveSmpp(options: DriveSmppOptions): Promise<Running
   let released = false;
   const release = () => { if (!released) { released = true; releaseBoxPort(); } };
   void tool.child.then(release);
-  const waitForExit = async (timeoutMs = 5000): Promise<boolean> => {
+  const waitForExit = async (timeoutMs = 30_000): Promise<boolean> => {
     for (const deadline = Date.now() + timeoutMs; !tool.exited() && Date.now() < deadline;) await sleep(20);
     return tool.exited();
   };

@@ -29,7 +29,7 @@ export function sleep(ms: number): Promise<void> {
  * GET 127.0.0.1:port/path on a connection of its own. Node's global agent keeps connections
  * alive, and a test that restarts a gateway would otherwise get one reset on its next request.
  */
-export function httpGet(port: number, path: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+export function httpGet(port: number, path: string, timeoutMs = 30_000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const outgoing = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (response) => {
       let body = '';

@@ -115,7 +115,7 @@ export async function stopTool(tool: Tool | undefined, graceMs = 10_000): Promis
 }
 
 /** Polls until `port` listens; fails early with the tool's stderr when it exits (a PANIC). */
-export async function waitForListening(tool: Tool, port: number, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForListening(tool: Tool, port: number, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await isListening(port))) {
     if (tool.exited() || Date.now() > deadline) {

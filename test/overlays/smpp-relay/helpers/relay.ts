@@ -61,7 +61,7 @@ export async function startRelay(options: { conf: string; dir?: string; env?: Re
     child = execa(wrapped[0]!, wrapped.slice(1), { reject: false, buffer: false, stdin: 'ignore', all: true, env: options.env });
     const running = child;
     running.all?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while (!(await isListening(ports.sendsms)) || !(await isListening(ports.admin))) {
       if (running.exitCode !== null || Date.now() > deadline) throw new Error(`the relay did not start:\n${output.slice(-3000)}`);
       await sleep(50);

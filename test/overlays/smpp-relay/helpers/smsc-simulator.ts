@@ -190,7 +190,7 @@ class Simulator implements SmscSimulator {
     return Math.max(0, ...this.sessions.filter((s) => sessionId === undefined || s.id === sessionId).map((s) => s.maxOutstanding));
   }
 
-  async waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  async waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > deadline) throw new Error(`the simulator waited ${timeoutMs} ms in vain`);
