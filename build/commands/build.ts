@@ -10,6 +10,7 @@ import { createBuildContext } from '../core/context.js';
 import { InterruptedError, UserError } from '../core/errors.js';
 import { runSteps } from '../core/runner.js';
 import { readJson, writeJsonAtomically } from '../core/stage-cache.js';
+import { holdExclusively } from '../core/stage-lock.js';
 import { explainStages, type StageInputs } from '../explain.js';
 import { checkPrerequisite, prerequisitesFor } from '../host-tools.js';
 import type { Plan } from '../pipeline.js';
@@ -36,6 +37,23 @@ export async function runBuild(context: CommandContext, options: BuildCommandOpt
     for (const line of explainStages(previous, plan.stageInputs, cached)) context.logger.info(line);
   }
   await checkHost(context, plan);
+  const { paths } = plan;
+  // two builds of one board into one output directory, or of one board and configuration (one
+  // scratch rootfs), would write over each other: the second is refused
+  const releaseOut = await holdExclusively(paths.out, paths.out, context.logger);
+  const releaseWork = await holdExclusively(paths.work, `the scratch root filesystem ${paths.work}`, context.logger).catch(async (error: unknown) => {
+    await releaseOut();
+    throw error;
+  });
+  try {
+    return await buildHeld(context, options, plan, lastFile);
+  } finally {
+    await releaseWork();
+    await releaseOut();
+  }
+}
+
+async function buildHeld(context: CommandContext, options: BuildCommandOptions, plan: Plan, lastFile: string): Promise<ExitCode> {
   const { paths } = plan;
   await rm(paths.staging, { recursive: true, force: true });
   await mkdir(paths.staging, { recursive: true });

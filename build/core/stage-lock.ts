@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { UserError } from './errors.js';
 import type { Logger } from './log.js';
 
 export interface BuildOnceOptions {
@@ -43,6 +44,29 @@ export async function buildOnce(options: BuildOnceOptions): Promise<'built' | 'r
     return 'built';
   } finally {
     await release().catch((error: Error) => options.logger.warn(`releasing the lock of ${options.what}: ${error.message}`));
+  }
+}
+
+/**
+ * Holds `path` for this build alone, or refuses at once: for what a second build must not share
+ * (the output directory, the scratch rootfs) rather than wait for. Resolves with the release.
+ */
+export async function holdExclusively(path: string, what: string, logger: Logger): Promise<() => Promise<void>> {
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    const release = await lockfile.lock(path, {
+      lockfilePath: `${path}.lock`,
+      realpath: false,
+      stale: STALE_MS,
+      update: REFRESH_MS,
+      onCompromised: (error) => logger.warn(`the lock of ${what} was taken over: ${error.message}`),
+    });
+    return () => release().catch((error: Error) => logger.warn(`releasing the lock of ${what}: ${error.message}`));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    throw new UserError(`another build is writing ${what} (lock ${path}.lock)`, {
+      hint: 'wait for it to finish; a build that died leaves a lock that is taken over after 2 minutes',
+    });
   }
 }
 

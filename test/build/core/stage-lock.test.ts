@@ -3,7 +3,8 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMemoryLogger } from '../../../build/core/log.js';
-import { buildOnce } from '../../../build/core/stage-lock.js';
+import { buildOnce, holdExclusively } from '../../../build/core/stage-lock.js';
+import { UserError } from '../../../build/core/errors.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 
 const quick = { min: 10, max: 50 };
@@ -69,4 +70,18 @@ test('waiting stops when the build is interrupted', async (t) => {
   const waiting = buildOnce({ entry, what: 'the base', isDone: () => false, build: async () => undefined, logger: createMemoryLogger(), signal: abort.signal, pollMs: quick });
   setTimeout(() => abort.abort(new Error('interrupted by SIGINT')), 100);
   await t.throwsAsync(waiting, { message: 'interrupted by SIGINT' });
+});
+
+test('what a build holds exclusively is refused to a second build at once, naming the lock, and free again once released', async (t) => {
+  const dir = await makeTempDir(t);
+  const out = join(dir, 'out', 'qemu-armhf');
+  const logger = createMemoryLogger();
+  const release = await holdExclusively(out, out, logger);
+  const error = await t.throwsAsync(holdExclusively(out, out, logger));
+  t.true(error instanceof UserError);
+  t.is(error?.message, `another build is writing ${out} (lock ${out}.lock)`);
+  await release();
+  t.false(existsSync(`${out}.lock`));
+  const again = await holdExclusively(out, out, logger);
+  await again();
 });
