@@ -13,6 +13,7 @@ import type { AuthenticationType, AnyAuthMethod } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { UserError } from '../build/core/errors.js';
 import { describePassedOver, fingerprint, findIdentitiesFor, type FoundIdentities, type KeyFile } from './ssh-identities.js';
+import { preferKnownHostKeys } from './host-key-algorithms.js';
 
 export { fingerprint } from './ssh-identities.js';
 export type { KeyFile } from './ssh-identities.js';
@@ -130,6 +131,7 @@ export class DeviceSession {
         username: address.user,
         readyTimeout: options.timeoutMs ?? 20_000,
         authHandler: offerInTurn(address, found, offered),
+        algorithms: preferKnownHostKeys(known),
         hostVerifier: (key: Buffer) => {
           presented = key;
           return known.includes(key.toString('base64')) || (!options.pin && known.length === 0 && address.acceptNewHostKey === true);

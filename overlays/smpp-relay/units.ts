@@ -21,8 +21,10 @@ export function relayUnit(options: { clientCertKey: boolean; privilegedPort: boo
     : 'CapabilityBoundingSet=\n';
   return `[Unit]
 Description=McDebian smpp-relay: SMPP relay with Kannel's sendsms API
-Wants=network-online.target
-After=network-online.target
+# Not network-online.target: wanting it starts systemd-networkd-wait-online, which fails when the
+# WAN has no link (or DHCP is slow) and so fails the boot's health check; the relay's links
+# reconnect with back-off until the network is there
+After=network.target
 
 [Service]
 Type=exec

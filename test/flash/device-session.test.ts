@@ -150,3 +150,16 @@ async function waitForAgent(socket: string): Promise<void> {
   }
   throw new Error(`ssh-agent did not listen at ${socket}`);
 }
+
+test('a device with several host keys, of which known_hosts has only the RSA one, is asked for that one, as OpenSSH does', async (t) => {
+  const dir = await makeTempDir(t);
+  const key = await makeKey(join(dir, 'id_ed25519'));
+  const server = await startFakeSshServer({ authorizedKeys: [key], exec: { code: 0, stdout: 'hello from the fake device\n' }, moreHostKeys: ['ecdsa', 'rsa'] });
+  t.teardown(() => server.close());
+  const knownHosts = join(dir, 'known_hosts');
+  await writeFile(knownHosts, server.knownHostsLines.rsa!);
+  const address: DeviceAddress = { host: '127.0.0.1', port: server.port, user: 'root', knownHosts, identity: join(dir, 'id_ed25519') };
+  t.is(await withHome(dir, () => loginAndRun(address)), 'hello from the fake device\n');
+  await writeFile(knownHosts, server.knownHostsLines.ecdsa!);
+  t.is(await withHome(dir, () => loginAndRun(address)), 'hello from the fake device\n');
+});

@@ -12,6 +12,8 @@ export interface FakeSshServer {
   port: number;
   /** A known_hosts line for the server's host key. */
   knownHostsLine: string;
+  /** Known_hosts lines for each host key, by type: ed25519, ecdsa, rsa. */
+  knownHostsLines: Record<string, string>;
   /** The host key's public blob, base64 (what DeviceSession pins). */
   hostKeyBase64: string;
   /** The public keys offered, as "type base64", in the order they came (a key asked twice counts once a login). */
@@ -24,6 +26,8 @@ export interface FakeSshServerOptions {
   authorizedKeys: string[];
   /** What a command returns (given the command): exit 1 "not a McDebian device" unless said. */
   exec?: ExecReply | ((command: string) => ExecReply);
+  /** Host keys besides the ed25519 one, as an sshd with several offers them all. */
+  moreHostKeys?: ('ecdsa' | 'rsa')[];
 }
 
 export interface ExecReply {
@@ -38,13 +42,14 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 
 export async function startFakeSshServer(options: FakeSshServerOptions): Promise<FakeSshServer> {
   const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const more = (options.moreHostKeys ?? []).map((type) => ({ type, pair: type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }) : ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }) }));
   const allowed = options.authorizedKeys.map((line) => ssh2.utils.parseKey(line) as ParsedKey);
   const offered: string[] = [];
   const answer = (command: string): ExecReply => {
     if (typeof options.exec === 'function') return options.exec(command);
     return options.exec ?? { code: 1, stderr: 'not a McDebian device' };
   };
-  const server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+  const server = new ssh2.Server({ hostKeys: [hostKey.private, ...more.map((key) => key.pair.private)] }, (client) => {
     client.on('authentication', (context) => {
       if (context.method !== 'publickey') return context.reject(['publickey']);
       const key = `${context.key.algo} ${context.key.data.toString('base64')}`;
@@ -72,10 +77,12 @@ export async function startFakeSshServer(options: FakeSshServerOptions): Promise
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  const lineOf = (publicKey: string) => `[127.0.0.1]:${port} ${publicKey.trim().split(' ').slice(0, 2).join(' ')}\n`;
   const publicLine = hostKey.public.trim().split(' ').slice(0, 2).join(' ');
   return {
     port,
-    knownHostsLine: `[127.0.0.1]:${port} ${publicLine}\n`,
+    knownHostsLine: lineOf(hostKey.public),
+    knownHostsLines: Object.fromEntries([['ed25519', lineOf(hostKey.public)], ...more.map((key) => [key.type, lineOf(key.pair.public)])]),
     hostKeyBase64: publicLine.split(' ')[1]!,
     offered,
     close: () => new Promise((resolve) => server.close(() => resolve())),

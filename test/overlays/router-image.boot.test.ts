@@ -317,7 +317,7 @@ serial(`mcdebian status sees the booted image: slot 1, counter 0, the tunnel up,
   // the host logs in through the tunnel: it is up, and status must say so
   await waitForLogin(remotePort, workspace.privateKey, { minutes: 3, what: 'before status' });
   const knownHosts = join(workspace.dir, 'known_hosts');
-  await writeFile(knownHosts, String((await execa('ssh-keyscan', ['-p', String(guest.sshPort), '127.0.0.1'])).stdout));
+  await writeFile(knownHosts, String((await execa('ssh-keyscan', ['-T', '120', '-p', String(guest.sshPort), '127.0.0.1'])).stdout));
   const device = ['--host', '127.0.0.1', '--port', String(guest.sshPort), '--identity', join(workspace.dir, 'keys', 'test'), '--known-hosts', knownHosts];
   const config = join(workspace.dir, 'router.yaml');
   const listed = (await api(t, 'GET', '/domains')).body.domains as string[];

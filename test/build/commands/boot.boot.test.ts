@@ -37,7 +37,9 @@ testWithTools(IMAGE_TOOLS, 'the qemu-armhf image runs detached: boot --detach re
   t.is((await sshExec(guest.ssh.port, workspace.privateKey, 'hostname', 120_000)).stdout.trim(), 'detached', 'the printed SSH port logs in');
   t.is((await sshExec(guest.forwards[0]!.hostPort, workspace.privateKey, 'hostname', 120_000)).stdout.trim(), 'detached', 'the printed forward reaches the guest');
 
-  const stopped = await runCliIn(workspace, ['boot', '--stop', '-c', config, '--json']);
+  // a grace a busy machine meets (the default 60 s was missed with load 7): --stop returns as
+  // soon as the guest has powered off
+  const stopped = await runCliIn(workspace, ['boot', '--stop', '-c', config, '--grace', '900', '--json'], 20);
   t.is(stopped.exitCode, 0, stopped.stderr);
   t.like(JSON.parse(stopped.stdout), { board: 'qemu-armhf', pid: guest.pid, outcome: 'powered-off' });
   t.true(await isGone(guest.pid), `QEMU (pid ${guest.pid}) still runs`);
