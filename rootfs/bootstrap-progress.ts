@@ -8,7 +8,7 @@
  * - `I: downloading packages with apt...`: mmdebstrap's own phases, `I: ` lines ending in "...";
  * - `0 upgraded, 59 newly installed, 0 to remove and 0 not upgraded.`: apt-get's summary,
  *   once for the essential set and once for the rest, so the total grows in two steps;
- * - `Get:12 http://deb.debian.org/debian trixie/main armhf libc6 armhf 2.41-12 [2381 kB]`: a
+ * - `Get:12 http://mirror.example/debian trixie/main armhf libc6 armhf 2.41-12 [2381 kB]`: a
  *   package fetched, six fields and its size (an index is `Get:4 URI trixie/main armhf
  *   Packages [9247 kB]`, four fields and its size);
  * - `Unpacking libc6:armhf (2.41-12) ...` and `Setting up libc6:armhf (2.41-12) ...`: dpkg's

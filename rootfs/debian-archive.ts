@@ -23,7 +23,7 @@ export type Stanza = Record<string, string>;
 
 /** One suite of an archive, as a `deb` line names it. */
 export interface ArchiveSuite {
-  /** Archive root, `http://deb.debian.org/debian`. */
+  /** Archive root, such as `http://mirror.example/debian` (the host's apt sources name it). */
   mirror: string;
   /** `trixie`, `trixie-updates`, `trixie-security`. */
   suite: string;

@@ -95,7 +95,7 @@ test('debootstrap: each package it names is counted once (it configures libc-bin
 test('debootstrap: while it retrieves, the count has no total; from the first extraction the total is what it retrieved', async (t) => {
   const steps = await replay('debootstrap');
   t.deepEqual(describeBootstrap(at(steps, 'I: Retrieving bash 5.2.37-2+b10')), {
-    phase: 'Checking component main on http://deb.debian.org/debian', counts: [{ label: 'fetched', done: 4 }], current: 'retrieving bash',
+    phase: 'Checking component main on http://mirror.example/debian', counts: [{ label: 'fetched', done: 4 }], current: 'retrieving bash',
   });
   t.like(at(steps, 'I: Retrieving InRelease '), { fetched: 0 });
   t.deepEqual(describeBootstrap(at(steps, 'I: Extracting apt...')).counts?.map((count) => count.total), [83, 83, 83]);
@@ -104,7 +104,7 @@ test('debootstrap: while it retrieves, the count has no total; from the first ex
 test('debootstrap: its phases are its I: lines ending in "..." that are not about one package', async (t) => {
   const phases = [...new Set((await replay('debootstrap')).map((step) => step.tally.phase))];
   t.deepEqual(phases, [
-    'starting', 'Resolving dependencies of required packages', 'Resolving dependencies of base packages', 'Checking component main on http://deb.debian.org/debian',
+    'starting', 'Resolving dependencies of required packages', 'Resolving dependencies of base packages', 'Checking component main on http://mirror.example/debian',
     'Installing core packages', 'Unpacking required packages', 'Configuring required packages', 'Unpacking the base system', 'Configuring the base system',
   ]);
 });
