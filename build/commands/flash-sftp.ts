@@ -26,6 +26,7 @@ import type { Manifest } from '../manifest.js';
 import { missingBuildHint } from './flash-build-hint.js';
 import { createProgressPrinter } from './flash-usb.js';
 import { commonFlags, integerFlag, listFlag, stringFlag, UsageError, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
+import { deviceFlags } from './device-flags.js';
 
 export interface FlashSftpOptions {
   host: string;
@@ -193,14 +194,14 @@ export const flashSftpCommand: Command = {
     '                           [--known-hosts FILE] [--accept-new-host-key] [--health-timeout SECONDS] [--rootfs [--keep PATH ...]] [--dry-run] [--json]',
   ].join('\n'),
   flags: {
-    host: { type: 'string', value: 'H', description: 'the device\'s address, e.g. 192.168.1.1' },
+    host: deviceFlags.host,
     board: commonFlags.board,
     config: commonFlags.config,
     image: { type: 'string', value: 'PATH', description: 'flash this kernel.uimg instead of the build\'s' },
-    port: { type: 'string', value: 'N', description: 'the device\'s SSH port (default 22)' },
+    port: deviceFlags.port,
     user: { type: 'string', value: 'U', description: 'log in as this user (default root)' },
     identity: { type: 'string', value: 'FILE', description: 'the only private key to offer (default: the private halves of users[].authorizedKeys, the ssh-agent\'s keys, then OpenSSH\'s identity files)' },
-    'known-hosts': { type: 'string', value: 'FILE', description: 'where the device\'s host key is pinned (default ~/.ssh/known_hosts)' },
+    'known-hosts': deviceFlags['known-hosts'],
     'accept-new-host-key': { type: 'boolean', description: 'pin the device\'s key on first contact' },
     'health-timeout': { type: 'string', value: 'SECONDS', description: 'how long to wait for the new slot to come back healthy (default 600)' },
     rootfs: { type: 'boolean', description: 'also update the root filesystem on the stick from the build\'s rootfs.tar' },
