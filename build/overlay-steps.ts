@@ -1,6 +1,7 @@
 /**
  * The overlays' build steps: their static checks run inside the assembled image with its own
- * tools (systemd-analyze, ssh, named-checkconf ...; under qemu-user on armhf), and their outputs
+ * tools (systemd-analyze, ssh, named-checkconf ...; under qemu-user on armhf) or, where the image's
+ * tool cannot run under qemu-user, on the build host against the image's files; and their outputs
  * for the far side written beside the artifacts.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -9,7 +10,9 @@ import type { OverlayCheck, OverlayOutput } from '../overlays/overlay.js';
 import { CommandError, UserError } from './core/errors.js';
 import type { Step } from './core/step.js';
 
-const inTarget = (rootfs: string, check: OverlayCheck) => ['chroot', rootfs, ...check.argv];
+/** The check's command: under chroot in the image, or on the build host with {rootfs} filled in. */
+const inTarget = (rootfs: string, check: OverlayCheck) =>
+  (check.on === 'host' ? check.argv.map((arg) => arg.replaceAll('{rootfs}', rootfs)) : ['chroot', rootfs, ...check.argv]);
 
 export function overlayChecksStep(checks: readonly OverlayCheck[], rootfs: string): Step {
   return {

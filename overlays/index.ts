@@ -5,10 +5,11 @@
 import { callhome } from './callhome/overlay.js';
 import { dnsBlacklist } from './dns-blacklist/overlay.js';
 import { smppRelay } from './smpp-relay/overlay.js';
+import { vpnAzure } from './vpn-azure/overlay.js';
 import type { Overlay } from './overlay.js';
 
 /** The overlays McDebian ships, in the order they render. */
-export const overlays: readonly Overlay[] = [callhome, dnsBlacklist, smppRelay];
+export const overlays: readonly Overlay[] = [callhome, dnsBlacklist, smppRelay, vpnAzure];
 
 /** Names of the overlays McDebian ships. */
 export const overlayNames: readonly string[] = overlays.map((overlay) => overlay.name);

@@ -81,6 +81,11 @@ export interface OverlayCheck {
   argv: string[];
   /** Output that fails the check although the tool exits 0 (systemd-analyze only warns about unknown keys). */
   failOn?: RegExp;
+  /**
+   * Where it runs: inside the image under chroot (the default), or on the build host, for a tool
+   * the image's copy of cannot run under qemu-user; `{rootfs}` in argv stands for the image's root.
+   */
+  on?: 'target' | 'host';
 }
 
 /** A file for the far side, written to out/<board>/<overlay>/. */

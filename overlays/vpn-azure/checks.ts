@@ -13,7 +13,7 @@ import { canonical, hasHostBits, overlaps, parseNetwork, type Network } from './
 type Field = (string | number)[];
 const at = (index: number, ...rest: (string | number)[]): Field => ['connections', index, ...rest];
 
-interface Placed { network: Network; field: Field; connection: string }
+interface Placed { network: Network; field: Field; connection: string; index: number }
 
 /** Host bits and /0 in one list of subnets. */
 function subnetIssues(list: readonly string[], field: Field): OverlayIssue[] {
@@ -31,7 +31,7 @@ function overlapIssues(config: VpnAzureConfig): OverlayIssue[] {
   const remotes: Placed[] = [];
   const locals: Placed[] = [];
   config.connections.forEach((connection, index) => {
-    const place = (key: 'localSubnets' | 'remoteSubnets') => connection[key].map((text, j) => ({ network: parseNetwork(text), field: at(index, key, j), connection: connection.name }));
+    const place = (key: 'localSubnets' | 'remoteSubnets') => connection[key].map((text, j) => ({ network: parseNetwork(text), field: at(index, key, j), connection: connection.name, index }));
     const [local, remote] = [place('localSubnets'), place('remoteSubnets')];
     for (const list of [local, remote]) {
       list.forEach((a, i) => list.slice(i + 1).forEach((b) => {
@@ -46,7 +46,7 @@ function overlapIssues(config: VpnAzureConfig): OverlayIssue[] {
     if (local) issues.push({ field: remote.field, message: `${remote.network.text} overlaps the local subnet ${local.network.text} (${local.connection}): a VNet prefix must not be a network of this side` });
   }
   remotes.forEach((a, i) => remotes.slice(i + 1).forEach((b) => {
-    if (a.connection !== b.connection && overlaps(a.network, b.network)) issues.push({ field: b.field, message: `${b.network.text} overlaps ${a.network.text} of connection ${a.connection}: traffic for it could go through either tunnel` });
+    if (a.index !== b.index && overlaps(a.network, b.network)) issues.push({ field: b.field, message: `${b.network.text} overlaps ${a.network.text} of connection ${a.connection}: traffic for it could go through either tunnel` });
   }));
   return issues;
 }

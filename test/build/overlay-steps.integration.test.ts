@@ -48,3 +48,14 @@ test('the outputs land in the staging directory under the overlay\'s folder, wor
   t.is(await readFile(join(staging, 'callhome', 'authorized_keys'), 'utf8'), 'restrict ...\n');
   t.is((await stat(join(staging, 'callhome', 'authorized_keys'))).mode & 0o777, 0o644);
 });
+
+test('a check on the host runs there, with {rootfs} standing for the image\'s root', async (t) => {
+  const rootfs = await makeTempDir(t);
+  const step = overlayChecksStep([{ description: 'vpn-azure: the file is there', argv: ['test', '-d', '{rootfs}/'], on: 'host' }], rootfs);
+  t.deepEqual(step.commands.map((command) => command.argv), [['test', '-d', `${rootfs}/`]]);
+  const log = await run(t, step);
+  t.notRegex(log, /chroot/);
+  const missing = overlayChecksStep([{ description: 'vpn-azure: a file that is not there', argv: ['test', '-e', '{rootfs}/nothing'], on: 'host' }], rootfs);
+  const error = await t.throwsAsync(run(t, missing));
+  t.regex(error.message, /vpn-azure: a file that is not there/);
+});
