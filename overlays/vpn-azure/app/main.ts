@@ -51,8 +51,11 @@ async function readTunnels(file: string): Promise<TunnelsFile> {
   return parsed as TunnelsFile;
 }
 
-/** The last line swanctl wrote that says something (it may print plugin warnings first). */
-const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
+/** What a tool said went wrong: swanctl prints plugin warnings before, and its usage after, its "Error:" line. */
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines.findLast((line) => line.startsWith('Error: ')) ?? lines.at(-1) ?? '';
+}
 
 async function readRoutes(file: TunnelsFile): Promise<Observations['routes']> {
   const interfaces = file.tunnels.flatMap((tunnel) => (tunnel.xfrm ? [tunnel.xfrm.interface] : []));
