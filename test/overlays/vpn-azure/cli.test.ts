@@ -7,7 +7,7 @@ import { lastFailure } from '../../../overlays/vpn-azure/app/charon-log.js';
 import { parseListConns, parseListSas } from '../../../overlays/vpn-azure/app/charon-state.js';
 import { vpnStatusOf } from '../../../overlays/vpn-azure/app/tunnel-status.js';
 import { vpnAzureCommands } from '../../../overlays/vpn-azure/cli.js';
-import { recorded, recordedFile, recordedTunnel } from './fixtures.js';
+import { recorded, recordedFile, recordedTunnel } from './status-fixtures.js';
 
 function fakeDevice(answer: { code: number; stdout: string; stderr?: string }) {
   const seen: { addresses: RemoteAddress[]; commands: string[]; ended: number } = { addresses: [], commands: [], ended: 0 };

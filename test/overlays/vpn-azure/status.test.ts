@@ -4,7 +4,7 @@ import { lastFailure } from '../../../overlays/vpn-azure/app/charon-log.js';
 import { parseListConns, parseListSas } from '../../../overlays/vpn-azure/app/charon-state.js';
 import { vpnStatusOf } from '../../../overlays/vpn-azure/app/tunnel-status.js';
 import { parseVpnAzureStatus, vpnAzureStatus } from '../../../overlays/vpn-azure/status.js';
-import { recorded, recordedFile, recordedTunnel } from './fixtures.js';
+import { recorded, recordedFile, recordedTunnel } from './status-fixtures.js';
 
 const now = 1_796_615_920;
 const unit = (state: string) => ({ stdout: `Id=strongswan.service\nLoadState=loaded\nActiveState=${state}\nSubState=running\nResult=success\nNRestarts=0\nMainPID=812\nActiveEnterTimestamp=@1796615000\n`, stderr: '', code: 0 });

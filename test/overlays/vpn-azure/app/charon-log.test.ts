@@ -1,7 +1,7 @@
 /** Why a tunnel failed, from charon's journal, recorded from strongSwan 5.9.8 (record.sh). */
 import test from 'ava';
 import { lastFailure } from '../../../../overlays/vpn-azure/app/charon-log.js';
-import { recorded } from '../fixtures.js';
+import { recorded } from '../status-fixtures.js';
 
 const ours = { name: 'azure-hq-1', gateway: '10.99.0.2' };
 

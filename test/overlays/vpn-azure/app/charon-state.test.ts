@@ -2,7 +2,7 @@
 import test from 'ava';
 import { parseListConns, parseListSas } from '../../../../overlays/vpn-azure/app/charon-state.js';
 import { ViciFormatError } from '../../../../overlays/vpn-azure/app/vici-pretty.js';
-import { recorded } from '../fixtures.js';
+import { recorded } from '../status-fixtures.js';
 
 test('an established tunnel: its IKE proposal as strongSwan names it, its child with bytes, packets and rekey times', (t) => {
   const [sa, ...others] = parseListSas(recorded('established/list-sas.txt'));

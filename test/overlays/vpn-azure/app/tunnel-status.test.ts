@@ -4,7 +4,7 @@ import { lastFailure } from '../../../../overlays/vpn-azure/app/charon-log.js';
 import { parseListConns, parseListSas } from '../../../../overlays/vpn-azure/app/charon-state.js';
 import { describeStatus } from '../../../../overlays/vpn-azure/app/describe-status.js';
 import { exitCodeOf, vpnStatusOf, type Observations } from '../../../../overlays/vpn-azure/app/tunnel-status.js';
-import { recorded, recordedFile, recordedTunnel } from '../fixtures.js';
+import { recorded, recordedFile, recordedTunnel } from '../status-fixtures.js';
 
 const now = 1_796_615_920;
 
