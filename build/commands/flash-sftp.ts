@@ -26,7 +26,7 @@ import type { Manifest } from '../manifest.js';
 import { missingBuildHint } from './flash-build-hint.js';
 import { createProgressPrinter } from './flash-usb.js';
 import { commonFlags, integerFlag, listFlag, stringFlag, UsageError, writeJson, type Command, type CommandContext, type ExitCode } from '../core/command.js';
-import { deviceFlags } from './device-flags.js';
+import { deviceFlags } from '../core/device-flags.js';
 
 export interface FlashSftpOptions {
   host: string;

@@ -12,7 +12,7 @@ import { integerFlag, stringFlag, UsageError, type Command, type CommandContext,
 import { UserError } from '../core/errors.js';
 import { connectDevice } from '../status/connect.js';
 import { journalCommand, splitCursor, type JournalQuery } from '../status/journal.js';
-import { deviceAddressOf, deviceFlags } from './device-flags.js';
+import { deviceAddressOf, deviceFlags } from '../core/device-flags.js';
 
 /** McDebian's own units, whatever overlays an image has: the boot health check, fw_env, every overlay's. */
 const MCDEBIAN_UNITS = 'mcdebian-*';

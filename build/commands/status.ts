@@ -16,7 +16,7 @@ import { buildReport, type DeviceReport } from '../status/report.js';
 import type { RoundGroup } from '../status/round.js';
 import { systemCommands } from '../status/system.js';
 import { formatReport } from '../status/text.js';
-import { deviceAddressOf, deviceFlags } from './device-flags.js';
+import { deviceAddressOf, deviceFlags } from '../core/device-flags.js';
 import type { DeviceAddress } from '../../flash/device-session.js';
 
 /** The round: the system's commands, then each overlay's, run where the device has it. */

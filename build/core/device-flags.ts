@@ -1,10 +1,20 @@
 /**
- * The flags of the commands that log in to a running device (`status`, `logs`), as
- * `flash sftp` has them, and the address they make.
+ * The flags of the commands that log in to a running device (`status`, `logs`, an overlay's
+ * own such as `vpn-azure status`), as `flash sftp` has them, and the address they make. In
+ * build/core so that overlays' commands, which may not import build/commands, share them.
  */
 import { resolve } from 'node:path';
-import type { DeviceAddress } from '../../flash/device-session.js';
-import { integerFlag, stringFlag, UsageError, type CommandContext, type Flag, type FlagValues } from '../core/command.js';
+import { integerFlag, stringFlag, UsageError, type CommandContext, type Flag, type FlagValues } from './command.js';
+
+/** Where and as whom to log in to a device (flash's DeviceAddress and overlays' RemoteAddress take it). */
+export interface DeviceLogin {
+  host: string;
+  port: number;
+  user: string;
+  identity?: string;
+  knownHosts?: string;
+  acceptNewHostKey: boolean;
+}
 
 export const deviceFlags = {
   host: { type: 'string', value: 'H', description: 'the device\'s address, e.g. 192.168.1.1' },
@@ -16,7 +26,7 @@ export const deviceFlags = {
 } as const satisfies Record<string, Flag>;
 
 /** The device's address from the flags; `command` names the command in the usage error. */
-export function deviceAddressOf(context: CommandContext, values: FlagValues, command: string): DeviceAddress {
+export function deviceAddressOf(context: CommandContext, values: FlagValues, command: string): DeviceLogin {
   const host = stringFlag(values, 'host');
   if (host === undefined) throw new UsageError(`${command} needs --host H`, 'the device\'s address, e.g. --host 192.168.1.1');
   const identity = stringFlag(values, 'identity');
