@@ -11,7 +11,14 @@ export const FIREWALL_FILE = '/etc/mcdebian/vpn-azure/firewall.nft';
 export const STRONGSWAN_UNIT = 'strongswan.service';
 /** Where the bundled status tool goes in the image, and its command. */
 export const APP_PATH = '/usr/lib/mcdebian/vpn-azure/main.mjs';
-export const COMMAND = '/usr/sbin/mcdebian-vpn-azure';
+
+/** The device's command: the bundled tool under Debian's nodejs (status needs root: swanctl, the journal). */
+export function commandWrapper(): string {
+  return `#!/bin/sh
+# McDebian vpn-azure on the device: mcdebian-vpn-azure status [--json]
+exec /usr/bin/node ${APP_PATH} "$@"
+`;
+}
 
 /**
  * Debian's strongswan.service, replaced as a whole (a drop-in cannot take a Wants= back):
