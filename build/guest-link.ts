@@ -58,7 +58,9 @@ export function describeLink(link: GuestLink): string {
 
 /**
  * QEMU's netdev and NIC for each link, virtio-net-pci as the first NIC on both machines
- * (x86-64's q35 and the armhf virt machine's PCIe host bridge), ids link0, link1, ...
+ * (x86-64's q35 and the armhf virt machine's PCIe host bridge), ids link0, link1, ... Placed
+ * after every other device (boot.ts), the first link takes PCI slot 3 on both, and Debian
+ * trixie's images named it enp0s3 on both (seen in a boot of each).
  */
 export function linkArgs(links: readonly GuestLink[]): string[] {
   return links.flatMap((link, index) => [
