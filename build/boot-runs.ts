@@ -12,6 +12,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 
 import { join } from 'node:path';
 import type { PortForward } from './boot.js';
 import { UserError } from './core/errors.js';
+import type { GuestLink } from './guest-link.js';
 
 /** A guest `boot --detach` started, as its run directory's state.json records it. */
 export interface DetachedGuest {
@@ -22,6 +23,8 @@ export interface DetachedGuest {
   starterPid: number;
   sshPort: number;
   forwards: PortForward[];
+  /** The NICs wired to other guests (--link); absent in the state of a guest started before there were links. */
+  links?: GuestLink[];
   /** QEMU's monitor: `boot --stop` sends system_powerdown here. */
   monitor: string;
   /** The serial console's socket. */

@@ -6,6 +6,7 @@
  * x86-64: OVMF boots disk.img. Both boot a copy-on-write overlay, so the artifacts stay as the
  * manifest lists them.
  */
+import { linkArgs, type GuestLink } from './guest-link.js';
 import { consoleArgs, type ConsoleOptions } from './qemu-console.js';
 import { ARM_ACCEL, armMachineArgs, X86_ACCEL } from './qemu.js';
 
@@ -50,6 +51,8 @@ interface GuestOptions {
   overlay: string;
   sshPort: number;
   forwards?: readonly PortForward[];
+  /** More NICs, each on a UDP tunnel to another guest (guest-link.ts); after every other device, so theirs keep their PCI slots. */
+  links?: readonly GuestLink[];
   /** The console and the monitor: on this terminal by default (see qemu-console.ts). */
   console?: ConsoleOptions;
 }
@@ -65,6 +68,7 @@ export function armBootArgs(options: GuestOptions & { flashDisk: string }): stri
     '-device', 'qemu-xhci,id=xhci',
     '-drive', `if=none,id=stick,format=qcow2,file=${options.overlay}`,
     '-device', 'usb-storage,bus=xhci.0,drive=stick',
+    ...linkArgs(options.links ?? []),
     ...consoleArgs(options.console ?? { mode: 'terminal' }),
   ];
 }
@@ -76,6 +80,7 @@ export function x86BootArgs(options: GuestOptions & { vars: string }): string[] 
     '-drive', `if=pflash,format=raw,file=${options.vars}`,
     '-drive', `if=virtio,format=qcow2,file=${options.overlay}`,
     '-netdev', userNet(options.sshPort, options.forwards), '-device', 'virtio-net-pci,netdev=net0',
+    ...linkArgs(options.links ?? []),
     ...consoleArgs(options.console ?? { mode: 'terminal' }),
   ];
 }

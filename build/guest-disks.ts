@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Board } from '../board/board.js';
 import { armBootArgs, overlayArgs, OVMF_VARS, x86BootArgs, type PortForward } from './boot.js';
 import { UserError } from './core/errors.js';
+import type { GuestLink } from './guest-link.js';
 import { runCommand } from './core/exec.js';
 import type { ConsoleOptions } from './qemu-console.js';
 import { createStandInDisk } from './stand-in-disk.js';
@@ -54,6 +55,6 @@ export async function prepareGuestDisks(board: Board, options: { out: string; di
 }
 
 /** QEMU's argv for the disks, the network and the console. */
-export function guestArgs(disks: GuestDisks, options: { sshPort: number; forwards: readonly PortForward[]; console: ConsoleOptions }): string[] {
+export function guestArgs(disks: GuestDisks, options: { sshPort: number; forwards: readonly PortForward[]; links: readonly GuestLink[]; console: ConsoleOptions }): string[] {
   return disks.kind === 'x86' ? x86BootArgs({ ...options, overlay: disks.overlay, vars: disks.vars }) : armBootArgs({ ...options, overlay: disks.overlay, flashDisk: disks.flashDisk });
 }

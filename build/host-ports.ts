@@ -1,7 +1,7 @@
 /**
  * The host ports `mcdebian boot` asks QEMU to listen on, checked before QEMU starts: QEMU's own
  * error for a taken port is "Could not set up host forwarding rule", which names neither the
- * port nor the flag. Each port is bound on 127.0.0.1 (where QEMU's hostfwd listens) with its
+ * port nor the flag (and a taken --link port stops QEMU with "Address already in use"). Each port is bound on 127.0.0.1 (where QEMU's hostfwd listens) with its
  * protocol and released at once; `ss` then names the process that holds a taken one, when the
  * kernel lets us see it (other users' processes show only to root).
  */
@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { execa } from 'execa';
 import type { PortForward } from './boot.js';
 import { formatForward } from './boot.js';
+import type { GuestLink } from './guest-link.js';
 
 /** A host port QEMU is to listen on, and the flag that asked for it. */
 export interface HostPort {
@@ -34,11 +35,12 @@ export interface PortHolder {
   pid: number;
 }
 
-/** SSH first, then the forwards, in the order given. */
-export function hostPortsOf(options: { sshPort: number; forwards: readonly PortForward[] }): HostPort[] {
+/** SSH first, then the forwards, then each link's local UDP port (its peer's is the other guest's to bind), in the order given. */
+export function hostPortsOf(options: { sshPort: number; forwards: readonly PortForward[]; links?: readonly GuestLink[] }): HostPort[] {
   return [
     { flag: `--ssh-port ${options.sshPort}`, protocol: 'tcp', port: options.sshPort },
     ...options.forwards.map((forward) => ({ flag: `--forward ${formatForward(forward)}`, protocol: forward.protocol, port: forward.hostPort })),
+    ...(options.links ?? []).map((link): HostPort => ({ flag: `--link udp:${link.localPort}:${link.peerPort}`, protocol: 'udp', port: link.localPort })),
   ];
 }
 

@@ -13,6 +13,7 @@ import { claimRunDir, removeRunDir, runDirOf, writeGuestState, type DetachedGues
 import { writeJson, type CommandContext, type ExitCode } from '../core/command.js';
 import { InterruptedError, UserError } from '../core/errors.js';
 import { guestArgs, prepareGuestDisks } from '../guest-disks.js';
+import { describeLink } from '../guest-link.js';
 import { readSshBanner } from '../ssh-banner.js';
 import { prepareBootTarget, type BootOptions } from './boot-setup.js';
 
@@ -101,7 +102,7 @@ export async function runDetachedBoot(context: CommandContext, options: DetachOp
   const { board, out, configFile } = await prepareBootTarget(context, options);
   const dir = runDirOf(context.env, board.id);
   const guest: DetachedGuest = {
-    board: board.id, starterPid: process.pid, sshPort: options.sshPort, forwards: options.forwards,
+    board: board.id, starterPid: process.pid, sshPort: options.sshPort, forwards: options.forwards, links: options.links,
     // absolute, so that --stop from another directory finds the monitor, and QEMU's command line names it as recorded
     monitor: resolve(context.cwd, options.monitor ?? join(dir, 'monitor.sock')), serialSocket: resolve(context.cwd, options.serialSocket ?? join(dir, 'console.sock')),
     consoleLog: join(dir, 'console.log'), qemuLog: join(dir, 'qemu.log'), config: configFile, startedAt: new Date().toISOString(),
@@ -114,7 +115,7 @@ export async function runDetachedBoot(context: CommandContext, options: DetachOp
   let qemu: BackgroundQemu | undefined;
   try {
     const disks = await prepareGuestDisks(board, { out, dir, flashDisk: options.flashDisk });
-    const argv = guestArgs(disks, { sshPort: options.sshPort, forwards: options.forwards, console: { mode: 'detached', monitor: guest.monitor, serialSocket: guest.serialSocket, consoleLog: guest.consoleLog } });
+    const argv = guestArgs(disks, { sshPort: options.sshPort, forwards: options.forwards, links: options.links, console: { mode: 'detached', monitor: guest.monitor, serialSocket: guest.serialSocket, consoleLog: guest.consoleLog } });
     context.logger.debug(argv.join(' '));
     qemu = await startBackgroundQemu(argv, guest.qemuLog);
     guest.pid = qemu.pid;
@@ -140,9 +141,10 @@ export async function runDetachedBoot(context: CommandContext, options: DetachOp
 function reportReady(context: CommandContext, options: { guest: DetachedGuest; dir: string; banner: string; json: boolean }): void {
   const { guest } = options;
   const forwards = guest.forwards.map((f) => ({ protocol: f.protocol, host: '127.0.0.1', hostPort: f.hostPort, guestPort: f.guestPort }));
+  const links = guest.links ?? [];
   if (options.json) {
     writeJson(context, {
-      board: guest.board, pid: guest.pid, ssh: { host: '127.0.0.1', port: guest.sshPort, banner: options.banner }, forwards,
+      board: guest.board, pid: guest.pid, ssh: { host: '127.0.0.1', port: guest.sshPort, banner: options.banner }, forwards, links,
       runDir: options.dir, monitor: guest.monitor, serialSocket: guest.serialSocket, consoleLog: guest.consoleLog, qemuLog: guest.qemuLog,
     });
     return;
@@ -151,6 +153,7 @@ function reportReady(context: CommandContext, options: { guest: DetachedGuest; d
     `${guest.board} runs in the background (QEMU pid ${guest.pid}); SSH answers on 127.0.0.1:${guest.sshPort} (${options.banner})`,
     `  ssh -p ${guest.sshPort} root@127.0.0.1`,
     ...forwards.map((f) => `  ${f.protocol} 127.0.0.1:${f.hostPort} -> guest port ${f.guestPort}`),
+    ...links.map(describeLink).map((text) => `  ${text}`),
     `  console: unix:${guest.serialSocket}, logged to ${guest.consoleLog}`,
     `  monitor: unix:${guest.monitor}`,
     `stop it with: mcdebian boot --stop --board ${guest.board}`,

@@ -11,6 +11,7 @@ import type { PortForward } from '../boot.js';
 import { UserError } from '../core/errors.js';
 import type { CommandContext, ExitCode } from '../core/command.js';
 import { guestArgs, prepareGuestDisks } from '../guest-disks.js';
+import { describeLink } from '../guest-link.js';
 import { describeConsole, type ConsoleOptions } from '../qemu-console.js';
 import { prepareBootTarget, type BootOptions } from './boot-setup.js';
 
@@ -25,8 +26,8 @@ export async function runBoot(context: CommandContext, options: BootOptions): Pr
   try {
     const disks = await prepareGuestDisks(board, { out, dir: temp, flashDisk: options.flashDisk });
     const console: ConsoleOptions = { mode: 'terminal', monitor: options.monitor, serialSocket: options.serialSocket };
-    const argv = guestArgs(disks, { sshPort: options.sshPort, forwards: options.forwards, console });
-    context.logger.info(`booting ${board.id} under QEMU (TCG); ${describePorts(options.sshPort, options.forwards)}; ${describeConsole(console)}`);
+    const argv = guestArgs(disks, { sshPort: options.sshPort, forwards: options.forwards, links: options.links, console });
+    context.logger.info(`booting ${board.id} under QEMU (TCG); ${[describePorts(options.sshPort, options.forwards), ...options.links.map(describeLink), describeConsole(console)].join('; ')}`);
     context.logger.debug(argv.join(' '));
     const [file, ...args] = argv;
     const result = await execa(file!, args, { stdio: 'inherit', reject: false });

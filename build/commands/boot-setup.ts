@@ -1,10 +1,11 @@
 /**
  * What `mcdebian boot` does before QEMU starts, attached or detached: find the build, and check
- * that every host port it forwards is free, naming the flag that asked for a taken one.
+ * that every host port it forwards or binds for a --link is free, naming the flag that asked for a taken one.
  */
 import { join } from 'node:path';
 import type { Board } from '../../board/board.js';
 import type { PortForward } from '../boot.js';
+import type { GuestLink } from '../guest-link.js';
 import { listGuestRuns, type GuestRun } from '../boot-runs.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError, type CommandContext } from '../core/command.js';
@@ -18,6 +19,8 @@ export interface BootOptions {
   sshPort: number;
   /** More guest ports forwarded to the host's loopback (the overlays' services). */
   forwards: PortForward[];
+  /** More NICs, each on a UDP tunnel to another guest's --link (guest-link.ts). */
+  links: GuestLink[];
   /** qemu-armhf: keep the flash stand-in in this file, made from the build when it does not exist. */
   flashDisk?: string;
   /** QEMU's monitor on this unix socket (`system_reset` power-cycles the guest). */

@@ -79,7 +79,7 @@ function describeOutcome(outcome: StopOutcome): string {
 function statusOf(run: GuestRun) {
   const { guest } = run;
   const state = !run.alive ? 'exited' : guest.pid === undefined ? 'starting' : 'running';
-  return { board: guest.board, state, pid: guest.pid, sshPort: guest.sshPort, forwards: guest.forwards, startedAt: guest.startedAt, config: guest.config, runDir: run.dir, consoleLog: guest.consoleLog };
+  return { board: guest.board, state, pid: guest.pid, sshPort: guest.sshPort, forwards: guest.forwards, links: guest.links ?? [], startedAt: guest.startedAt, config: guest.config, runDir: run.dir, consoleLog: guest.consoleLog };
 }
 
 export async function runStatus(context: CommandContext, options: { json: boolean }): Promise<ExitCode> {

@@ -2,9 +2,11 @@
  * `mcdebian boot`: boots the built image under QEMU (qemu-armhf, x86-64), attached to this
  * terminal (boot-run.ts) or in the background until SSH answers (--detach, boot-detach.ts); and
  * stops or lists the background guests (--stop, --status: boot-stop.ts). The guest's SSH server
- * is forwarded to 127.0.0.1:<ssh-port>, --forward adds more ports.
+ * is forwarded to 127.0.0.1:<ssh-port>, --forward adds more ports; --link adds a NIC wired to
+ * another guest (guest-link.ts).
  */
 import { parseForward } from '../boot.js';
+import { LINK_FORM, parseLink, type GuestLink } from '../guest-link.js';
 import { commonFlags, integerFlag, listFlag, stringFlag, UsageError, type Command, type FlagValues } from '../core/command.js';
 import { runDetachedBoot } from './boot-detach.js';
 import { runBoot } from './boot-run.js';
@@ -12,7 +14,7 @@ import type { BootOptions } from './boot-setup.js';
 import { runStatus, runStop } from './boot-stop.js';
 
 /** The flags each way of running takes besides --board, -c and --json. */
-const GUEST_FLAGS = ['ssh-port', 'forward', 'flash-disk', 'monitor', 'serial-socket'];
+const GUEST_FLAGS = ['ssh-port', 'forward', 'link', 'flash-disk', 'monitor', 'serial-socket'];
 const MODE_FLAGS: Record<'attached' | 'detach' | 'stop' | 'status', string[]> = {
   attached: GUEST_FLAGS,
   detach: [...GUEST_FLAGS, 'ready-timeout', 'json'],
@@ -35,6 +37,18 @@ function modeOf(values: FlagValues): keyof typeof MODE_FLAGS {
   return mode;
 }
 
+/** The --link flags; a usage error names a malformed one, or two that give one MAC. */
+function linksOf(values: FlagValues): GuestLink[] {
+  const links = listFlag(values, 'link').map((text) => {
+    const link = parseLink(text);
+    if (!link) throw new UsageError(`--link must be ${LINK_FORM} (two different ports from 1 to 65535, a unicast MAC), not "${text}"`);
+    return link;
+  });
+  const repeated = links.find((link, index) => links.findIndex((other) => other.mac === link.mac) < index);
+  if (repeated) throw new UsageError(`--link: two links have the MAC ${repeated.mac}; give each its own with ,mac=`);
+  return links;
+}
+
 function guestOptions(values: FlagValues): BootOptions {
   const forwards = listFlag(values, 'forward').map((text) => {
     const forward = parseForward(text);
@@ -46,6 +60,7 @@ function guestOptions(values: FlagValues): BootOptions {
     config: stringFlag(values, 'config'),
     sshPort: integerFlag(values, 'ssh-port', { fallback: 2222, min: 1, max: 65535 }),
     forwards,
+    links: linksOf(values),
     flashDisk: stringFlag(values, 'flash-disk'),
     monitor: stringFlag(values, 'monitor'),
     serialSocket: stringFlag(values, 'serial-socket'),
@@ -55,7 +70,7 @@ function guestOptions(values: FlagValues): BootOptions {
 export const bootCommand: Command = {
   summary: 'boot the built image under QEMU, attached or in the background (qemu-armhf, x86-64)',
   usage: [
-    'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N] [--forward tcp|udp:HOSTPORT:GUESTPORT ...] [--flash-disk FILE] [--monitor SOCKET] [--serial-socket SOCKET]',
+    'mcdebian boot --board qemu-armhf|x86-64 [-c FILE] [--ssh-port N] [--forward tcp|udp:HOSTPORT:GUESTPORT ...] [--link udp:LOCALPORT:PEERPORT[,mac=MAC] ...] [--flash-disk FILE] [--monitor SOCKET] [--serial-socket SOCKET]',
     '       mcdebian boot --detach (--board ID | -c FILE) [--ready-timeout SECONDS] [--json] [the flags above]',
     '       mcdebian boot --stop (--board ID | -c FILE) [--grace SECONDS] [--json]',
     '       mcdebian boot --status [--json]',
@@ -65,6 +80,7 @@ export const bootCommand: Command = {
     config: commonFlags.config,
     'ssh-port': { type: 'string', value: 'N', description: 'the host port on 127.0.0.1 that leads to the guest\'s SSH server (default 2222)' },
     forward: { type: 'string', multiple: true, value: 'tcp|udp:HOSTPORT:GUESTPORT', description: 'forward one more guest port to 127.0.0.1 (repeatable)' },
+    link: { type: 'string', multiple: true, value: 'udp:LOCALPORT:PEERPORT[,mac=MAC]', description: 'one more NIC, wired to the guest whose --link has these ports swapped (UDP on 127.0.0.1; repeatable)' },
     'flash-disk': { type: 'string', value: 'FILE', description: 'qemu-armhf: keep the flash stand-in in FILE, so flashed slots survive a restart' },
     monitor: { type: 'string', value: 'SOCKET', description: 'QEMU\'s monitor (also) on this unix socket (system_reset is a power cycle)' },
     'serial-socket': { type: 'string', value: 'SOCKET', description: 'the console on this unix socket instead of the terminal (for flash tftp)' },

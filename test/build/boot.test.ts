@@ -1,6 +1,7 @@
 import test from 'ava';
 import { getBoard } from '../../board/index.js';
 import { armBootArgs, formatForward, overlayArgs, parseForward, x86BootArgs } from '../../build/boot.js';
+import { parseLink } from '../../build/guest-link.js';
 import type { ConsoleOptions } from '../../build/qemu-console.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -71,6 +72,23 @@ test('extra forwards go to the host\'s loopback only, after SSH', (t) => {
   t.is(args[args.indexOf('-netdev') + 1], 'user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp:127.0.0.1:5353-:53,hostfwd=tcp:127.0.0.1:18053-:8053');
 });
 
+const LINK = ['-netdev', 'dgram,id=link0,local.type=inet,local.host=127.0.0.1,local.port=40001,remote.type=inet,remote.host=127.0.0.1,remote.port=40002', '-device', 'virtio-net-pci,netdev=link0,mac=52:54:00:4c:9c:41'];
+
+test('the armhf guest\'s link NIC comes after every other device, so the first NIC and the stick keep their PCI slots', (t) => {
+  const plain = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222 });
+  const linked = armBootArgs({ overlay: '/w/usb.qcow2', flashDisk: '/w/flash.img', sshPort: 2222, links: [parseLink('udp:40001:40002')!] });
+  const end = plain.indexOf('-nographic');
+  t.deepEqual(linked, [...plain.slice(0, end), ...LINK, ...plain.slice(end)]);
+});
+
+test('the x86 guest\'s link NIC comes after its first NIC, as virtio-net-pci too', (t) => {
+  const plain = x86BootArgs({ overlay: '/w/disk.qcow2', vars: '/w/OVMF_VARS.fd', sshPort: 10022 });
+  const linked = x86BootArgs({ overlay: '/w/disk.qcow2', vars: '/w/OVMF_VARS.fd', sshPort: 10022, links: [parseLink('udp:40001:40002')!] });
+  const end = plain.indexOf('-nographic');
+  t.deepEqual(plain.slice(end - 4, end), ['-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:10022-:22', '-device', 'virtio-net-pci,netdev=net0']);
+  t.deepEqual(linked, [...plain.slice(0, end), ...LINK, ...plain.slice(end)]);
+});
+
 const badForward = test.macro({
   exec: (t, text: string) => t.is(parseForward(text), undefined),
   title: (_, text: string) => `--forward "${text}" is refused`,
@@ -85,4 +103,16 @@ test('the boot command refuses a malformed --forward with exit code 2', async (t
   const result = await runCli(['boot', '--board', 'qemu-armhf', '--forward', 'dns:53']);
   t.is(result.exitCode, 2);
   t.regex(result.stderr, /--forward must be tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT, not "dns:53"/);
+});
+
+test('the boot command refuses a malformed --link with exit code 2, naming the flag and its form', async (t) => {
+  const result = await runCli(['boot', '--board', 'qemu-armhf', '--link', 'listen:127.0.0.1:40001']);
+  t.is(result.exitCode, 2);
+  t.regex(result.stderr, /error: --link must be udp:LOCALPORT:PEERPORT\[,mac=52:54:00:XX:XX:XX\] \(two different ports from 1 to 65535, a unicast MAC\), not "listen:127\.0\.0\.1:40001"/);
+});
+
+test('the boot command refuses two --link with one MAC', async (t) => {
+  const result = await runCli(['boot', '--board', 'qemu-armhf', '--link', 'udp:40001:40002,mac=52:54:00:00:00:01', '--link', 'udp:40003:40004,mac=52:54:00:00:00:01']);
+  t.is(result.exitCode, 2);
+  t.regex(result.stderr, /error: --link: two links have the MAC 52:54:00:00:00:01; give each its own with ,mac=/);
 });

@@ -2,6 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { parseForward } from '../../build/boot.js';
+import { parseLink } from '../../build/guest-link.js';
 import { checkHostPorts, findRepeatedPorts, hostPortsOf, parseSsHolder, probeHostPort, type HostPort } from '../../build/host-ports.js';
 import { hasProgram } from '../helpers/tools.js';
 
@@ -36,6 +37,14 @@ test('the ports are SSH first, then each forward, each with the flag that asked 
     { flag: '--ssh-port 2222', protocol: 'tcp', port: 2222 },
     { flag: '--forward udp:5353:53', protocol: 'udp', port: 5353 },
     { flag: '--forward tcp:18053:8053', protocol: 'tcp', port: 18053 },
+  ]);
+});
+
+test('a --link adds its local UDP port, not its peer\'s, which the other guest binds', (t) => {
+  const ports = hostPortsOf({ sshPort: 2222, forwards: [parseForward('udp:5353:53')!], links: [parseLink('udp:40001:40002,mac=52:54:00:00:00:01')!] });
+  t.deepEqual(ports.slice(1), [
+    { flag: '--forward udp:5353:53', protocol: 'udp', port: 5353 },
+    { flag: '--link udp:40001:40002', protocol: 'udp', port: 40001 },
   ]);
 });
 

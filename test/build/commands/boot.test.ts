@@ -4,6 +4,7 @@
  * detached: boot.boot.test.ts.
  */
 import test, { type ExecutionContext } from 'ava';
+import { createSocket } from 'node:dgram';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -52,6 +53,19 @@ test('an --ssh-port the test holds is refused before QEMU starts, naming the fla
   t.notRegex(result.stderr, /Could not set up host forwarding rule/);
 });
 
+test('a --link whose local UDP port is taken is refused before QEMU starts, naming the flag', async (t) => {
+  const bench = await makeBench(t);
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+  const taken = socket.address().port;
+  const result = await bench.run(['boot', '--detach', '--board', 'qemu-armhf', '--ssh-port', String(await freePort()), '--link', `udp:${taken}:${taken === 65535 ? 1 : taken + 1}`]);
+  t.is(result.exitCode, 2, result.stderr);
+  t.regex(result.stderr, new RegExp(`error: --link udp:${taken}:\\d+: udp port ${taken} on 127\\.0\\.0\\.1 is already in use`));
+  t.regex(result.stderr, /hint: choose a free host port with --link/);
+  t.true(await gone(join(bench.dir, 'run', 'mcdebian', 'qemu-armhf')), 'no run directory is left');
+});
+
 test('every taken --forward is named at once, and one that repeats the SSH port too', async (t) => {
   const bench = await makeBench(t);
   const [taken, ssh] = [await holdTcp(t), await freePort()];
@@ -67,17 +81,19 @@ testWithTools(DISK_TOOLS, '--detach returns once SSH answers and prints the port
   t.timeout(5 * 60_000);
   const bench = await makeBench(t);
   const [ssh, extra] = [await freePort(), await freePort()];
-  const started = await bench.run(['boot', '--detach', '--board', 'qemu-armhf', '--ssh-port', String(ssh), '--forward', `tcp:${extra}:8053`, '--json']);
+  const [linkLocal, linkPeer] = [await freePort(), await freePort()];
+  const started = await bench.run(['boot', '--detach', '--board', 'qemu-armhf', '--ssh-port', String(ssh), '--forward', `tcp:${extra}:8053`, '--link', `udp:${linkLocal}:${linkPeer},mac=52:54:00:00:00:01`, '--json']);
   t.is(started.exitCode, 0, started.stderr);
-  const guest = JSON.parse(started.stdout) as { board: string; pid: number; ssh: { port: number; banner: string }; forwards: { hostPort: number }[]; runDir: string; consoleLog: string };
+  const guest = JSON.parse(started.stdout) as { board: string; pid: number; ssh: { port: number; banner: string }; forwards: { hostPort: number }[]; links: unknown[]; runDir: string; consoleLog: string };
   t.like(guest, { board: 'qemu-armhf', ssh: { port: ssh, banner: 'SSH-2.0-FakeQEMU_1.0' } });
   t.deepEqual(guest.forwards.map((forward) => forward.hostPort), [extra]);
+  t.deepEqual(guest.links, [{ localPort: linkLocal, peerPort: linkPeer, mac: '52:54:00:00:00:01' }]);
   t.is(guest.runDir, join(bench.dir, 'run', 'mcdebian', 'qemu-armhf'));
   t.regex(await readFile(guest.consoleLog, 'utf8'), /boot_part 1/);
   t.is((await probeHostPort({ protocol: 'tcp', port: ssh }))?.code, 'EADDRINUSE', 'QEMU runs on after boot --detach exited');
 
   const status = await bench.run(['boot', '--status', '--json']);
-  t.like(JSON.parse(status.stdout), [{ board: 'qemu-armhf', state: 'running', pid: guest.pid, sshPort: ssh }]);
+  t.like(JSON.parse(status.stdout), [{ board: 'qemu-armhf', state: 'running', pid: guest.pid, sshPort: ssh, links: [{ localPort: linkLocal, peerPort: linkPeer, mac: '52:54:00:00:00:01' }] }]);
   t.regex((await bench.run(['boot', '--status'])).stdout, new RegExp(`qemu-armhf\\s+running\\s+${guest.pid}\\s+127\\.0\\.0\\.1:${ssh}\\s+tcp:${extra}->8053`));
 
   const stopped = await bench.run(['boot', '--stop', '--board', 'qemu-armhf', '--json']);
@@ -160,6 +176,7 @@ const usage = test.macro({
 test(usage, ['--stop', '--detach', '--board', 'qemu-armhf'], /error: --detach and --stop cannot be combined/);
 test(usage, ['--board', 'qemu-armhf', '--grace', '5'], /error: --grace does not go with an attached boot; boot --stop takes it/);
 test(usage, ['--stop', '--board', 'qemu-armhf', '--forward', 'tcp:1:2'], /error: --forward does not go with --stop; boot and boot --detach take it/);
+test(usage, ['--stop', '--board', 'qemu-armhf', '--link', 'udp:1:2'], /error: --link does not go with --stop; boot and boot --detach take it/);
 test(usage, ['--stop'], /error: boot --stop needs --board ID or -c FILE/);
 test(usage, ['--status', '--board', 'qemu-armhf'], /error: --status lists the guests of every board; it takes no --board or -c/);
 test(usage, ['--detach', '--board', 'qemu-armhf', '--ready-timeout', 'soon'], /error: --ready-timeout must be a whole number from 1 to 86400, not "soon"/);
