@@ -12,7 +12,7 @@ test('an overlay\'s logs are its units, its own first', (t) => {
 });
 
 test('without an overlay the logs are every McDebian unit, the boot health check among them, and every overlay\'s', (t) => {
-  t.deepEqual(logUnits(undefined), ['mcdebian-*', 'mcdebian-callhome.service', 'mcdebian-dns-blacklist.service', 'named.service', 'mcdebian-bind-keys.service', 'mcdebian-smpp-relay.service']);
+  t.deepEqual(logUnits(undefined), ['mcdebian-*', 'mcdebian-callhome.service', 'mcdebian-dns-blacklist.service', 'named.service', 'mcdebian-bind-keys.service', 'mcdebian-smpp-relay.service', 'strongswan.service']);
 });
 
 const exits = test.macro({
