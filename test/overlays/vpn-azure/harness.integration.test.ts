@@ -107,6 +107,16 @@ test('the Azure peer\'s charon, restarted and reloaded, takes the device\'s new 
   await exec(sites.left.ns, ['ping', '-c', '3', '-W', '10', '-I', sites.left.inner, sites.right.inner]);
 });
 
+test('active-active sites reach both gateways over their own links, and the gateways cannot reach each other', async (t) => {
+  const sites = await makeSites(t, { activeActive: true });
+  const second = sites.second!;
+  await exec(sites.left.ns, ['ping', '-c', '1', '-W', '10', sites.right.outer]);
+  await exec(sites.left.ns, ['ping', '-c', '1', '-W', '10', second.gateway.outer]);
+  await exec(second.gateway.ns, ['ping', '-c', '1', '-W', '10', second.leftOuter]);
+  const between = await exec(sites.right.ns, ['ping', '-c', '1', '-W', '2', second.gateway.outer], { reject: false });
+  t.not(between.exitCode, 0);
+});
+
 // swanctl 5.9.8 answers a syntax error with "invalid config file", unloads every connection and
 // exits 0: the harness must not take that for a loaded configuration
 test('loading a swanctl tree with a syntax error is refused although swanctl exits 0', async (t) => {
