@@ -7,10 +7,10 @@
 import type { ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { azureOffer, type AzureOffer } from '../../../overlays/vpn-azure/presets.js';
-import { makeTempDir } from '../../helpers/temp-dir.js';
+import { makeTempDir, writeFiles } from '../../helpers/temp-dir.js';
 import { testNeeding } from '../../helpers/tools.js';
 import { AZURE_PEER_CONNECTION, startAzurePeer, type Endpoint } from './helpers/azure-peer.js';
-import { CHARON, startCharon, SWANCTL, type Charon } from './helpers/charon.js';
+import { CHARON, readLog, restartCharon, startCharon, SWANCTL, type Charon } from './helpers/charon.js';
 import { SITE_CONNECTION, writeInitiatorTree } from './helpers/initiator.js';
 import { PLUTO, plutoStates, readPlutoLog, startLibreswanPeer } from './helpers/libreswan-peer.js';
 import { exec, makeSites, type Sites } from './helpers/netns.js';
@@ -85,6 +85,47 @@ test('a route-based child (any-to-any with an if_id) carries ping between the su
   await exec(sites.left.ns, ['ping', '-c', '3', '-W', '10', '-I', sites.left.inner, sites.right.inner]);
   const [after] = await listSas(charon);
   t.true(Number(after!.children[0]!['packets-out']) >= 3);
+});
+
+test('the Azure peer\'s charon, restarted and reloaded, takes the device\'s new tunnel after it stopped cleanly and deleted the old one', async (t) => {
+  const dir = await makeTempDir(t, 'vpn-azure-harness-');
+  const sites = await makeSites(t);
+  const { device, azure } = endpoints(sites);
+  const peer = await startAzurePeer(t, { ns: sites.right.ns, dir: join(dir, 'azure'), offer: azureDefault(), local: azure, remote: device, psk: PSK });
+  const charon = await startDevice(t, { sites, dir, ike: ['aes256-sha256-modp1024'], esp: ['aes256gcm16'] });
+  await initiate(charon, { child: SITE_CONNECTION, ike: SITE_CONNECTION });
+
+  const restarted = await restartCharon(t, peer.charon);
+  t.not(restarted.process.pid, peer.charon.process.pid);
+  // charon-systemd logs its shutdown on SIGTERM: it was stopped, not killed
+  t.regex(await readLog(restarted), /SIGTERM received, shutting down/);
+  await loadSwanctlTree(restarted, { tree: peer.tree });
+  // the peer deleted its SAs as it shut down, so the device has none left
+  await waitFor(async () => (await listSas(charon)).length === 0, { what: 'the device to drop the IKE_SA the peer deleted' });
+  await initiate(charon, { child: SITE_CONNECTION, ike: SITE_CONNECTION });
+  await waitForChild(restarted, { ike: AZURE_PEER_CONNECTION, child: AZURE_PEER_CONNECTION });
+  await exec(sites.left.ns, ['ping', '-c', '3', '-W', '10', '-I', sites.left.inner, sites.right.inner]);
+});
+
+test('active-active sites reach both gateways over their own links, and the gateways cannot reach each other', async (t) => {
+  const sites = await makeSites(t, { activeActive: true });
+  const second = sites.second!;
+  await exec(sites.left.ns, ['ping', '-c', '1', '-W', '10', sites.right.outer]);
+  await exec(sites.left.ns, ['ping', '-c', '1', '-W', '10', second.gateway.outer]);
+  await exec(second.gateway.ns, ['ping', '-c', '1', '-W', '10', second.leftOuter]);
+  const between = await exec(sites.right.ns, ['ping', '-c', '1', '-W', '2', second.gateway.outer], { reject: false });
+  t.not(between.exitCode, 0);
+});
+
+// swanctl 5.9.8 answers a syntax error with "invalid config file", unloads every connection and
+// exits 0: the harness must not take that for a loaded configuration
+test('loading a swanctl tree with a syntax error is refused although swanctl exits 0', async (t) => {
+  const dir = await makeTempDir(t, 'vpn-azure-harness-');
+  const sites = await makeSites(t);
+  const charon = await startCharon(t, { ns: sites.left.ns, dir: join(dir, 'charon') });
+  await writeFiles(join(dir, 'tree'), { 'etc/swanctl/swanctl.conf': 'connections {\n  broken {\n    version = 2\n' });
+  const error = await t.throwsAsync(loadSwanctlTree(charon, { tree: join(dir, 'tree') }));
+  t.regex(error.message, /\(exit 0\)[\s\S]*invalid config file/);
 });
 
 const ECP384_POLICY = {
