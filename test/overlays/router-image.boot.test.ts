@@ -34,16 +34,18 @@ import { describeTree } from '../helpers/tree.js';
 import { testNeeding } from '../helpers/tools.js';
 import { httpGet, sendsmsPath } from './smpp-relay/helpers/gateway.js';
 import { startSimulator, type SmscSimulator } from './smpp-relay/helpers/smsc-simulator.js';
+import { LINK, ROUTER_LAN, VNET, writeAzureGuest, writeRouterSide } from './vpn-azure/helpers/guests.js';
+import { ipsecCounters, waitForTunnel } from './vpn-azure/helpers/guest-tunnel.js';
 
 interface Context {
   workspace: Workspace;
   sshdPort: number;
   remotePort: number;
-  ports: { upstream: number; dns: number; api: number; page: number; smsc: number; sendsms: number; status: number };
+  ports: { upstream: number; dns: number; api: number; page: number; smsc: number; sendsms: number; status: number; routerLink: number; azureLink: number };
 }
 
 /** What after.always must stop; ava gives each test a copy of the context, so not in it. */
-const running: { host?: ManagedHost; guest?: BootedGuest & { sshPort: number }; upstream?: RunningNamed; smsc?: SmscSimulator } = {};
+const running: { host?: ManagedHost; guest?: BootedGuest & { sshPort: number }; azure?: BootedGuest & { sshPort: number }; upstream?: RunningNamed; smsc?: SmscSimulator } = {};
 
 const test = anyTest as TestFn<Context>;
 const serial = testNeeding<Context>({ tools: { mmdebstrap: 'mmdebstrap', 'qemu-system-arm': 'qemu-system-arm', mkimage: 'u-boot-tools', sfdisk: 'fdisk', 'qemu-img': 'qemu-utils', 'mkfs.fat': 'dosfstools', sshd: 'openssh-server', 'ssh-keygen': 'openssh-client', named: 'bind9', dig: 'bind9-dnsutils' } }, { serial: true });
@@ -52,15 +54,17 @@ const serial = testNeeding<Context>({ tools: { mmdebstrap: 'mmdebstrap', 'qemu-s
 const GUEST = '10.0.2.15';
 const PASSWORD = 'router test password';
 const SENDSMS_PASSWORD = 'sendsms test password';
+const VPN_PSK = 'vpn test shared key';
 
 test.before(async (t) => {
   const workspace = await makeWorkspace(await testCacheDir());
-  const [sshdPort, remotePort, upstream, dns, api, page, smsc, sendsms, status] = await Promise.all(Array.from({ length: 9 }, () => freePort()));
-  t.context = { workspace, sshdPort: sshdPort!, remotePort: remotePort!, ports: { upstream: upstream!, dns: dns!, api: api!, page: page!, smsc: smsc!, sendsms: sendsms!, status: status! } };
+  const [sshdPort, remotePort, upstream, dns, api, page, smsc, sendsms, status, routerLink, azureLink] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
+  t.context = { workspace, sshdPort: sshdPort!, remotePort: remotePort!, ports: { upstream: upstream!, dns: dns!, api: api!, page: page!, smsc: smsc!, sendsms: sendsms!, status: status!, routerLink: routerLink!, azureLink: azureLink! } };
 });
 
 test.after.always(async (t) => {
   await running.guest?.powerOff().catch(() => undefined);
+  await running.azure?.powerOff().catch(() => undefined);
   await running.host?.stop().catch(() => undefined);
   await running.upstream?.stop().catch(() => undefined);
   await running.smsc?.close().catch(() => undefined);
@@ -69,7 +73,7 @@ test.after.always(async (t) => {
 
 const out = (t: { context: Context }, ...path: string[]) => join(t.context.workspace.dir, 'out', 'qemu-armhf', ...path);
 
-serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host key, secrets at 0600 and listed by path, BIND checked in the image`, async (t) => {
+serial(`a router image with callhome, dns-blacklist, smpp-relay and vpn-azure: pinned host key, secrets at 0600 and listed by path, BIND and strongSwan checked`, async (t) => {
   t.timeout(40 * 60_000);
   const { workspace, sshdPort, remotePort, ports } = t.context;
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'managed-host', '-f', join(workspace.dir, 'keys', 'managed_host_key')]);
@@ -77,9 +81,12 @@ serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host 
   await writeFile(join(workspace.dir, 'keys', 'api-password-hash'), `${await hashPassword(PASSWORD)}\n`, { mode: 0o600 });
   await writeFile(join(workspace.dir, 'keys', 'smsc-password'), 'smsc-pw\n', { mode: 0o600 });
   await writeFile(join(workspace.dir, 'keys', 'sendsms-password'), `${SENDSMS_PASSWORD}\n`, { mode: 0o600 });
+  await writeFile(join(workspace.dir, 'keys', 'vpn.psk'), `${VPN_PSK}\n`, { mode: 0o600 });
+  const vpn = await writeRouterSide(workspace, 'keys/vpn.psk');
   const config = await writeConfig(workspace, 'router', [
     'board: qemu-armhf',
     'hostname: branch7',
+    ...vpn.topLevel,
     'overlays:',
     '  callhome:',
     '    host: 10.0.2.2', // QEMU user networking: the host's loopback
@@ -99,6 +106,7 @@ serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host 
     '    users:',
     '      - { username: app, passwordFile: keys/sendsms-password, defaultSmsc: carrier }',
     '    sendsms: { globalSender: "4930" }',
+    ...vpn.overlay,
   ]);
   const result = await runCliIn(workspace, ['build', '-c', config]);
   t.is(result.exitCode, 0, result.stderr.slice(-3000));
@@ -116,9 +124,10 @@ serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host 
       source: `${join(workspace.dir, 'keys', 'smsc-password')}, ${join(workspace.dir, 'keys', 'sendsms-password')}`,
       path: '/etc/mcdebian/secrets/smpp-relay/kannel.conf', mode: '0600',
     },
+    { overlay: 'vpn-azure', field: 'connections.0.psk', source: join(workspace.dir, 'keys', 'vpn.psk'), path: '/etc/swanctl/conf.d/mcdebian-vpn-azure-hq-secret.conf', mode: '0600' },
   ]);
   const text = await readFile(out(t, 'manifest.json'), 'utf8');
-  t.false(text.includes('PRIVATE KEY') || text.includes('scrypt$') || text.includes(SENDSMS_PASSWORD), 'no secret content in the manifest');
+  t.false(text.includes('PRIVATE KEY') || text.includes('scrypt$') || text.includes(SENDSMS_PASSWORD) || text.includes(VPN_PSK), 'no secret content in the manifest');
   t.true(manifest.artifacts.some((artifact) => artifact.name === 'callhome/sshd_config'));
   t.true(manifest.packages.some((p) => p.name === 'bind9') && manifest.packages.some((p) => p.name === 'nodejs'));
   // mcdebian render writes exactly the layer and the far-side files this build made
@@ -135,10 +144,13 @@ serial(`a router image with callhome, dns-blacklist and smpp-relay: pinned host 
   }
   const log = await readFile(out(t, 'build.log'), 'utf8');
   for (const check of ['systemd-analyze verify --man=no /etc/systemd/system/mcdebian-callhome.service', 'systemd-analyze verify --man=no /etc/systemd/system/mcdebian-dns-blacklist.service', 'named-checkconf /etc/bind/named.conf', 'node --check /usr/lib/mcdebian/dns-blacklist/main.mjs',
-    'systemd-analyze verify --man=no /etc/systemd/system/mcdebian-smpp-relay.service', 'node /usr/lib/mcdebian/smpp-relay/main.mjs check --config /etc/mcdebian/secrets/smpp-relay/kannel.conf']) {
+    'systemd-analyze verify --man=no /etc/systemd/system/mcdebian-smpp-relay.service', 'node /usr/lib/mcdebian/smpp-relay/main.mjs check --config /etc/mcdebian/secrets/smpp-relay/kannel.conf',
+    'systemd-analyze verify --man=no /etc/systemd/system/strongswan.service', 'test -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so']) {
     // a check may print (the relay's says what it read) between its command line and its exit
     t.regex(log, new RegExp(`${check.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n(?:(?!# exit).*\\n)*# exit 0 `), check);
   }
+  // strongSwan's own parser loaded the connection and its key on the build host
+  t.regex(log, /check-swanctl \S+ azure-hq-1\n(?:(?!# exit).*\n)*successfully loaded 1 connections, 0 unloaded\n(?:(?!# exit).*\n)*# exit 0 /);
 });
 
 serial(`the booted image calls home, and the tunnel comes back after every cut; a changed host key keeps it down`, async (t) => {
@@ -155,6 +167,8 @@ serial(`the booted image calls home, and the tunnel comes back after every cut; 
   const guest = await bootGuest(workspace, join(workspace.dir, 'router.yaml'), {
     minutes: 15,
     forwards: [`udp:${ports.dns}:53`, `tcp:${ports.dns}:53`, `tcp:${ports.api}:8053`, `tcp:${ports.page}:80`, `tcp:${ports.sendsms}:13013`, `tcp:${ports.status}:13000`],
+    // the wire to the guest that plays Azure (the vpn-azure test boots it)
+    bootArgs: ['--link', `udp:${ports.routerLink}:${ports.azureLink},mac=${LINK.router.mac}`],
   });
   running.guest = guest;
   const key = workspace.privateKey;
@@ -309,6 +323,64 @@ serial(`the booted image blocks through its forwarded DNS port, and the admin AP
   t.regex(state.stdout, /^dnsbl$/m, 'the admin service runs as its own user');
 });
 
+serial(`vpn-azure: up at boot to a second guest playing Azure, traffic through the XFRM interface with ESP counters rising, back by itself after the peer restarts; the health check ignores the tunnel`, async (t) => {
+  t.timeout(40 * 60_000);
+  const guest = running.guest;
+  if (!guest) return t.fail('the guest did not boot (see the tests before)');
+  const { workspace, ports } = t.context;
+  const azureConfig = await writeAzureGuest(workspace, { psk: VPN_PSK });
+  const built = await runCliIn(workspace, ['build', '-c', azureConfig]);
+  t.is(built.exitCode, 0, built.stderr.slice(-3000));
+  t.regex(built.stderr, /base: reused from the cache/, 'the Azure guest shares the router\'s base');
+  const azure = await bootGuest(workspace, azureConfig, { minutes: 20, bootArgs: ['--link', `udp:${ports.azureLink}:${ports.routerLink},mac=${LINK.azure.mac}`] });
+  running.azure = azure;
+  await azure.run('systemctl enable --now strongswan.service');
+
+  // the router started the tunnel by itself (start_action = start, retried for ever)
+  const first = await waitForTunnel(guest, 'azure-hq-1', { minutes: 6 });
+  t.regex(first.raw, /encr-alg=AES_GCM_16 encr-keysize=256 prf-alg=PRF_HMAC_SHA2_384 dh-group=ECP_384/);
+  const routes = await guest.run(`ip route show ${VNET.subnet}`);
+  t.regex(routes.stdout, /dev az-hq-1 .*metric 100/, 'the updown hook routed the VNet through the XFRM interface');
+  const before = await ipsecCounters(guest);
+  const ping = await guest.run(`ping -c 5 -W 10 -I ${ROUTER_LAN.address} ${VNET.address}`);
+  t.is(ping.code, 0, ping.stdout);
+  const after = await ipsecCounters(guest);
+  t.true(after.packets >= before.packets + 10, `ESP packets ${before.packets} -> ${after.packets}`);
+  t.regex((await guest.run('cat /sys/class/net/az-hq-1/statistics/tx_packets')).stdout, /^[1-9]\d*$/m);
+  // a TCP transfer through the tunnel: the Azure guest echoes 2 MB back, the router compares
+  await azure.run(`systemd-run --unit vpn-echo node -e "require('net').createServer((s) => s.pipe(s)).listen(7007, '${VNET.address}')"`);
+  const echo = await guest.run(`node -e "
+    const net = require('net'); const crypto = require('crypto'); const data = crypto.randomBytes(2 * 1024 * 1024); const got = [];
+    const s = net.connect({ host: '${VNET.address}', port: 7007, localAddress: '${ROUTER_LAN.address}' }, () => s.write(data));
+    s.on('data', (chunk) => { got.push(chunk); if (Buffer.concat(got).length >= data.length) { console.log(Buffer.concat(got).equals(data) ? 'same' : 'differs'); s.destroy(); } });
+    s.setTimeout(300000, () => { console.log('timeout'); process.exit(1); });"`);
+  t.is(echo.stdout.trim(), 'same', echo.stdout);
+
+  // the workstation's view over SSH: the negotiated proposal, bytes, the routes through the interface
+  const knownHosts = join(workspace.dir, 'known_hosts');
+  await writeFile(knownHosts, String((await execa('ssh-keyscan', ['-T', '120', '-p', String(guest.sshPort), '127.0.0.1'])).stdout));
+  const device = ['--host', '127.0.0.1', '--port', String(guest.sshPort), '--identity', join(workspace.dir, 'keys', 'test'), '--known-hosts', knownHosts];
+  const shown = await runCliIn(workspace, ['vpn-azure', 'status', ...device, '--json'], 10);
+  t.is(shown.exitCode, 0, shown.stderr);
+  t.like(JSON.parse(shown.stdout), { tunnels: [{ name: 'azure-hq-1', up: true, ikeState: 'ESTABLISHED', xfrm: { interface: 'az-hq-1', routesPresent: true } }] });
+  const said = await runCliIn(workspace, ['vpn-azure', 'status', ...device], 10);
+  t.is(said.exitCode, 0, said.stderr);
+  t.regex(said.stdout, /AES_GCM_16.256/);
+
+  // the peer restarts without a word (charon killed, its SAs gone): the router's DPD finds out,
+  // and the tunnel comes back by itself; meanwhile the health check still passes
+  await azure.run('systemctl kill -s KILL strongswan.service; ip xfrm state flush; ip xfrm policy flush');
+  const health = await guest.run('/etc/mcdebian/health.d/vpn-azure; echo "rc=$?"');
+  t.regex(health.stdout, /rc=0/, 'the tunnel\'s state does not count in the boot health check');
+  await azure.run('systemctl restart strongswan.service');
+  const again = await waitForTunnel(guest, 'azure-hq-1', { minutes: 6, previous: first.ikeId });
+  t.not(again.ikeId, first.ikeId);
+  const pingAgain = await guest.run(`ping -c 3 -W 10 -I ${ROUTER_LAN.address} ${VNET.address}`);
+  t.is(pingAgain.code, 0, pingAgain.stdout);
+  const log = (await guest.run('journalctl -u strongswan.service --no-pager -o cat | tail -n 200')).stdout;
+  t.regex(log, /retransmit|giving up|restarting CHILD_SA|INVALID_IKE_SPI|deleting IKE_SA/i, 'charon noticed the peer was gone');
+});
+
 serial(`mcdebian status sees the booted image: slot 1, counter 0, the tunnel up, the blocklist's size, the relay's link bound; logs reads and follows the journal`, async (t) => {
   t.timeout(30 * 60_000);
   const guest = running.guest;
@@ -336,6 +408,7 @@ serial(`mcdebian status sees the booted image: slot 1, counter 0, the tunnel up,
   t.like(data('callhome'), { connected: true, peer: `10.0.2.2:${sshdPort}`, unit: { activeState: 'active' } });
   t.like(data('dns-blacklist'), { health: { api: { answering: true }, zone: { name: 'rpz.mcdebian', domains: listed.length } } });
   t.like(data('smpp-relay'), { relay: { links: [{ name: 'carrier', state: 'bound' }], store: { state: 'writable' } } });
+  t.like(data('vpn-azure'), { unit: { activeState: 'active' }, vpn: { tunnels: [{ name: 'azure-hq-1', up: true, ikeState: 'ESTABLISHED' }] } });
 
   const text = await runCliIn(workspace, ['status', ...device, '--board', 'qemu-armhf'], 10);
   t.is(text.exitCode, 0, text.stderr);
@@ -344,6 +417,7 @@ serial(`mcdebian status sees the booted image: slot 1, counter 0, the tunnel up,
   t.regex(text.stdout, new RegExp(`\\n {2}tunnel to root@10\\.0\\.2\\.2:${sshdPort}: connected to 10\\.0\\.2\\.2:${sshdPort};`));
   t.regex(text.stdout, /\n {2}policy zone rpz\.mcdebian: 51 blocked domains\n/);
   t.regex(text.stdout, /\n {2}link carrier to 10\.0\.2\.2:\d+: bound \d+ s, health in/);
+  t.regex(text.stdout, /\n {2}tunnel azure-hq-1 to 192\.0\.2\.10: ESTABLISHED for \d+ s /);
 
   const tunnelLog = await runCliIn(workspace, ['logs', ...device, 'callhome', '-n', '30'], 10);
   t.is(tunnelLog.exitCode, 0, tunnelLog.stderr);
