@@ -38,6 +38,9 @@ export function prerequisitesFor(board: Board, options: { bootstrapper: Bootstra
       : { name: 'debootstrap', kind: 'program', debianPackage: 'debootstrap', purpose: 'bootstraps the root filesystem', need: 'required' },
     { name: 'xz', kind: 'program', debianPackage: 'xz-utils', purpose: 'reads the Debian kernel package for the flash budget', need: 'required' },
     { name: 'ssh-keygen', kind: 'program', debianPackage: 'openssh-client', purpose: 'makes the callhome overlay\'s tunnel key when none is given', need: 'optional' },
+    { name: 'charon-systemd', kind: 'program', debianPackage: 'charon-systemd', purpose: 'loads the vpn-azure overlay\'s connections into a throwaway charon at build time', need: 'optional' },
+    { name: 'swanctl', kind: 'program', debianPackage: 'strongswan-swanctl', purpose: 'loads the vpn-azure overlay\'s connections into that charon', need: 'optional' },
+    { name: 'nft', kind: 'program', debianPackage: 'nftables', purpose: 'checks the vpn-azure overlay\'s firewall table at build time', need: 'optional' },
     { name: 'mke2fs', kind: 'program', debianPackage: 'e2fsprogs', purpose: 'makes rootfs.ext4 from a directory', need: 'required' },
     { name: 'sfdisk', kind: 'program', debianPackage: 'fdisk', purpose: 'partitions usb.img / disk.img', need: 'required' },
   ];

@@ -12,6 +12,13 @@ function describeChild(child: ChildStatus, now: number): string {
   return `  child ${child.name}: ${sa.state} ESP ${sa.proposal}, in ${sa.bytesIn} bytes/${sa.packetsIn} packets, out ${sa.bytesOut} bytes/${sa.packetsOut} packets${installed}${rekey}`;
 }
 
+/** Repeated messages once each, with how often: a gateway down for an hour logs the same line every minute. */
+function counted(messages: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const message of messages) counts.set(message, (counts.get(message) ?? 0) + 1);
+  return [...counts].map(([message, count]) => (count > 1 ? `${message} (${count} times)` : message)).join('; ');
+}
+
 /** The reason in a sentence, naming both sides' proposals when they did not match. */
 export function describeReason(tunnel: Pick<TunnelStatus, 'proposals' | 'azureAccepts'>, reason: FailureReason): string {
   const at = reason.at === undefined ? '' : ` (${iso(reason.at)})`;
@@ -24,7 +31,7 @@ export function describeReason(tunnel: Pick<TunnelStatus, 'proposals' | 'azureAc
     case 'authentication-failed':
       return `authentication failed${at}: the pre-shared key differs from the one set on Azure's connection (or the ids do not match): ${reason.messages.at(-1)}`;
     case 'peer-not-responding':
-      return `the gateway does not answer${at}: ${reason.messages.join('; ')}; check that it is reachable on UDP 500/4500`;
+      return `the gateway does not answer${at}: ${counted(reason.messages)}; check that it is reachable on UDP 500/4500`;
     default:
       return `${reason.messages.at(-1)}${at}`;
   }

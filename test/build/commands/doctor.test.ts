@@ -5,7 +5,7 @@ import { runCli } from '../../helpers/cli.js';
 import { makeFakeBin } from '../../helpers/fake-bin.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 
-const EVERY_TOOL = ['mmdebstrap', 'debootstrap', 'arch-test', 'xz', 'ssh-keygen', 'mke2fs', 'sfdisk', 'qemu-arm-static', 'mkimage', 'fdtget', 'mkfs.fat', 'mcopy', 'qemu-system-x86_64', 'qemu-system-arm', 'in.tftpd'];
+const EVERY_TOOL = ['mmdebstrap', 'debootstrap', 'arch-test', 'xz', 'ssh-keygen', 'charon-systemd', 'swanctl', 'nft', 'mke2fs', 'sfdisk', 'qemu-arm-static', 'mkimage', 'fdtget', 'mkfs.fat', 'mcopy', 'qemu-system-x86_64', 'qemu-system-arm', 'in.tftpd'];
 
 /** A host with only the given programs on PATH and its own binfmt directory. */
 async function host(t: Parameters<typeof makeTempDir>[0], programs: string[], binfmt: Record<string, string> = {}) {
@@ -31,7 +31,7 @@ test('missing tools are named with the exact apt-get line and exit 1', async (t)
   t.is(result.exitCode, 1);
   t.regex(result.stdout, /MISSING\s+mmdebstrap\s+bootstraps the root filesystem \(not on PATH; Debian package mmdebstrap\)/);
   t.regex(result.stdout, /MISSING\s+qemu-arm\s+.*is not registered/);
-  t.regex(result.stdout, /\n  apt-get install arch-test binfmt-support fdisk mmdebstrap openssh-client qemu-user-static tftpd-hpa u-boot-tools\n/);
+  t.regex(result.stdout, /\n  apt-get install arch-test binfmt-support charon-systemd fdisk mmdebstrap nftables openssh-client qemu-user-static strongswan-swanctl tftpd-hpa u-boot-tools\n/);
 });
 
 test('a disabled binfmt entry is reported with how to enable it', async (t) => {

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { lastFailure } from '../../../../overlays/vpn-azure/app/charon-log.js';
 import { parseListConns, parseListSas } from '../../../../overlays/vpn-azure/app/charon-state.js';
-import { describeStatus } from '../../../../overlays/vpn-azure/app/describe-status.js';
+import { describeReason, describeStatus } from '../../../../overlays/vpn-azure/app/describe-status.js';
 import { exitCodeOf, vpnStatusOf, type Observations } from '../../../../overlays/vpn-azure/app/tunnel-status.js';
 import { recorded, recordedFile, recordedTunnel } from '../status-fixtures.js';
 
@@ -54,4 +54,10 @@ test('a connection charon has not loaded is "not loaded", and another tunnel\'s 
 test('a peer that does not answer is said with charon\'s own words', (t) => {
   const reasons = new Map([['azure-hq-1', lastFailure(recorded('dead-peer/journal.json'), recordedTunnel)!]]);
   t.regex(describeStatus(vpnStatusOf(recordedFile, observed('dead-peer', { reasons }))), /down: the gateway does not answer .*giving up after 2 retransmits/);
+});
+
+test('a gateway that stays silent is said once per message, with how often, not once per retry', (t) => {
+  const tunnel = { proposals: { ike: [], esp: [] }, azureAccepts: { ike: [], esp: [] } };
+  const text = describeReason(tunnel, { kind: 'peer-not-responding', messages: Array.from({ length: 8 }, () => 'giving up after 3 retransmits') });
+  t.regex(text, /: giving up after 3 retransmits \(8 times\); check/);
 });
