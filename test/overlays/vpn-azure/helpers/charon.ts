@@ -61,6 +61,13 @@ export async function stopCharon(charon: Charon, options: { graceMs?: number } =
   }
 }
 
+/** SIGKILL: charon dies without a word to its peers (no DELETE), as a crashed or powered-off gateway. */
+export async function killCharon(charon: Charon): Promise<void> {
+  if (!running(charon)) return;
+  charon.process.kill('SIGKILL');
+  await charon.process;
+}
+
 /** Stops charon and starts it again in the same namespace with the same files (its config must be loaded again). */
 export async function restartCharon(t: Teardown, charon: Charon): Promise<Charon> {
   await stopCharon(charon);
