@@ -40,7 +40,7 @@ function cleanupList(): Teardown & { run(): Promise<void> } {
   };
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** Mbit/s of an iperf3 TCP run from `from` in the left namespace to a one-off server on `to` in the right. */
 async function iperf(t: Teardown, sites: Sites, options: { from: string; to: string }): Promise<number> {
