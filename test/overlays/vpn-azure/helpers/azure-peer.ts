@@ -3,11 +3,11 @@
  * Azure's offers under a preset (presets.ts `azureOffer`), with Azure's lifetimes and DPD.
  */
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
 import { formatEsp, formatIke } from '../../../../overlays/vpn-azure/algorithms.js';
 import type { AzureOffer } from '../../../../overlays/vpn-azure/presets.js';
 import { writeFiles } from '../../../helpers/temp-dir.js';
 import { startCharon, type Charon } from './charon.js';
+import type { Teardown } from './netns.js';
 import { loadSwanctlTree } from './swanctl.js';
 
 /** One end of the tunnel: its public address and its IKE identity. */
@@ -106,7 +106,7 @@ export interface AzurePeer {
 }
 
 /** Starts the peer's charon in `ns` and loads its configuration. */
-export async function startAzurePeer(t: ExecutionContext, options: AzurePeerOptions & { ns: string; dir: string }): Promise<AzurePeer> {
+export async function startAzurePeer(t: Teardown, options: AzurePeerOptions & { ns: string; dir: string }): Promise<AzurePeer> {
   const tree = join(options.dir, 'tree');
   await writeFiles(tree, { 'etc/swanctl/swanctl.conf': azurePeerConf(options), 'etc/swanctl/conf.d/psk.conf': pskConf(options) });
   const charon = await startCharon(t, { ns: options.ns, dir: join(options.dir, 'charon') });

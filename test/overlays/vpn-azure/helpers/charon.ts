@@ -4,9 +4,8 @@
  * generous deadline, SIGKILL; stopped when the test ends whatever happens.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
-import { spawnIn } from './netns.js';
+import { spawnIn, type Teardown } from './netns.js';
 import { instancePaths, strongswanConf, type InstancePaths } from './strongswan-conf.js';
 import { waitFor } from './wait.js';
 
@@ -19,6 +18,8 @@ export interface Charon {
   /** Its directory: strongswan.conf, charon.log, charon.vici. */
   dir: string;
   paths: InstancePaths;
+  /** The settings added to its strongswan.conf, if any. */
+  settings?: string;
   process: ResultPromise;
 }
 
@@ -29,13 +30,16 @@ export function swanctl(charon: Charon, args: readonly string[], options: { reje
 
 const running = (charon: Charon) => charon.process.exitCode === null && charon.process.signalCode === null;
 
-/** Starts charon in `ns` with its files in `dir` (made if missing; its log is appended to). */
-export async function startCharon(t: ExecutionContext, options: { ns: string; dir: string; readyTimeoutMs?: number }): Promise<Charon> {
+/**
+ * Starts charon in `ns` with its files in `dir` (made if missing; its log is appended to);
+ * `settings` (strongswan.conf text, such as a rendered strongswan.d file) are added to its config.
+ */
+export async function startCharon(t: Teardown, options: { ns: string; dir: string; settings?: string; readyTimeoutMs?: number }): Promise<Charon> {
   await mkdir(options.dir, { recursive: true });
   const paths = instancePaths(options.dir);
-  await writeFile(paths.conf, strongswanConf(options.dir));
+  await writeFile(paths.conf, strongswanConf(options.dir, options.settings));
   const process = spawnIn(options.ns, [CHARON], { env: { STRONGSWAN_CONF: paths.conf }, all: true, buffer: true });
-  const charon: Charon = { ns: options.ns, dir: options.dir, paths, process };
+  const charon: Charon = { ns: options.ns, dir: options.dir, paths, settings: options.settings, process };
   t.teardown(() => stopCharon(charon));
   await waitFor(async () => {
     if (!running(charon)) throw new Error(`charon-systemd in ${options.ns} exited: ${(await process).all}`);
@@ -57,10 +61,17 @@ export async function stopCharon(charon: Charon, options: { graceMs?: number } =
   }
 }
 
+/** SIGKILL: charon dies without a word to its peers (no DELETE), as a crashed or powered-off gateway. */
+export async function killCharon(charon: Charon): Promise<void> {
+  if (!running(charon)) return;
+  charon.process.kill('SIGKILL');
+  await charon.process;
+}
+
 /** Stops charon and starts it again in the same namespace with the same files (its config must be loaded again). */
-export async function restartCharon(t: ExecutionContext, charon: Charon): Promise<Charon> {
+export async function restartCharon(t: Teardown, charon: Charon): Promise<Charon> {
   await stopCharon(charon);
-  return startCharon(t, { ns: charon.ns, dir: charon.dir });
+  return startCharon(t, { ns: charon.ns, dir: charon.dir, settings: charon.settings });
 }
 
 /** charon's log so far. */

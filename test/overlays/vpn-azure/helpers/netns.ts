@@ -29,6 +29,9 @@ export interface Sites {
   second?: { gateway: Site; leftOuter: string };
 }
 
+/** What the helpers need of a test: somewhere to register cleanup (ava's t, or a benchmark's own list). */
+export type Teardown = Pick<ExecutionContext, 'teardown'>;
+
 let made = 0;
 
 /** Runs argv in a namespace; rejects with its stderr when it fails. */
@@ -43,7 +46,7 @@ export function spawnIn(ns: string, argv: readonly string[], options: Options = 
 
 const ip = (...args: string[]) => execa('ip', args);
 
-async function addNamespace(t: ExecutionContext, name: string): Promise<void> {
+async function addNamespace(t: Teardown, name: string): Promise<void> {
   await ip('netns', 'add', name);
   t.teardown(async () => {
     await ip('netns', 'delete', name).catch(() => undefined);
@@ -66,7 +69,7 @@ async function joinNamespaces(a: { ns: string; address: string }, b: { ns: strin
 }
 
 /** Makes the namespaces: the site and one gateway, and the second gateway when `activeActive`. */
-export async function makeSites(t: ExecutionContext, options: { activeActive?: boolean } = {}): Promise<Sites> {
+export async function makeSites(t: Teardown, options: { activeActive?: boolean } = {}): Promise<Sites> {
   made += 1;
   const base = `vazt-${process.pid}-${made}`;
   const left: Site = { ns: `${base}-l`, outer: '192.0.2.1', inner: '10.1.0.1', subnet: '10.1.0.0/24' };

@@ -35,8 +35,11 @@ export const instancePaths = (dir: string): InstancePaths => ({
   conf: join(dir, 'strongswan.conf'), log: join(dir, 'charon.log'), socket: join(dir, 'charon.vici'),
 });
 
-/** The strongswan.conf text of the instance whose files are in `dir`. */
-export function strongswanConf(dir: string): string {
+/**
+ * The strongswan.conf text of the instance whose files are in `dir`, with `settings` appended:
+ * sections of the same name merge (strongswan.conf(5)), as Debian's strongswan.d files do.
+ */
+export function strongswanConf(dir: string, settings = ''): string {
   const paths = instancePaths(dir);
   const plugins = Object.entries(PLUGINS).map(([name, priority]) => `    ${name} {\n      load = ${priority}\n    }`);
   return `charon {
@@ -69,5 +72,5 @@ swanctl {
   # swanctl's own plugins; its defaults name some Debian does not build, each a warning
   load = random openssl pem pkcs1 x509 pubkey
 }
-`;
+${settings}`;
 }
