@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { azureOffer } from '../../../../overlays/vpn-azure/presets.js';
-import { writeConfig, type Workspace } from '../../../helpers/guest.js';
+import { bootGuest, runCliIn, writeConfig, type BootedGuest, type Workspace } from '../../../helpers/guest.js';
 import { azurePeerConf, pskConf } from './azure-peer.js';
 
 /** The Azure connection's custom policy both sides use: Azure's recommended algorithms. */
@@ -22,6 +22,12 @@ export const LINK = {
 /** The router's "LAN" (a dummy interface) and the VNet's first address on the Azure guest. */
 export const ROUTER_LAN = { address: '192.168.50.1', subnet: '192.168.50.0/24' };
 export const VNET = { address: '10.20.0.1', subnet: '10.20.0.0/16' };
+/**
+ * The Azure connection's DPD timeout in the test (Azure takes 9 to 3,600 s): short, so that the
+ * router notices the restarted peer in about 20 s rather than 45, yet long enough that a guest
+ * slowed by TCG on a loaded machine is not taken for dead.
+ */
+const DPD_TIMEOUT = 20;
 /** The XFRM interface id of the Azure guest's own tunnel interface. */
 const AZURE_IF_ID = 7;
 
@@ -54,7 +60,7 @@ export async function writeRouterSide(workspace: Workspace, pskFile: string): Pr
     '  vpn-azure:',
     '    connections:',
     `      - { name: hq, gateways: [${LINK.azure.address}], localId: ${LINK.router.address}, localSubnets: [${ROUTER_LAN.subnet}], remoteSubnets: [${VNET.subnet}], psk: ${pskFile},`,
-    `          policy: { preset: azure-custom, custom: { ${Object.entries(POLICY).map(([key, value]) => `${key}: ${value}`).join(', ')} } } }`,
+    `          policy: { preset: azure-custom, dpdTimeoutSeconds: ${DPD_TIMEOUT}, custom: { ${Object.entries(POLICY).map(([key, value]) => `${key}: ${value}`).join(', ')} } } }`,
   ];
   return { topLevel, overlay };
 }
@@ -77,4 +83,24 @@ export async function writeAzureGuest(workspace: Workspace, options: { psk: stri
     'etc/swanctl/conf.d/azure-psk.conf': pskConf({ ...endpoints, psk: options.psk }),
   });
   return writeConfig(workspace, 'azure', ['board: qemu-armhf', 'hostname: azure', 'output: out-azure', 'files: azure-files', PACKAGES_NOTE, `packages: [${SHARED_PACKAGES.join(', ')}]`]);
+}
+
+/** The Azure guest, booted, and what its build printed (which says whether it reused the router's base). */
+export interface AzureGuest {
+  guest: BootedGuest & { sshPort: number };
+  buildOutput: string;
+}
+
+/**
+ * Builds the Azure guest and boots it on the link (its local port, the router's port): started
+ * right after the router's build, so that it boots while the router's other tests run.
+ */
+export async function startAzureGuest(workspace: Workspace, options: { psk: string; ports: { local: number; peer: number } }): Promise<AzureGuest> {
+  const config = await writeAzureGuest(workspace, { psk: options.psk });
+  const built = await runCliIn(workspace, ['build', '-c', config]);
+  if (built.exitCode !== 0) throw new Error(`the Azure guest's build failed:\n${built.stderr.slice(-3000)}`);
+  const guest = await bootGuest(workspace, config, { minutes: 25, bootArgs: ['--link', `udp:${options.ports.local}:${options.ports.peer},mac=${LINK.azure.mac}`] });
+  // Debian's unit, as the package installs it (a responder: it waits for the router)
+  await guest.run('systemctl enable --now strongswan.service');
+  return { guest, buildOutput: built.stderr };
 }
