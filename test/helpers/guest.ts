@@ -65,15 +65,24 @@ export async function runCliIn(workspace: Workspace, args: string[], timeoutMinu
 }
 
 /** A TCP port on loopback that nothing listens on right now. */
+/** Ports this process has handed out: a port freePort closed is free again at once, so the kernel may give it twice. */
+const handedOut = new Set<number>();
+
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port: taken } = server.address() as { port: number };
+        server.close(() => resolve(taken));
+      });
+      server.on('error', reject);
     });
-    server.on('error', reject);
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export interface BootedGuest {
