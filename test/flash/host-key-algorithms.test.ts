@@ -1,10 +1,9 @@
 import test from 'ava';
-import ssh2 from 'ssh2';
+import { sshKeyPair } from '../helpers/ssh-key-pair.js';
 import { keyTypeOf, preferKnownHostKeys } from '../../flash/host-key-algorithms.js';
 
 const blobOf = (type: 'ed25519' | 'ecdsa' | 'rsa') => {
-  const pair = type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 1024 })
-    : type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 384 }) : ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = type === 'rsa' ? sshKeyPair('rsa', 1024) : type === 'ecdsa' ? sshKeyPair('ecdsa', 384) : sshKeyPair('ed25519');
   return pair.public.split(' ')[1]!;
 };
 

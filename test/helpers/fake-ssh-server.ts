@@ -7,6 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import ssh2, { type ParsedKey } from 'ssh2';
+import { sshKeyPair } from './ssh-key-pair.js';
 
 export interface FakeSshServer {
   port: number;
@@ -41,8 +42,8 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 }
 
 export async function startFakeSshServer(options: FakeSshServerOptions): Promise<FakeSshServer> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
-  const more = (options.moreHostKeys ?? []).map((type) => ({ type, pair: type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }) : ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }) }));
+  const hostKey = sshKeyPair('ed25519');
+  const more = (options.moreHostKeys ?? []).map((type) => ({ type, pair: type === 'rsa' ? sshKeyPair('rsa', 2048) : sshKeyPair('ecdsa', 256) }));
   const allowed = options.authorizedKeys.map((line) => ssh2.utils.parseKey(line) as ParsedKey);
   const offered: string[] = [];
   const answer = (command: string): ExecReply => {
