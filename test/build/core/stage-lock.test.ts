@@ -31,14 +31,14 @@ test('two builders of one entry: the first builds, the second waits and reuses w
   const logger = createMemoryLogger();
   const gated = gatedBuild(entry);
   const options = { entry, what: 'the base', isDone: () => existsSync(entry), build: () => gated.build(), logger, pollMs: quick };
+  // the second starts once the first is building (started together, either may take the lock)
   const first = buildOnce(options);
+  while (gated.runs === 0) await new Promise((resolve) => setTimeout(resolve, 10));
   const second = buildOnce(options);
-  // the first has started its build, and the second says it waits (it tried the lock and
-  // found it held); either may come first, so wait for both before counting the builds
-  const waiting = () => logger.lines.some((line) => line.includes('waiting for another build that is making the base'));
-  while (gated.runs === 0 || !waiting()) await new Promise((resolve) => setTimeout(resolve, 10));
-  gated.open();
+  // the second says it waits (it tried the lock and found it held), and has not built
+  while (!logger.lines.some((line) => line.includes('waiting for another build that is making the base'))) await new Promise((resolve) => setTimeout(resolve, 10));
   t.is(gated.runs, 1, 'the second does not start a build while the first holds the lock');
+  gated.open();
   t.deepEqual(await Promise.all([first, second]), ['built', 'reused']);
   t.is(gated.runs, 1);
   t.false(existsSync(`${entry}.lock`), 'the lock is gone');
