@@ -102,7 +102,8 @@ function proposalIssues<Suite extends IkeSuite | EspSuite>(options: {
   });
 }
 
-const usesWeakDh = (proposals: readonly string[], expand: typeof expandIke | typeof expandEsp) =>
+/** Whether any suite of the proposals uses a DH group strongSwan leaves out as weak (DH group 2). */
+export const usesWeakDh = (proposals: readonly string[], expand: typeof expandIke | typeof expandEsp) =>
   proposals.some((text) => {
     const expanded = expand(text);
     return expanded.ok && expanded.suites.some((suite) => suite.dh !== undefined && WEAK_DH.has(suite.dh));

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { LayerFile } from '../../rootfs/configure.js';
 import type { OverlayCheck, OverlayContext, OverlayRender, ReadFile } from '../overlay.js';
 import { TUNNELS_FILE, type TunnelsFile } from './app/tunnels-file.js';
-import { WEAK_DH, expandEsp, expandIke } from './algorithms.js';
+import { expandEsp, expandIke } from './algorithms.js';
+import { usesWeakDh } from './checks.js';
 import { renderFirewall } from './firewall.js';
 import { renderRouteBased } from './network.js';
 import { SUGGESTED_CUSTOM_POLICY } from './presets.js';
@@ -74,9 +75,7 @@ export function renderTunnelsFile(config: VpnAzureConfig, tunnels: readonly Tunn
   return `${JSON.stringify(data, null, 2)}\n`;
 }
 
-const usesDhGroup2 = (tunnel: Tunnel) =>
-  tunnel.ikeProposals.some((text) => { const read = expandIke(text); return read.ok && read.suites.some((suite) => WEAK_DH.has(suite.dh)); })
-  || tunnel.espProposals.some((text) => { const read = expandEsp(text); return read.ok && read.suites.some((suite) => suite.dh !== undefined && WEAK_DH.has(suite.dh)); });
+const usesDhGroup2 = (tunnel: Tunnel) => usesWeakDh(tunnel.ikeProposals, expandIke) || usesWeakDh(tunnel.espProposals, expandEsp);
 
 function notes(config: VpnAzureConfig, tunnels: readonly Tunnel[]): string[] {
   const lines = config.connections.map((connection) => {
