@@ -4,7 +4,10 @@
  * original servers' "once a second, or earlier if 10,000 votes had been received"). A backlog
  * (the database was away) goes in batch after batch without waiting. A batch that fails stays
  * pending and is tried again, whole, after a wait that doubles from `intervalMs` up to
- * `maxRetryMs`: the database coming back is noticed within that.
+ * `maxRetryMs`: the database coming back is noticed within that. With no votes to send, a
+ * tick pings the database instead: the first one, at start, connects and so creates or
+ * migrates the schema before the first vote, and /healthz tells a database that went away
+ * before a vote finds out.
  */
 import type { Log } from '../../runtime/service-log.js';
 import { limitRepeats } from '../../runtime/service-log.js';
@@ -36,9 +39,9 @@ export class Batcher {
     this.#failures = limitRepeats(options.log, 'database batch failed');
   }
 
-  /** Starts the timer; a store with votes from the last run starts on them at once. */
+  /** Starts at once: connects (the schema), and sends the votes a journal replayed. */
   start(): void {
-    this.#schedule(this.options.store.pending > 0 ? 0 : this.options.intervalMs);
+    this.#schedule(0);
   }
 
   /** A vote was taken: a full batch goes now rather than at the next tick. */
@@ -77,11 +80,11 @@ export class Batcher {
     this.#schedule(backlog ? 0 : this.options.intervalMs);
   }
 
-  /** Sends the oldest pending votes; true when they are in (or there were none). */
+  /** Sends the oldest pending votes; true when they are in (or there were none and the database answers). */
   async #commitBatch(): Promise<boolean> {
     const { store, database, metrics } = this.options;
     const batch = store.peekBatch(this.options.maxVotes);
-    if (batch.length === 0) return true;
+    if (batch.length === 0) return this.#ping();
     const started = performance.now();
     try {
       await database.insert(batch);
@@ -96,10 +99,23 @@ export class Batcher {
     return true;
   }
 
+  async #ping(): Promise<boolean> {
+    try {
+      await this.options.database.ping();
+    } catch (error) {
+      this.options.metrics.databaseError(error);
+      this.#failed(error, 0);
+      return false;
+    }
+    this.#recovered();
+    return true;
+  }
+
   #failed(error: unknown, size: number): void {
     this.#failingSince ??= Date.now();
     this.#retryMs = Math.min(this.#retryMs * 2, this.options.maxRetryMs ?? 10_000);
-    this.#failures.warn(`a batch of ${size} votes did not reach the database (${describeSqlError(error)}); ${this.options.store.pending} votes wait in the journal, trying again in ${this.#retryMs / 1000} s`);
+    const what = size === 0 ? 'the database does not answer' : `a batch of ${size} votes did not reach the database`;
+    this.#failures.warn(`${what} (${describeSqlError(error)}); ${this.options.store.pending} votes wait in the journal, trying again in ${this.#retryMs / 1000} s`);
   }
 
   #recovered(): void {

@@ -5,6 +5,10 @@
  * trip for the whole batch; to MySQL it pipelines the executes instead): INSERT IGNORE, so a
  * row whose id is there already is skipped and a replayed or retried batch counts nothing twice.
  *
+ * The same transaction adds the rows it really inserted to `vote_counts` (schema-migrations.ts),
+ * which the results read: a fresh batch id per try marks them, so a try whose COMMIT was
+ * lost and that is sent again counts nothing twice either.
+ *
  * Several endpoints (Galera nodes, or a primary and its standby) are tried in order. The
  * connector's PoolCluster retries only the getting of a connection, never a query that failed
  * (its filtered-cluster.js), so the failover is here: a connection error, or a node that says
@@ -12,6 +16,7 @@
  * next endpoint. A COMMIT that fails that way has an unknown outcome (the writeset may already
  * be applied on the other nodes): retrying the batch is safe for the same reason as a replay.
  */
+import { randomBytes } from 'node:crypto';
 import { createConnection, type Connection, type ConnectionConfig, type SqlError } from 'mariadb';
 import type { Endpoint } from './config.js';
 import { pendingMigrations, SCHEMA_TABLE } from './schema-migrations.js';
@@ -23,6 +28,8 @@ export interface VoteDatabase {
   insert(votes: readonly Vote[]): Promise<void>;
   /** Votes per choice of a poll, as committed. */
   counts(poll: string): Promise<Map<string, number>>;
+  /** Connects when not connected (creating or migrating the schema), else checks the connection; rejects when no endpoint answers. */
+  ping(): Promise<void>;
   /** Where it is connected, for /healthz. */
   status(): DatabaseStatus;
   close(): Promise<void>;
@@ -44,10 +51,14 @@ export interface DatabaseOptions {
   connectTimeoutMs: number;
   /** Recorded with each vote. */
   serverId: string;
+  /** This process's row in vote_counts: the server and the worker (at most 100 characters). */
+  writer: string;
 }
 
-const INSERT = 'INSERT IGNORE INTO votes (id, poll, choice, voter, address, cast_at, server) VALUES (?, ?, ?, ?, ?, ?, ?)';
-const COUNTS = 'SELECT choice, COUNT(*) AS n FROM votes WHERE poll = ? GROUP BY choice';
+const INSERT = 'INSERT IGNORE INTO votes (id, poll, choice, voter, address, cast_at, server, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+const ADD_COUNTS = 'INSERT INTO vote_counts (poll, choice, writer, votes) SELECT poll, choice, ?, COUNT(*) FROM votes WHERE batch = ? GROUP BY poll, choice ' +
+  'ON DUPLICATE KEY UPDATE votes = votes + VALUES(votes)';
+const COUNTS = 'SELECT choice, SUM(votes) AS n FROM vote_counts WHERE poll = ? GROUP BY choice';
 
 /** ER_UNKNOWN_COM_ERROR: what a Galera node outside the primary component answers ("WSREP has not yet prepared node for application use"). */
 const NOT_PRIMARY = 1047;
@@ -73,11 +84,14 @@ export class MariaDbVoteDatabase implements VoteDatabase {
   constructor(private readonly options: DatabaseOptions) {}
 
   insert(votes: readonly Vote[]): Promise<void> {
-    const rows = votes.map((vote) => [Buffer.from(vote.id, 'hex'), vote.poll, vote.choice, vote.voter ?? null, vote.address ?? null, utc(vote.at), this.options.serverId]);
     return this.#run(async (connection) => {
+      // new for every try: the rows of an earlier try that did commit keep that try's id
+      const batch = randomBytes(8);
+      const rows = votes.map((vote) => [Buffer.from(vote.id, 'hex'), vote.poll, vote.choice, vote.voter ?? null, vote.address ?? null, utc(vote.at), this.options.serverId, batch]);
       await connection.beginTransaction();
       try {
         await connection.batch(INSERT, rows);
+        await connection.query(ADD_COUNTS, [this.options.writer, batch]);
         await connection.commit();
       } catch (error) {
         if (!(error as SqlError).fatal) await connection.rollback().catch(() => undefined);
@@ -91,6 +105,10 @@ export class MariaDbVoteDatabase implements VoteDatabase {
       const rows = await connection.query<{ choice: string; n: bigint | number }[]>(COUNTS, [poll]);
       return new Map(rows.map((row) => [row.choice, Number(row.n)]));
     });
+  }
+
+  ping(): Promise<void> {
+    return this.#run((connection) => connection.ping());
   }
 
   status(): DatabaseStatus {

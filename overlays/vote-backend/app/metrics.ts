@@ -30,19 +30,22 @@ export interface MetricsSnapshot {
   /** Gauges: votes waiting for the database, journal bytes. */
   journalPending: number;
   journalBytes: number;
-  /** Workers counted, those whose journal cannot write, and those connected to the database. */
+  /** Workers counted, those whose journal cannot write, those that hold the most votes they may, and those connected to the database. */
   workers: number;
   journalDegraded: number;
+  journalFull: number;
   databaseConnected: number;
+  /** Connected workers by the database endpoint they use. */
+  databaseEndpoints: Record<string, number>;
 }
 
 /** What a worker reads when a snapshot is taken. */
-export type Gauges = Pick<MetricsSnapshot, 'journalPending' | 'journalBytes' | 'journalDegraded' | 'databaseConnected'>;
+export type Gauges = Pick<MetricsSnapshot, 'journalPending' | 'journalBytes' | 'journalDegraded' | 'journalFull' | 'databaseConnected' | 'databaseEndpoints'>;
 
 const emptyHistogram = (buckets: readonly number[]): Histogram => ({ counts: Array<number>(buckets.length + 1).fill(0), sum: 0 });
 
 export function emptySnapshot(): MetricsSnapshot {
-  return { accepted: 0, rejected: {}, committed: 0, databaseErrors: {}, batchSize: emptyHistogram(BATCH_BUCKETS), commitSeconds: emptyHistogram(LATENCY_BUCKETS), journalPending: 0, journalBytes: 0, workers: 0, journalDegraded: 0, databaseConnected: 0 };
+  return { accepted: 0, rejected: {}, committed: 0, databaseErrors: {}, batchSize: emptyHistogram(BATCH_BUCKETS), commitSeconds: emptyHistogram(LATENCY_BUCKETS), journalPending: 0, journalBytes: 0, workers: 0, journalDegraded: 0, journalFull: 0, databaseConnected: 0, databaseEndpoints: {} };
 }
 
 function observe(histogram: Histogram, buckets: readonly number[], value: number): void {
@@ -97,7 +100,9 @@ export function mergeSnapshots(snapshots: readonly MetricsSnapshot[]): MetricsSn
     total.journalBytes += snapshot.journalBytes;
     total.workers += snapshot.workers;
     total.journalDegraded += snapshot.journalDegraded;
+    total.journalFull += snapshot.journalFull;
     total.databaseConnected += snapshot.databaseConnected;
+    addRecords(total.databaseEndpoints, snapshot.databaseEndpoints);
     addRecords(total.rejected, snapshot.rejected);
     addRecords(total.databaseErrors, snapshot.databaseErrors);
     for (const key of ['batchSize', 'commitSeconds'] as const) {
@@ -116,8 +121,10 @@ function histogramLines(name: string, histogram: Histogram, buckets: readonly nu
 }
 
 const header = (name: string, type: string, help: string) => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+/** A label value as the exposition format wants it: backslash, double quote and line feed escaped. */
+const labelValue = (text: string) => text.replace(/[\\"\n]/g, (char) => (char === '\n' ? '\\n' : `\\${char}`));
 const labelled = (name: string, label: string, values: Record<string, number>) =>
-  Object.entries(values).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => `${name}{${label}="${key}"} ${value}`);
+  Object.entries(values).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => `${name}{${label}="${labelValue(key)}"} ${value}`);
 
 /** The snapshot in Prometheus' text format. */
 export function renderMetrics(snapshot: MetricsSnapshot): string {
@@ -130,7 +137,9 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     ...header(`${p}journal_bytes`, 'gauge', 'Size of the journal files.'), `${p}journal_bytes ${snapshot.journalBytes}`,
     ...header(`${p}workers`, 'gauge', 'Worker processes that answered.'), `${p}workers ${snapshot.workers}`,
     ...header(`${p}journal_degraded_workers`, 'gauge', 'Workers whose journal cannot write (they answer 503).'), `${p}journal_degraded_workers ${snapshot.journalDegraded}`,
+    ...header(`${p}journal_full_workers`, 'gauge', 'Workers that hold the most votes they may for the database (they answer 503).'), `${p}journal_full_workers ${snapshot.journalFull}`,
     ...header(`${p}database_connected_workers`, 'gauge', 'Workers connected to the database.'), `${p}database_connected_workers ${snapshot.databaseConnected}`,
+    ...header(`${p}database_endpoint_workers`, 'gauge', 'Connected workers by database endpoint.'), ...labelled(`${p}database_endpoint_workers`, 'endpoint', snapshot.databaseEndpoints),
     ...header(`${p}batch_size_votes`, 'histogram', 'Votes per committed batch.'), ...histogramLines(`${p}batch_size_votes`, snapshot.batchSize, BATCH_BUCKETS),
     ...header(`${p}commit_seconds`, 'histogram', 'Time to insert and commit one batch.'), ...histogramLines(`${p}commit_seconds`, snapshot.commitSeconds, LATENCY_BUCKETS),
     ...header(`${p}database_errors_total`, 'counter', 'Failed batches and queries, by the connector\'s error code.'), ...labelled(`${p}database_errors_total`, 'code', snapshot.databaseErrors),

@@ -9,6 +9,14 @@
  * no-op, which is what makes a replay idempotent. Galera needs a primary key on every table it
  * replicates (row-based replication finds rows by it). Ids and names are ASCII (the service
  * checks them), so their columns are too: 1 byte a character in the index.
+ *
+ * `vote_counts` holds the results: each batch adds the rows it really inserted (those carrying
+ * its `batch` id; a row that was there already keeps the batch id of the insert that made it),
+ * in the batch's own transaction. Counting the rows instead (COUNT(*) GROUP BY choice) took
+ * 0.35 to 0.45 s at 1,000,000 rows on a 2-core test machine, once a second per worker and
+ * poll, on the connection the batches need. The count rows are per writer (server and
+ * worker), so that two writers never wait on one row's lock, nor, on Galera, conflict on it at
+ * certification; a poll's count is the sum over its writers.
  */
 
 export interface Migration {
@@ -28,8 +36,16 @@ export const MIGRATIONS: readonly Migration[] = [
   address VARCHAR(45) CHARACTER SET ascii NULL,
   cast_at DATETIME(3) NOT NULL COMMENT 'UTC',
   server VARCHAR(64) NOT NULL,
+  batch BINARY(8) NOT NULL,
   PRIMARY KEY (id),
-  KEY votes_poll_choice (poll, choice)
+  KEY votes_batch (batch)
+) ENGINE=InnoDB`,
+      `CREATE TABLE IF NOT EXISTS vote_counts (
+  poll VARCHAR(64) CHARACTER SET ascii NOT NULL,
+  choice VARCHAR(64) CHARACTER SET ascii NOT NULL,
+  writer VARCHAR(100) NOT NULL,
+  votes BIGINT UNSIGNED NOT NULL,
+  PRIMARY KEY (poll, choice, writer)
 ) ENGINE=InnoDB`,
     ],
   },

@@ -32,14 +32,15 @@ async function readSecret(path: string, what: string): Promise<string> {
   }
 }
 
-/** The database as the config describes it (the password and CA read now). */
-export async function openDatabase(config: VoteConfig): Promise<MariaDbVoteDatabase> {
+/** The database as the config describes it for worker `index` (the password and CA read now). */
+export async function openDatabase(config: VoteConfig, index: number): Promise<MariaDbVoteDatabase> {
   const { database } = config;
   const password = await readSecret(database.passwordFile, 'the database password file');
   const ca = database.tls?.caFile ? await readSecret(database.tls.caFile, 'the database CA file') : undefined;
   return new MariaDbVoteDatabase({
     endpoints: database.endpoints, user: database.user, password, database: database.database,
     tls: database.tls ? (ca ? { ca } : {}) : null, connectTimeoutMs: database.connectTimeoutMs, serverId: config.serverId,
+    writer: `${config.serverId}/${index}`,
   });
 }
 
@@ -53,7 +54,7 @@ function stopSignal(): Promise<NodeJS.Signals> {
 }
 
 async function startWorker(config: VoteConfig, options: { index: number; count: number; log: Log; cluster?: WorkerChannel }): Promise<RunningWorker> {
-  return startVoteWorker({ config, database: await openDatabase(config), ...options }).catch((error: unknown) => {
+  return startVoteWorker({ config, database: await openDatabase(config, options.index), ...options }).catch((error: unknown) => {
     // a journal that cannot be read will not be readable after a restart either
     throw error instanceof JournalUnusableError ? new StorageError(error.message, { cause: error }) : error;
   });

@@ -35,7 +35,7 @@ export interface VoteHttpDeps {
   metrics: Metrics;
   /** /metrics' text and /healthz' body for the whole server. */
   metricsText(): Promise<string>;
-  health(): Promise<{ ok: boolean } & Record<string, unknown>>;
+  health(): Promise<{ ok: boolean; problems: string[] } & Record<string, unknown>>;
   /** The page's HTML; undefined when the page is off. */
   page?: string;
   log: Log;
@@ -84,7 +84,7 @@ export function createVoteHandler(deps: VoteHttpDeps): RequestListener {
   }
 
   async function results(res: ServerResponse, pollId: string, cors: Record<string, string>): Promise<void> {
-    const entry = deps.polls.get(decodeURIComponent(pollId));
+    const entry = deps.polls.get(decodeOr(pollId));
     if (!entry) return send(res, 404, { ok: false, message: `there is no poll "${pollId}"` }, cors);
     try {
       send(res, 200, { ok: true, ...(await deps.results.get(entry.poll)) }, cors);
@@ -138,6 +138,15 @@ export function createVoteHandler(deps: VoteHttpDeps): RequestListener {
       else res.destroy();
     });
   };
+}
+
+/** A path segment decoded, or as it is when it is no valid percent-encoding (decodeURIComponent throws URIError). */
+function decodeOr(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function admissionRequestOf(request: VoteRequest, address: string): AdmissionRequest {

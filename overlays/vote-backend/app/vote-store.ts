@@ -134,6 +134,11 @@ export class VoteStore {
     return this.#queue.length - this.#head;
   }
 
+  /** Whether the store holds the most votes it may for the database: new ones are refused. */
+  get full(): boolean {
+    return this.pending >= this.options.maxPending;
+  }
+
   /** Bytes in the journal now. */
   get bytes(): number {
     return this.journal.size;
@@ -149,7 +154,7 @@ export class VoteStore {
   async accept(input: NewVote): Promise<Vote> {
     if (this.#closed) throw new StoreUnavailableError('the service is stopping');
     if (this.#episode || this.journal.broken) throw new StoreUnavailableError(this.#unavailable());
-    if (this.pending >= this.options.maxPending) {
+    if (this.full) {
       throw new StoreUnavailableError(`${this.pending} votes are waiting for the database, the most this server holds`);
     }
     const vote: Vote = { ...input, seq: this.#seq + 1 };

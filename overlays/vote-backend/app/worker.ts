@@ -45,14 +45,26 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Health for /healthz from the server's numbers: votes are taken unless a journal cannot write or the bound is reached. */
-export function healthOf(snapshot: MetricsSnapshot, config: VoteConfig): { ok: boolean } & Record<string, unknown> {
-  const full = snapshot.journalPending >= config.maxPendingVotes - snapshot.workers;
+/**
+ * Health for /healthz from the server's numbers: ok while every worker takes votes (its journal
+ * writes and is under its share of maxPendingVotes); `problems` says what is wrong in words,
+ * a database that does not answer included (votes are still taken then, into the journal).
+ */
+export function healthOf(snapshot: MetricsSnapshot, config: VoteConfig): { ok: boolean; problems: string[] } & Record<string, unknown> {
+  const problems: string[] = [];
+  const { workers } = snapshot;
+  if (snapshot.journalDegraded > 0) problems.push(`the journal of ${snapshot.journalDegraded} of ${workers} workers cannot write: they answer 503`);
+  if (snapshot.journalFull > 0) {
+    problems.push(`${snapshot.journalFull} of ${workers} workers hold the most votes they may for the database (maxPendingVotes ${config.maxPendingVotes} for the server): ` +
+      'they answer 503 until the database takes votes again');
+  }
+  if (snapshot.databaseConnected < workers) problems.push(`${workers - snapshot.databaseConnected} of ${workers} workers are not connected to the database: their votes wait in the journal`);
   return {
-    ok: snapshot.journalDegraded === 0 && !full,
-    workers: snapshot.workers,
-    journal: { pending: snapshot.journalPending, bytes: snapshot.journalBytes, degradedWorkers: snapshot.journalDegraded, full },
-    database: { connectedWorkers: snapshot.databaseConnected, up: snapshot.databaseConnected > 0 },
+    ok: snapshot.journalDegraded === 0 && snapshot.journalFull === 0,
+    problems,
+    workers,
+    journal: { pending: snapshot.journalPending, bytes: snapshot.journalBytes, degradedWorkers: snapshot.journalDegraded, fullWorkers: snapshot.journalFull, full: snapshot.journalFull > 0 },
+    database: { connectedWorkers: snapshot.databaseConnected, up: snapshot.databaseConnected > 0, endpoints: snapshot.databaseEndpoints },
     accepted: snapshot.accepted,
     committed: snapshot.committed,
   };
@@ -72,7 +84,11 @@ export async function startVoteWorker(options: WorkerOptions): Promise<RunningWo
   if (store.pending > 0) log.info(`${store.pending} votes from the journal are still to go to the database`);
   const metrics = new Metrics(() => {
     const health = store.health();
-    return { journalPending: health.pending, journalBytes: health.bytes, journalDegraded: health.state === 'degraded' ? 1 : 0, databaseConnected: database.status().connected ? 1 : 0 };
+    const status = database.status();
+    return {
+      journalPending: health.pending, journalBytes: health.bytes, journalDegraded: health.state === 'degraded' ? 1 : 0, journalFull: store.full ? 1 : 0,
+      databaseConnected: status.connected ? 1 : 0, databaseEndpoints: status.connected && status.endpoint ? { [status.endpoint]: 1 } : {},
+    };
   });
   const batcher = new Batcher({ store, database, log, metrics, intervalMs: config.batch.intervalMs, maxVotes: config.batch.maxVotes });
   const snapshots = async () => (options.cluster ? mergeSnapshots(await options.cluster.gather()) : metrics.snapshot());
