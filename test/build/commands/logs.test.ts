@@ -9,10 +9,12 @@ import { runCli } from '../../helpers/cli.js';
 test('an overlay\'s logs are its units, its own first', (t) => {
   t.deepEqual(logUnits('dns-blacklist'), ['mcdebian-dns-blacklist.service', 'named.service', 'mcdebian-bind-keys.service']);
   t.deepEqual(logUnits('callhome'), ['mcdebian-callhome.service']);
+  t.deepEqual(logUnits('vote-backend'), ['mcdebian-vote-backend.service', 'mcdebian-vote-backend-database.service', 'mariadb.service']);
 });
 
 test('without an overlay the logs are every McDebian unit, the boot health check among them, and every overlay\'s', (t) => {
-  t.deepEqual(logUnits(undefined), ['mcdebian-*', 'mcdebian-callhome.service', 'mcdebian-dns-blacklist.service', 'named.service', 'mcdebian-bind-keys.service', 'mcdebian-smpp-relay.service', 'strongswan.service']);
+  t.deepEqual(logUnits(undefined), ['mcdebian-*', 'mcdebian-callhome.service', 'mcdebian-dns-blacklist.service', 'named.service', 'mcdebian-bind-keys.service', 'mcdebian-smpp-relay.service', 'strongswan.service',
+    'mcdebian-vote-backend.service', 'mcdebian-vote-backend-database.service', 'mariadb.service']);
 });
 
 const exits = test.macro({
