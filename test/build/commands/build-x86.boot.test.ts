@@ -1,17 +1,30 @@
-/** A real build of the x86-64 image, booted under OVMF and logged into over SSH. */
+/**
+ * A real build of the x86-64 image, booted under OVMF and logged into over SSH. The image carries
+ * the vote-backend overlay with its own MariaDB (one build for both: the vote server is what the
+ * x86 image is for), so the boot also shows votes counted through a forwarded port and a
+ * SIGKILL of the service under load losing nothing.
+ */
 import anyTest, { type TestFn } from 'ava';
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest } from '../../../build/manifest.js';
-import { bootGuest, makeWorkspace, removeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
+import { bootGuest, freePort, makeWorkspace, type BootedGuest, removeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
 import { testNeeding } from '../../helpers/tools.js';
+import { startVoteLoad } from '../../overlays/vote-backend/helpers/vote-load.js';
 
-const test = anyTest as TestFn<{ workspace: Workspace; config: string }>;
-const serial = testNeeding<{ workspace: Workspace; config: string }>({ tools: { mmdebstrap: 'mmdebstrap', 'qemu-system-x86_64': 'qemu-system-x86', 'mkfs.fat': 'dosfstools', mcopy: 'mtools', sfdisk: 'fdisk', 'qemu-img': 'qemu-utils', e2fsck: 'e2fsprogs' } }, { serial: true });
+interface Context { workspace: Workspace; config: string; votePort: number }
+const test = anyTest as TestFn<Context>;
+const serial = testNeeding<Context>({ tools: { mmdebstrap: 'mmdebstrap', 'qemu-system-x86_64': 'qemu-system-x86', 'mkfs.fat': 'dosfstools', mcopy: 'mtools', sfdisk: 'fdisk', 'qemu-img': 'qemu-utils', e2fsck: 'e2fsprogs' } }, { serial: true });
 
-test.after.always(async (t) => removeWorkspace(t.context.workspace));
+/** The booted guest, shared by the tests after the boot. */
+let running: (BootedGuest & { sshPort: number }) | undefined;
+
+test.after.always(async (t) => {
+  await running?.powerOff();
+  await removeWorkspace(t.context.workspace);
+});
 
 test.before(async (t) => {
   const workspace = await makeWorkspace(await testCacheDir());
@@ -20,8 +33,14 @@ test.before(async (t) => {
   await writeFile(join(workspace.dir, 'tree', 'etc', 'motd'), 'McDebian vote server\n', { mode: 0o640 });
   await chmod(join(workspace.dir, 'tree', 'etc', 'motd'), 0o640);
   await chmod(join(workspace.dir, 'tree', 'etc'), 0o700); // a tree made under umask 077 leaves the image's /etc as it is
-  const config = await writeConfig(workspace, 'x86', ['board: x86-64', 'hostname: vote1', 'image: { size: 3GiB }', 'files: tree']);
-  t.context = { workspace, config };
+  const config = await writeConfig(workspace, 'x86', [
+    'board: x86-64', 'hostname: vote1', 'image: { size: 3GiB }', 'files: tree',
+    'overlays:',
+    '  vote-backend:',
+    '    polls:',
+    '      - { id: awards, title: Best song, choices: [{ id: a, label: Song A }, { id: b, label: Song B }, { id: c, label: Song C }] }',
+  ]);
+  t.context = { workspace, config, votePort: await freePort() };
 });
 
 serial(`x86-64 builds a GPT disk.img with an EFI system partition holding systemd-boot`, async (t) => {
@@ -51,12 +70,74 @@ serial(`x86-64 builds a GPT disk.img with an EFI system partition holding system
 
 serial(`x86-64 boots under OVMF, reaches multi-user with no failed unit, and the key logs in`, async (t) => {
   t.timeout(20 * 60_000);
-  const { workspace, config } = t.context;
-  const guest = await bootGuest(workspace, config, { minutes: 8 });
+  const { workspace, config, votePort } = t.context;
+  const guest = await bootGuest(workspace, config, { minutes: 8, forwards: [`tcp:${votePort}:8080`] });
+  running = guest;
   const state = await guest.run('systemctl is-system-running --wait');
   t.is(state.stdout.trim(), 'running', (await guest.run('systemctl --failed --no-legend')).stdout);
   t.is((await guest.run('hostname')).stdout.trim(), 'vote1');
   t.regex((await guest.run('findmnt -n -o SOURCE,FSTYPE /')).stdout, /^\/dev\/vda2 ext4/);
   t.regex((await guest.run('cat /proc/cmdline')).stdout, /root=UUID=[0-9a-f-]{36}/);
+});
+
+/** The guest's votes table: the ids as the service prints them (32 hex digits). */
+async function tableIds(guest: BootedGuest): Promise<string[]> {
+  const result = await guest.run('mariadb --batch --skip-column-names -e "SELECT LOWER(HEX(id)) FROM votes.votes" 2>&1');
+  const lines = result.stdout.split('\n').filter((line) => line !== '');
+  if (result.code !== 0 || lines.some((line) => !/^[0-9a-f]{32}$/.test(line))) throw new Error(`reading the votes table failed: ${result.stdout.slice(-2000)}`);
+  return lines;
+}
+
+/** Waits for `check` to return true, every two seconds, up to `minutes`. */
+async function waitFor(what: string, minutes: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + minutes * 60_000;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${minutes} minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+serial(`vote-backend in the booted image: votes through a forwarded port are counted, and systemctl kill -s KILL under load loses none that got a 202`, async (t) => {
+  t.timeout(20 * 60_000);
+  const guest = running;
+  if (!guest) return t.fail('the guest did not boot (see the test before)');
+  const url = `http://127.0.0.1:${t.context.votePort}`;
+  const unit = 'mcdebian-vote-backend.service';
+  const files = await guest.run(`stat -c '%a %U %n' /etc/mcdebian/secrets/vote-backend/database-password; sysctl -n net.core.somaxconn; systemctl show -p LimitNOFILE -p User ${unit}`);
+  t.regex(files.stdout, /^600 root \/etc\/mcdebian\/secrets\/vote-backend\/database-password$/m, 'the database password is root\'s, 0600');
+  t.regex(files.stdout, /^4096$/m);
+  t.regex(files.stdout, /^LimitNOFILE=65536$/m);
+  t.regex(files.stdout, /^User=votebackend$/m);
+  await waitFor('/healthz answering 200 through the forwarded port', 5, async () => (await fetch(`${url}/healthz`)).status === 200);
+
+  const load = startVoteLoad({ url, poll: 'awards', choices: ['a', 'b', 'c'], clients: 8 });
+  const acceptedAtLeast = (count: number) => async () => load.result.accepted.length >= count;
+  try {
+    await waitFor('300 votes answered 202', 5, acceptedAtLeast(300));
+    const killed = await guest.run(`systemctl kill -s KILL ${unit} 2>&1`);
+    t.is(killed.code, 0, killed.stdout);
+    const atKill = load.result.accepted.length;
+    // back by itself (Restart=always), taking votes again
+    await waitFor('300 more votes after the kill', 5, acceptedAtLeast(atKill + 300));
+  } finally {
+    await load.stop();
+  }
+  const { accepted, other } = load.result;
+  t.regex((await guest.run(`systemctl show -p NRestarts ${unit}`)).stdout, /^NRestarts=[1-9]/m, 'systemd restarted the killed service');
+  t.true(Object.keys(other).length > 0, 'the kill was felt: some requests failed or were refused while the service was away');
+
+  // every 202 reaches the table once the journals drain; the results agree with the table
+  await waitFor('the journals drained', 3, async () => ((await (await fetch(`${url}/healthz`)).json()) as { journal: { pending: number } }).journal.pending === 0);
+  const ids = await tableIds(guest);
+  t.is(new Set(ids).size, ids.length, 'no vote is in the table twice');
+  const inTable = new Set(ids);
+  const missing = accepted.filter((id) => !inTable.has(id));
+  t.deepEqual(missing, [], `${missing.length} of ${accepted.length} votes answered 202 are not in the table (other answers: ${JSON.stringify(other)})`);
+  await waitFor('the results counting the table', 1, async () => {
+    const results = (await (await fetch(`${url}/polls/awards/results`)).json()) as { total: number };
+    return results.total === ids.length;
+  });
+  t.log(`${accepted.length} votes answered 202, ${ids.length} in the table, other answers: ${JSON.stringify(other)}`);
   t.is(await guest.powerOff(), 0);
+  running = undefined;
 });
