@@ -335,7 +335,7 @@ serial(`vpn-azure: up at boot to a second guest playing Azure, traffic through t
   t.regex(buildOutput, /reusing the base [0-9a-f]+/, 'the Azure guest shares the router\'s base');
 
   // the router started the tunnel by itself (start_action = start, retried for ever)
-  const first = await waitForTunnel(guest, 'azure-hq-1', { minutes: 6 });
+  const first = await waitForTunnel(guest, 'azure-hq-1', { minutes: 6, peer: azure });
   t.regex(first.raw, /encr-alg=AES_GCM_16 encr-keysize=256 prf-alg=PRF_HMAC_SHA2_384 dh-group=ECP_384/);
   const routes = await guest.run(`ip route show ${VNET.subnet}`);
   t.regex(routes.stdout, /dev az-hq-1 .*metric 100/, 'the updown hook routed the VNet through the XFRM interface');
@@ -373,7 +373,7 @@ serial(`vpn-azure: up at boot to a second guest playing Azure, traffic through t
   const health = await guest.run('/etc/mcdebian/health.d/vpn-azure; echo "rc=$?"');
   t.regex(health.stdout, /rc=0/, 'the tunnel\'s state does not count in the boot health check');
   await azure.run('systemctl restart strongswan.service');
-  const again = await waitForTunnel(guest, 'azure-hq-1', { minutes: 6, previous: first.ikeId });
+  const again = await waitForTunnel(guest, 'azure-hq-1', { minutes: 6, previous: first.ikeId, peer: azure });
   t.not(again.ikeId, first.ikeId);
   const pingAgain = await guest.run(`ping -c 3 -W 10 -I ${ROUTER_LAN.address} ${VNET.address}`);
   t.is(pingAgain.code, 0, pingAgain.stdout);

@@ -13,15 +13,31 @@ export function tunnelState(raw: string, connection: string): { ikeId?: string; 
   return { ikeId: /uniqueid=(\d+)/.exec(ike)?.[1], established: /state=ESTABLISHED/.test(ike), installed: /state=INSTALLED/.test(children) };
 }
 
-/** Waits until the connection's IKE SA is established with a child installed (and, if given, is not the SA `previous`). */
-export async function waitForTunnel(guest: BootedGuest, connection: string, options: { minutes: number; previous?: string }): Promise<{ ikeId?: string; raw: string }> {
+/** What both ends say about IKE, for a tunnel that did not come up: charon's log, the SAs, the addresses. */
+async function describeEnds(ends: Record<string, BootedGuest>): Promise<string> {
+  const command = 'ip -br addr; swanctl --list-sas 2>/dev/null; journalctl -u strongswan.service -b --no-pager -n 40 -o short-monotonic 2>&1';
+  const parts = await Promise.all(Object.entries(ends).map(async ([name, end]) => {
+    const said = await end.run(command).catch((error: Error) => ({ stdout: `(no answer: ${error.message})` }));
+    return `--- ${name}:\n${said.stdout.slice(-4000)}`;
+  }));
+  return parts.join('\n');
+}
+
+/**
+ * Waits until the connection's IKE SA is established with a child installed (and, if given, is
+ * not the SA `previous`); when it is not, the error carries both ends' view (`peer`: the other
+ * guest). swanctl's stderr (plugins Debian builds into others, which it cannot load) is left out.
+ */
+export async function waitForTunnel(guest: BootedGuest, connection: string, options: { minutes: number; previous?: string; peer?: BootedGuest }): Promise<{ ikeId?: string; raw: string }> {
   const deadline = Date.now() + options.minutes * 60_000;
-  let raw = '';
   for (;;) {
-    raw = (await guest.run('swanctl --list-sas --raw 2>&1')).stdout;
+    const raw = (await guest.run('swanctl --list-sas --raw 2>/dev/null')).stdout;
     const state = tunnelState(raw, connection);
     if (state.established && state.installed && state.ikeId !== options.previous) return { ikeId: state.ikeId, raw };
-    if (Date.now() > deadline) throw new Error(`${connection} not up within ${options.minutes} minutes; swanctl --list-sas --raw:\n${raw.slice(-2000)}`);
+    if (Date.now() > deadline) {
+      const ends = await describeEnds({ router: guest, ...(options.peer ? { peer: options.peer } : {}) });
+      throw new Error(`${connection} not up within ${options.minutes} minutes; the SA (${JSON.stringify(state)}):\n${raw.slice(-1000)}\n${ends}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 3000));
   }
 }
