@@ -19,6 +19,7 @@ import { contains, parseNetwork } from './subnets.js';
 import { renderConnections, renderSecrets, UPDOWN_SCRIPT } from './swanctl.js';
 import { tunnelsOf, type Tunnel } from './tunnels.js';
 import { DEVICE_TOOL } from './status.js';
+import { REDIAL_SCRIPT, REDIAL_SERVICE, REDIAL_TIMER, redialScript, redialService, redialTimer } from './redial.js';
 import { APP_PATH, commandWrapper, FIREWALL_FILE, FIREWALL_UNIT, firewallUnit, healthCheck, renderCharonSettings, STRONGSWAN_UNIT, strongswanUnit } from './units.js';
 
 export const CONNECTIONS_FILE = '/etc/swanctl/conf.d/mcdebian-vpn-azure.conf';
@@ -104,6 +105,7 @@ function checks(tunnels: readonly Tunnel[]): OverlayCheck[] {
     },
     { description: 'strongSwan\'s openssl plugin (AES-GCM, the ECP and MODP groups) is in the image', argv: ['test', '-e', OPENSSL_PLUGIN] },
     ...(tunnels.some((tunnel) => tunnel.xfrm) ? [{ description: 'the route hook is valid shell', argv: ['sh', '-n', UPDOWN_SCRIPT] }] : []),
+    { description: 'the redial script is valid shell', argv: ['sh', '-n', REDIAL_SCRIPT] },
     { description: 'the image\'s nodejs parses the bundled status tool', argv: ['node', '--check', APP_PATH] },
   ];
 }
@@ -123,6 +125,9 @@ export function renderVpnAzure(config: VpnAzureConfig, files: readonly ReadFile[
     file(TUNNELS_FILE, renderTunnelsFile(config, tunnels)),
     file('/etc/mcdebian/health.d/vpn-azure', healthCheck(tunnels), 0o755),
     file(DEVICE_TOOL, commandWrapper(), 0o755),
+    file(REDIAL_SCRIPT, redialScript(tunnels), 0o755),
+    file(`/etc/systemd/system/${REDIAL_SERVICE}`, redialService(STRONGSWAN_UNIT)),
+    file(`/etc/systemd/system/${REDIAL_TIMER}`, redialTimer()),
   ];
-  return { files: layer, units: [FIREWALL_UNIT, STRONGSWAN_UNIT], checks: checks(tunnels), outputs: [], notes: notes(config, tunnels) };
+  return { files: layer, units: [FIREWALL_UNIT, STRONGSWAN_UNIT, REDIAL_TIMER], checks: checks(tunnels), outputs: [], notes: notes(config, tunnels) };
 }
