@@ -46,6 +46,10 @@ After=${strongswanUnit}
 [Service]
 Type=oneshot
 ExecStart=${REDIAL_SCRIPT}
+# once a minute on a router that logs to flash: only what the script says (at notice), not the
+# manager's Starting/Finished/Consumed lines for every run (info)
+SyslogLevel=notice
+LogLevelMax=notice
 `;
 }
 

@@ -8,7 +8,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderVpnAzure } from '../../../overlays/vpn-azure/render.js';
-import { REDIAL_SCRIPT, REDIAL_TIMER } from '../../../overlays/vpn-azure/redial.js';
+import { REDIAL_SCRIPT, REDIAL_SERVICE, REDIAL_TIMER } from '../../../overlays/vpn-azure/redial.js';
 import { connection, parse, pskFiles, router } from './fixtures.js';
 
 /** swanctl --list-sas as 6.0 prints it: the IKE SA's line at the start, its children indented. */
@@ -81,5 +81,7 @@ test('the timer is enabled in the image and the script is checked there', (t) =>
   const config = parse(twoGateways);
   const rendered = renderVpnAzure(config, pskFiles(config), router);
   t.true(rendered.units.includes(REDIAL_TIMER));
+  const service = rendered.files.find((file) => file.path === `/etc/systemd/system/${REDIAL_SERVICE}`)?.content ?? '';
+  t.regex(service, /^SyslogLevel=notice\nLogLevelMax=notice$/m, 'a run that finds nothing to do leaves nothing in the journal');
   t.true(rendered.checks.some((check) => check.argv.join(' ') === `sh -n ${REDIAL_SCRIPT}`));
 });
