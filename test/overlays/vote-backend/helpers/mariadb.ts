@@ -17,6 +17,11 @@ export interface MariaDbOptions {
   firstStartArgs?: string[];
   /** How long to wait for "ready for connections" (ms, default 120 s: a loaded machine, a Galera state transfer). */
   readyTimeoutMs?: number;
+  /**
+   * The system user the server runs as (default root). Galera's rsync state transfer needs one
+   * that is not root: run by root, its rsync daemon writes as `nobody` (rsyncd.conf(5), uid).
+   */
+  user?: string;
 }
 
 export interface RunningMariaDb {
@@ -44,9 +49,11 @@ export async function startMariaDb(options: MariaDbOptions): Promise<RunningMari
   const datadir = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
   const errorLog = join(dir, 'error.log');
+  const user = options.user ?? 'root';
   await mkdir(dir, { recursive: true });
+  if (user !== 'root') await execa('chown', [user, dir]);
   await execa('mariadb-install-db', [
-    '--no-defaults', `--datadir=${datadir}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve',
+    '--no-defaults', `--datadir=${datadir}`, `--user=${user}`, '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve',
   ]);
   let child: ResultPromise | undefined;
   const readLog = () => readFile(errorLog, 'utf8').catch(() => '');
@@ -55,7 +62,7 @@ export async function startMariaDb(options: MariaDbOptions): Promise<RunningMari
     const before = (await readLog()).length;
     child = execa('mariadbd', [
       '--no-defaults', `--datadir=${datadir}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1',
-      `--pid-file=${join(dir, 'mysqld.pid')}`, `--log-error=${errorLog}`, '--user=root', '--skip-name-resolve',
+      `--pid-file=${join(dir, 'mysqld.pid')}`, `--log-error=${errorLog}`, `--user=${user}`, '--skip-name-resolve',
       '--innodb-buffer-pool-size=64M', '--max-connections=200', ...(options.args ?? []), ...extra,
     ], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
     const started = child;
