@@ -10,7 +10,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineOverlay, type FileReference, type FilesContext, type OverlayIssue, type ReadFile } from '../overlay.js';
-import { renderVoteBackend } from './render.js';
+import { configSchema } from './app/config.js';
+import { renderServiceConfig, renderVoteBackend } from './render.js';
 import { voteBackendSchema, type VoteBackendConfig } from './schema.js';
 import { voteBackendStatus } from './status.js';
 import { APP_PATH } from './units.js';
@@ -76,8 +77,30 @@ function galeraIssues(config: VoteBackendConfig): OverlayIssue[] {
   return issues;
 }
 
+/** Fields the service's config takes over from mcdebian.yaml as they are: its issues point back at them. */
+const SHARED_FIELDS = new Set(['listen', 'workers', 'maxPendingVotes', 'batch', 'polls', 'corsOrigins', 'limits', 'clientAddressHeader', 'page', 'retryAfterSeconds']);
+
+/**
+ * What the service itself would refuse in the config the build writes for it (a poll or choice id
+ * given twice, a poll that closes before it opens): found now, at the field, rather than by the
+ * check in the image after the build has spent its time. The service's own schema decides, so
+ * the two cannot disagree.
+ */
+function serviceIssues(config: VoteBackendConfig): OverlayIssue[] {
+  const rendered: unknown = JSON.parse(renderServiceConfig(config, { hostname: 'mcdebian' }));
+  const result = configSchema.safeParse(rendered);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => {
+    const [top] = issue.path;
+    const field = typeof top === 'string' && SHARED_FIELDS.has(top) ? issue.path.filter((part) => typeof part !== 'symbol') : [];
+    return { field, message: field.length > 0 ? issue.message : `the service refuses its config at ${issue.path.join('.')}: ${issue.message}` };
+  });
+}
+
 function validate(config: VoteBackendConfig, read: readonly ReadFile[]): OverlayIssue[] {
-  return [...passwordIssues(read), ...galeraIssues(config)];
+  const galera = galeraIssues(config);
+  // the service's config names this node's peers: it cannot be rendered before the node is one of nodes
+  return [...passwordIssues(read), ...galera, ...(galera.length > 0 ? [] : serviceIssues(config))];
 }
 
 export const voteBackend = defineOverlay<VoteBackendConfig>({
