@@ -5,7 +5,8 @@
  * with the rendered endpoints of node n1: its socket first, then n2 and n3. Under load the node
  * the service writes to is killed with SIGKILL. Every vote answered 202 must be in the table
  * exactly once, the two surviving nodes must hold the same rows, and the results must count each
- * vote once. What it measured is printed (t.log): votes acknowledged, lost, found twice.
+ * vote once; `mcdebian status`'s Galera query, run on a survivor, sees a Primary component of
+ * two. What it measured is printed (t.log): votes acknowledged, lost, found twice.
  */
 import type { ExecutionContext } from 'ava';
 import { execa, type ResultPromise } from 'execa';
@@ -13,6 +14,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ReadFile } from '../../../overlays/overlay.js';
 import { renderVoteBackend, renderServiceConfig } from '../../../overlays/vote-backend/render.js';
+import { parseVoteBackendStatus, voteBackendStatus } from '../../../overlays/vote-backend/status.js';
 import { voteBackendSchema, type VoteBackendConfig } from '../../../overlays/vote-backend/schema.js';
 import { GALERA_CNF, MARIADB_SOCKET, SETUP_SCRIPT } from '../../../overlays/vote-backend/units.js';
 import { getBoard } from '../../../board/index.js';
@@ -223,4 +225,13 @@ test('a node killed under load loses no vote answered 202: each is in the table 
   t.deepEqual([...on3.keys()].sort(), [...on2.keys()].sort(), 'the surviving nodes hold the same votes');
   t.is(counted2, on2.size, 'the results count each vote once');
   t.is(await countedOn(n3), counted2);
+
+  // mcdebian status on a survivor: its wsrep query (only the file it looks for and the socket moved) and the service's /healthz
+  const query = voteBackendStatus.commands[2]!.replaceAll(GALERA_CNF, join(dir, 'n2', 'galera.cnf')).replaceAll(MARIADB_SOCKET, n2.socket);
+  const wsrep = await execa('sh', ['-c', query], { reject: false });
+  const healthz = await (await fetch(`${service.url}/healthz`)).text();
+  const status = parseVoteBackendStatus([{ stdout: '', stderr: '', code: 0 }, { stdout: healthz, stderr: '', code: 0 }, { stdout: wsrep.stdout, stderr: wsrep.stderr, code: wsrep.exitCode ?? -1 }],
+    { now: Math.floor(Date.now() / 1000) });
+  t.is(status.lines.at(-1), 'Galera: Primary, 2 nodes, this one Synced', wsrep.stderr);
+  t.deepEqual(status.problems, []);
 });
