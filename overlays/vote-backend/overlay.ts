@@ -77,6 +77,25 @@ function galeraIssues(config: VoteBackendConfig): OverlayIssue[] {
   return issues;
 }
 
+/** Debian's MariaDB listens on 127.0.0.1:3306 (its 50-server.cnf); a Galera node on its own address and ports. */
+function localDatabasePorts(config: VoteBackendConfig): { address: string; port: number; what: string }[] {
+  const { database } = config;
+  if (database.kind === 'embedded') return [{ address: '127.0.0.1', port: 3306, what: 'the embedded MariaDB\'s port' }];
+  if (database.kind === 'remote') return [];
+  const node = database.nodes.find((entry) => entry.name === database.node);
+  if (!node) return [];
+  return (['port', 'groupPort', 'istPort', 'sstPort'] as const).map((key) => ({ address: node.address, port: node[key], what: `node ${node.name}'s ${key}` }));
+}
+
+/** The service cannot listen where this image's MariaDB or Galera already does: it would fail with EADDRINUSE at every start. */
+function listenIssues(config: VoteBackendConfig): OverlayIssue[] {
+  const { address, port } = config.listen;
+  const wildcard = address === '0.0.0.0' || address === '::';
+  return localDatabasePorts(config)
+    .filter((taken) => taken.port === port && (wildcard || taken.address === address))
+    .map((taken) => ({ field: ['listen', 'port'], message: `${port} is ${taken.what} on ${taken.address}: give the vote service another port` }));
+}
+
 /** Fields the service's config takes over from mcdebian.yaml as they are: its issues point back at them. */
 const SHARED_FIELDS = new Set(['listen', 'workers', 'maxPendingVotes', 'batch', 'polls', 'corsOrigins', 'limits', 'clientAddressHeader', 'page', 'retryAfterSeconds']);
 
@@ -100,7 +119,7 @@ function serviceIssues(config: VoteBackendConfig): OverlayIssue[] {
 function validate(config: VoteBackendConfig, read: readonly ReadFile[]): OverlayIssue[] {
   const galera = galeraIssues(config);
   // the service's config names this node's peers: it cannot be rendered before the node is one of nodes
-  return [...passwordIssues(read), ...galera, ...(galera.length > 0 ? [] : serviceIssues(config))];
+  return [...passwordIssues(read), ...galera, ...listenIssues(config), ...(galera.length > 0 ? [] : serviceIssues(config))];
 }
 
 export const voteBackend = defineOverlay<VoteBackendConfig>({

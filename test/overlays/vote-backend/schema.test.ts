@@ -42,6 +42,9 @@ test('with a Galera node that is not among nodes', refused, { database: galera({
 test('with two Galera nodes on one address and port', refused,
   { database: galera({ nodes: [{ name: 'db1', address: '127.0.0.1' }, { name: 'db2', address: '127.0.0.1', port: 3307, groupPort: 4577, istPort: 4578 }, { name: 'db3', address: '10.0.0.13' }] }) },
   /overlays\.vote-backend\.database\.nodes\[1\]\.sstPort: 127\.0\.0\.1:4444 is already node db1's sstPort/);
+test('listening on the embedded MariaDB\'s port', refused, { listen: { port: 3306 } }, /overlays\.vote-backend\.listen\.port: 3306 is the embedded MariaDB's port on 127\.0\.0\.1: give the vote service another port/);
+test('listening on the Galera node\'s group port', refused, { listen: { address: '10.0.0.11', port: 4567 }, database: galera() },
+  /overlays\.vote-backend\.listen\.port: 4567 is node db1's groupPort on 10\.0\.0\.11/);
 test('with a remote endpoint that is no host', refused, { database: remote({ endpoints: ['db.example.com:99999'] }) }, /overlays\.vote-backend\.database\.endpoints\[0\]: must be host or host:port/);
 test('with a remote password file that is missing', refused, { database: remote({ passwordFile: 'secrets/none' }) },
   /overlays\.vote-backend\.database\.passwordFile: secret file secrets\/none not found/);
@@ -53,6 +56,13 @@ test('on a router board vote-backend is refused as x86-64 only, and no password 
   const error = await t.throwsAsync(loadConfig({ file, generateSecrets: true }), { instanceOf: ConfigError });
   t.regex(error?.message ?? '', /overlays\.vote-backend: runs on amd64, not on wrt1200ac \(armhf\); remove it for this board/);
   await t.throwsAsync(stat(join(dir, 'secrets', 'mcdebian')), { code: 'ENOENT' });
+});
+
+test('the vote service may use 3306 on its own address while MariaDB has 127.0.0.1:3306, and any port beside a remote database', async (t) => {
+  for (const section of [{ listen: { address: '10.0.0.5', port: 3306 } }, { listen: { port: 3306 }, database: remote() }]) {
+    const { file } = await workspace(t, section);
+    await t.notThrowsAsync(loadConfig({ file }), JSON.stringify(section));
+  }
 });
 
 test('the defaults: the embedded database, 8080 on every address, batches of 10,000 a second, a backlog of 4096', async (t) => {
