@@ -10,7 +10,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineOverlay, type FileReference, type FilesContext, type OverlayIssue, type ReadFile } from '../overlay.js';
-import { renderVoteBackend } from './render.js';
+import { configSchema } from './app/config.js';
+import { renderServiceConfig, renderVoteBackend } from './render.js';
 import { voteBackendSchema, type VoteBackendConfig } from './schema.js';
 import { voteBackendStatus } from './status.js';
 import { APP_PATH } from './units.js';
@@ -76,8 +77,49 @@ function galeraIssues(config: VoteBackendConfig): OverlayIssue[] {
   return issues;
 }
 
+/** Debian's MariaDB listens on 127.0.0.1:3306 (its 50-server.cnf); a Galera node on its own address and ports. */
+function localDatabasePorts(config: VoteBackendConfig): { address: string; port: number; what: string }[] {
+  const { database } = config;
+  if (database.kind === 'embedded') return [{ address: '127.0.0.1', port: 3306, what: 'the embedded MariaDB\'s port' }];
+  if (database.kind === 'remote') return [];
+  const node = database.nodes.find((entry) => entry.name === database.node);
+  if (!node) return [];
+  return (['port', 'groupPort', 'istPort', 'sstPort'] as const).map((key) => ({ address: node.address, port: node[key], what: `node ${node.name}'s ${key}` }));
+}
+
+/** The service cannot listen where this image's MariaDB or Galera already does: it would fail with EADDRINUSE at every start. */
+function listenIssues(config: VoteBackendConfig): OverlayIssue[] {
+  const { address, port } = config.listen;
+  const wildcard = address === '0.0.0.0' || address === '::';
+  return localDatabasePorts(config)
+    .filter((taken) => taken.port === port && (wildcard || taken.address === address))
+    .map((taken) => ({ field: ['listen', 'port'], message: `${port} is ${taken.what} on ${taken.address}: give the vote service another port` }));
+}
+
+/** Fields the service's config takes over from mcdebian.yaml as they are: its issues point back at them. */
+const SHARED_FIELDS = new Set(['listen', 'workers', 'maxPendingVotes', 'batch', 'polls', 'corsOrigins', 'limits', 'clientAddressHeader', 'page', 'retryAfterSeconds']);
+
+/**
+ * What the service itself would refuse in the config the build writes for it (a poll or choice id
+ * given twice, a poll that closes before it opens): found now, at the field, rather than by the
+ * check in the image after the build has spent its time. The service's own schema decides, so
+ * the two cannot disagree.
+ */
+function serviceIssues(config: VoteBackendConfig): OverlayIssue[] {
+  const rendered: unknown = JSON.parse(renderServiceConfig(config, { hostname: 'mcdebian' }));
+  const result = configSchema.safeParse(rendered);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => {
+    const [top] = issue.path;
+    const field = typeof top === 'string' && SHARED_FIELDS.has(top) ? issue.path.filter((part) => typeof part !== 'symbol') : [];
+    return { field, message: field.length > 0 ? issue.message : `the service refuses its config at ${issue.path.join('.')}: ${issue.message}` };
+  });
+}
+
 function validate(config: VoteBackendConfig, read: readonly ReadFile[]): OverlayIssue[] {
-  return [...passwordIssues(read), ...galeraIssues(config)];
+  const galera = galeraIssues(config);
+  // the service's config names this node's peers: it cannot be rendered before the node is one of nodes
+  return [...passwordIssues(read), ...galera, ...listenIssues(config), ...(galera.length > 0 ? [] : serviceIssues(config))];
 }
 
 export const voteBackend = defineOverlay<VoteBackendConfig>({

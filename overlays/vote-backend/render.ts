@@ -130,7 +130,7 @@ export function renderVoteBackend(config: VoteBackendConfig, files: readonly Rea
     checks: checksOf(database),
     outputs: [],
     notes: [
-      `votes on ${config.listen.address}:${config.listen.port} for ${config.polls.map((poll) => poll.id).join(', ')}; ${config.workers || 'one per CPU'} workers; `
+      `votes on ${config.listen.address}:${config.listen.port} for ${config.polls.map((poll) => poll.id).join(', ')}; ${config.workers ? `${config.workers} workers` : 'a worker per CPU'}; `
       + `batches of up to ${config.batch.maxVotes} every ${config.batch.intervalMs} ms`,
       `database: ${describeDatabase(database, password)}`,
     ],

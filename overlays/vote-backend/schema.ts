@@ -12,6 +12,19 @@ const id = (what: string) => z.string().regex(ID_PATTERN, { message: 'must be 1 
 const instant = (what: string) => z.iso.datetime({ offset: true, message: 'must be a quoted date and time with its offset, such as "2026-05-01T20:00:00Z"' }).optional().describe(what);
 /** Goes into SQL and shell unquoted-safe: letters, digits and _ only. */
 const sqlName = (what: string) => z.string().regex(/^[A-Za-z0-9_]{1,64}$/, { message: 'must be 1 to 64 letters, digits or _' }).describe(what);
+/**
+ * The setup script grants the service's user ALL on its database and sets the user's password:
+ * on MariaDB's own accounts (root and mysql log in by unix_socket; mariadb-install-db makes them)
+ * that would take the socket login away, and ALL on the system schemas is every privilege.
+ */
+const RESERVED_USERS = ['root', 'mysql'];
+const RESERVED_DATABASES = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+const localUser = (what: string) => sqlName(what)
+  .refine((name) => !RESERVED_USERS.includes(name), { message: `must not be one of MariaDB's own accounts (${RESERVED_USERS.join(', ')}): name the service's own user, such as vote` })
+  .describe(what);
+const localDatabase = (what: string) => sqlName(what)
+  .refine((name) => !RESERVED_DATABASES.includes(name.toLowerCase()), { message: `must not be a system schema (${RESERVED_DATABASES.join(', ')}): name the votes' own database, such as votes` })
+  .describe(what);
 const windowLimit = (what: string) => z.strictObject({
   max: z.int().min(1).describe('votes allowed in the window'),
   windowSeconds: z.int().min(1).max(86_400).describe('the window, in seconds'),
@@ -35,8 +48,8 @@ const poll = z.strictObject({
 
 const embedded = z.strictObject({
   kind: z.literal('embedded').describe('Debian\'s MariaDB on this image; its password is generated at build'),
-  database: sqlName('the database').default('votes'),
-  user: sqlName('the service\'s MariaDB user').default('vote'),
+  database: localDatabase('the database').default('votes'),
+  user: localUser('the service\'s MariaDB user').default('vote'),
 });
 
 const remote = z.strictObject({
@@ -64,8 +77,8 @@ const galera = z.strictObject({
   nodes: z.array(galeraNode).min(3, { message: 'needs at least three nodes: of two, the one left after a failure has no quorum and stops taking writes' })
     .describe('every node of the cluster, the same list on each'),
   sstMethod: z.enum(['rsync']).default('rsync').describe('how a joining node gets a full copy (wsrep_sst_method)'),
-  user: sqlName('the service\'s MariaDB user, the same on every node').default('vote'),
-  database: sqlName('the database').default('votes'),
+  user: localUser('the service\'s MariaDB user, the same on every node').default('vote'),
+  database: localDatabase('the database').default('votes'),
   passwordFile: fileReference('secret file with the user\'s password (one line), the same file for every node'),
 });
 

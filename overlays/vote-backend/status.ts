@@ -21,6 +21,8 @@ const COMMANDS = [
 /** The service's /healthz (app/worker.ts's healthOf). */
 export interface VoteHealth {
   ok: boolean;
+  /** What is wrong, in the service's own words (a journal that cannot write, workers off the database). */
+  problems?: string[];
   workers?: number;
   journal?: { pending: number; bytes: number; degradedWorkers: number; full: boolean };
   database?: { connectedWorkers: number; up: boolean };
@@ -61,9 +63,8 @@ function judge(status: VoteBackendStatus, now: number): string[] {
     .map((unit) => `${unit.unit} is ${describeUnitState(unit, now)}`);
   if (status.error) problems.push(status.error);
   const { health, galera } = status;
-  if (health?.journal?.full) problems.push(`the journals hold ${health.journal.pending} votes, the most allowed: new votes get 503 until the database takes them`);
-  else if (health?.journal?.degradedWorkers) problems.push(`${health.journal.degradedWorkers} workers cannot write their journal: they refuse votes`);
-  if (health?.database && !health.database.up) problems.push(`no worker reaches the database: ${health.journal?.pending ?? '?'} votes wait in the journals`);
+  // the service judges its own health (app/worker.ts's healthOf): its words, so that the two never disagree
+  problems.push(...(health?.problems ?? []));
   if (galera && galera.wsrep_cluster_status !== 'Primary') problems.push(`this Galera node is ${galera.wsrep_cluster_status ?? 'not'} in the Primary component (${galera.wsrep_local_state_comment ?? '?'}): it takes no writes`);
   return problems;
 }

@@ -17,6 +17,11 @@ export interface MariaDbOptions {
   firstStartArgs?: string[];
   /** How long to wait for "ready for connections" (ms, default 120 s: a loaded machine, a Galera state transfer). */
   readyTimeoutMs?: number;
+  /**
+   * The system user the server runs as (default root). Galera's rsync state transfer needs one
+   * that is not root: run by root, its rsync daemon writes as `nobody` (rsyncd.conf(5), uid).
+   */
+  user?: string;
 }
 
 export interface RunningMariaDb {
@@ -44,9 +49,15 @@ export async function startMariaDb(options: MariaDbOptions): Promise<RunningMari
   const datadir = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
   const errorLog = join(dir, 'error.log');
-  await mkdir(dir, { recursive: true });
+  // its own tmpdir: a starting mariadbd deletes the #sql* files it finds in its tmpdir, which in a
+  // shared /tmp are the temporary tables of the other servers (mariadb-install-db failed with
+  // "Unknown table 'mysql.tmp_user_sys'" when two ran at once)
+  const tmpdir = join(dir, 'tmp');
+  const user = options.user ?? 'root';
+  await mkdir(tmpdir, { recursive: true });
+  if (user !== 'root') await execa('chown', [user, dir, tmpdir]);
   await execa('mariadb-install-db', [
-    '--no-defaults', `--datadir=${datadir}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve',
+    '--no-defaults', `--datadir=${datadir}`, `--tmpdir=${tmpdir}`, `--user=${user}`, '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve',
   ]);
   let child: ResultPromise | undefined;
   const readLog = () => readFile(errorLog, 'utf8').catch(() => '');
@@ -54,8 +65,8 @@ export async function startMariaDb(options: MariaDbOptions): Promise<RunningMari
   const start = async (extra: string[] = []) => {
     const before = (await readLog()).length;
     child = execa('mariadbd', [
-      '--no-defaults', `--datadir=${datadir}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1',
-      `--pid-file=${join(dir, 'mysqld.pid')}`, `--log-error=${errorLog}`, '--user=root', '--skip-name-resolve',
+      '--no-defaults', `--datadir=${datadir}`, `--tmpdir=${tmpdir}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1',
+      `--pid-file=${join(dir, 'mysqld.pid')}`, `--log-error=${errorLog}`, `--user=${user}`, '--skip-name-resolve',
       '--innodb-buffer-pool-size=64M', '--max-connections=200', ...(options.args ?? []), ...extra,
     ], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
     const started = child;
