@@ -9,7 +9,7 @@
  */
 import type { Worker } from 'node:cluster';
 import type { Admission, AdmissionRequest, Verdict } from './admission.js';
-import type { MetricsSnapshot } from './metrics.js';
+import { startingSnapshot, type MetricsSnapshot } from './metrics.js';
 
 /** How a worker asks whether a vote may be taken. */
 export interface AdmissionClient {
@@ -51,14 +51,15 @@ export class WorkerChannel implements AdmissionClient {
   #flushing = false;
   readonly #waiting = new Map<number, (value: never) => void>();
 
-  constructor(private readonly snapshot: () => MetricsSnapshot, private readonly send: (message: ToPrimary) => void = (message) => process.send!(message)) {}
+  /** `snapshot` gives undefined while the worker is still starting (reading its journal, adopting orphans): it answers a starting snapshot then. */
+  constructor(private readonly snapshot: () => MetricsSnapshot | undefined, private readonly send: (message: ToPrimary) => void = (message) => process.send!(message)) {}
 
   /** Handles a message from the primary; returns false for one that is not this channel's. */
   receive(message: unknown): boolean {
     if (!isMessage(message)) return false;
     const known = message as ToWorker;
     if (known.vote === 'admitted') for (const [id, verdict] of known.batch) this.#settle(id, verdict);
-    else if (known.vote === 'snapshot?') this.send({ vote: 'snapshot', id: known.id, snapshot: this.snapshot() });
+    else if (known.vote === 'snapshot?') this.send({ vote: 'snapshot', id: known.id, snapshot: this.snapshot() ?? startingSnapshot() });
     else if (known.vote === 'gathered') this.#settle(known.id, known.snapshots);
     else return false;
     return true;

@@ -74,7 +74,8 @@ async function runWorker(config: VoteConfig, log: Log): Promise<number> {
   const index = Number(process.env[WORKER_INDEX]);
   const count = workerCount(config);
   let running: RunningWorker | undefined;
-  const channel = new WorkerChannel(() => running!.metrics.snapshot());
+  // the primary may ask for this worker's numbers while its journal is still being read
+  const channel = new WorkerChannel(() => running?.metrics.snapshot());
   process.on('message', (message) => channel.receive(message));
   running = await startWorker(config, { index, count, log, cluster: channel });
   await stopSignal();
