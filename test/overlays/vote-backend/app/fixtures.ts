@@ -30,8 +30,8 @@ export const testConfig = (change: Record<string, unknown> = {}): VoteConfig => 
 export const newVote = (n: number, change: Partial<NewVote> = {}): NewVote => ({ id: n.toString(16).padStart(32, '0'), poll: 'show', choice: 'a', at: NOW + n, ...change });
 
 /**
- * A VoteDatabase in memory: rows by id (INSERT IGNORE), each insert and ping recorded; `failing`
- * makes every call reject, `gate` holds inserts until it resolves.
+ * A VoteDatabase in memory: rows by id (INSERT IGNORE), each insert (as it begins) and ping
+ * recorded; `failing` makes every call reject, `gate` holds inserts until it resolves.
  */
 export class FakeDatabase implements VoteDatabase {
   readonly rows = new Map<string, Vote>();
@@ -39,14 +39,15 @@ export class FakeDatabase implements VoteDatabase {
   pings = 0;
   failing: Error | undefined;
   gate: Promise<void> | undefined;
-  #waiters: { count: number; resolve: () => void }[] = [];
+  #waiters: { done: () => boolean; resolve: () => void }[] = [];
 
   async insert(votes: readonly Vote[]): Promise<void> {
-    await this.gate;
     this.inserts.push([...votes]);
     this.#wake();
+    await this.gate;
     if (this.failing) throw this.failing;
     for (const vote of votes) if (!this.rows.has(vote.id)) this.rows.set(vote.id, vote);
+    this.#wake();
   }
 
   async counts(poll: string): Promise<Map<string, number>> {
@@ -68,19 +69,30 @@ export class FakeDatabase implements VoteDatabase {
 
   async close(): Promise<void> {}
 
-  /** Resolves once `count` inserts and pings in all have been made (a generous deadline fails the test instead of hanging). */
+  /** Resolves once `count` inserts and pings in all have begun. */
   calls(count: number): Promise<void> {
-    if (this.inserts.length + this.pings >= count) return Promise.resolve();
+    return this.until(() => this.inserts.length + this.pings >= count, `${count} calls`);
+  }
+
+  /** Resolves once `done()` holds after a call; a generous deadline fails the test instead of hanging it. */
+  until(done: () => boolean, what = 'the condition'): Promise<void> {
+    if (done()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${this.inserts.length} inserts and ${this.pings} pings after 30 s, waiting for ${count} calls`)), 30_000);
-      this.#waiters.push({ count, resolve: () => { clearTimeout(timer); resolve(); } });
+      const timer = setTimeout(() => reject(new Error(`no ${what} after 30 s: ${this.inserts.length} inserts, ${this.pings} pings, ${this.rows.size} rows`)), 30_000);
+      this.#waiters.push({ done, resolve: () => { clearTimeout(timer); resolve(); } });
     });
   }
 
   #wake(): void {
-    const made = this.inserts.length + this.pings;
-    this.#waiters = this.#waiters.filter((waiter) => (made >= waiter.count ? (waiter.resolve(), false) : true));
+    this.#waiters = this.#waiters.filter((waiter) => (waiter.done() ? (waiter.resolve(), false) : true));
   }
+}
+
+/** A promise and the function that resolves it. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
 }
 
 /** A store in a fresh temp dir (no fsync: these tests are not about the disk), closed after the test. */
