@@ -35,13 +35,14 @@ export interface TestService {
   clock: { now: number };
   health: { ok: boolean; problems: string[] };
   nudges: number;
+  log: ReturnType<typeof createMemoryLog>;
 }
 
 /** The handler for `testConfig(change)` on 127.0.0.1, closed after the test. */
 export async function startTestService(t: ExecutionContext, change: Record<string, unknown> = {}): Promise<TestService> {
   const config = testConfig(change);
   const log = createMemoryLog();
-  const service: TestService = { url: '', store: new FakeStore(), database: new FakeDatabase(), metrics: new Metrics(() => ({ ...gauges })), clock: { now: NOW }, health: { ok: true, problems: [] }, nudges: 0 };
+  const service: TestService = { url: '', store: new FakeStore(), database: new FakeDatabase(), metrics: new Metrics(() => ({ ...gauges })), clock: { now: NOW }, health: { ok: true, problems: [] }, nudges: 0, log };
   const gauges = { journalPending: 0, journalBytes: 0, journalDegraded: 0, journalFull: 0, databaseConnected: 1, databaseEndpoints: {} };
   const now = () => service.clock.now;
   const handler = createVoteHandler({
