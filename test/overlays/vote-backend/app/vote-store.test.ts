@@ -109,3 +109,66 @@ test('votes read back keep their voter and address', async (t) => {
   const { store: reopened } = await openTestStore(t, { path });
   t.deepEqual(reopened.peekBatch(1), [taken]);
 });
+
+/** A journal file system whose fdatasync calls wait for the test to let each one finish (or fail it). */
+function heldSyncs() {
+  const calls: { finish: (error?: Error) => void }[] = [];
+  let notify: (() => void) | undefined;
+  let holding = true;
+  return {
+    calls,
+    fdatasync: (_fd: number) => new Promise<void>((resolve, reject) => {
+      if (!holding) return resolve();
+      calls.push({ finish: (error) => (error ? reject(error) : resolve()) });
+      notify?.();
+    }),
+    /** Lets every call held now and later finish (before the store is closed). */
+    release: () => {
+      holding = false;
+      for (const call of calls) call.finish();
+    },
+    /** Resolves once `count` fdatasync calls have begun. */
+    started: (count: number) => new Promise<void>((resolve) => {
+      const check = () => (calls.length >= count ? resolve() : undefined);
+      notify = check;
+      check();
+    }),
+  };
+}
+
+test('a vote is taken (and so answered 202) only once the fdatasync covering it has returned; votes arriving meanwhile share the next one', async (t) => {
+  const path = join(await makeTempDir(t, 'vote-store-'), 'votes-0.journal');
+  const syncs = heldSyncs();
+  const store = await VoteStore.open({ path, log: createMemoryLog(), maxPending: 100, compactAtBytes: 1 << 30, fileSystem: { fdatasync: syncs.fdatasync } });
+  t.teardown(() => (syncs.release(), store.close()));
+  const settled: number[] = [];
+  const first = store.accept(newVote(1)).then((vote) => settled.push(vote.seq));
+  await syncs.started(1);
+  const later = [2, 3].map((n) => store.accept(newVote(n)).then((vote) => settled.push(vote.seq)));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(settled, [], 'nothing is taken while its fdatasync runs');
+  t.deepEqual(store.peekBatch(10), [], 'nor offered to the database');
+  syncs.calls[0]!.finish();
+  await first;
+  await syncs.started(2);
+  t.deepEqual(settled, [1]);
+  syncs.calls[1]!.finish();
+  await Promise.all(later);
+  t.deepEqual(settled, [1, 2, 3]);
+  t.is(syncs.calls.length, 2, 'votes 2 and 3 shared one fdatasync');
+  t.is(store.peekBatch(10).length, 3);
+});
+
+test('a vote whose fdatasync fails is refused, never sent to the database, and the store refuses votes until the journal is rewritten', async (t) => {
+  const path = join(await makeTempDir(t, 'vote-store-'), 'votes-0.journal');
+  const syncs = heldSyncs();
+  const store = await VoteStore.open({ path, log: createMemoryLog(), maxPending: 100, compactAtBytes: 1 << 30, fileSystem: { fdatasync: syncs.fdatasync }, retryMs: 600_000 });
+  t.teardown(() => (syncs.release(), store.close()));
+  const accepted = store.accept(newVote(1));
+  await syncs.started(1);
+  syncs.calls[0]!.finish(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await t.throwsAsync(accepted, { instanceOf: StoreUnavailableError, message: /could not be written: .*fsync failed/ });
+  t.is(store.pending, 0);
+  t.is(store.health().state, 'degraded');
+  await t.throwsAsync(store.accept(newVote(2)), { instanceOf: StoreUnavailableError, message: /the vote journal cannot write/ });
+});
