@@ -60,7 +60,7 @@ test('the primary gathers a snapshot from every connected worker and hands them 
   const asker = fakeWorker();
   const other = fakeWorker();
   const gone = fakeWorker(false);
-  const primary = new PrimaryChannel(new Admission(LIMITS), () => [asker, other, gone]);
+  const primary = new PrimaryChannel(new Admission(LIMITS), () => [asker, other, gone].map((worker) => ({ worker, started: true })));
   primary.receive(asker, { vote: 'gather', id: 42 });
   t.is(gone.sent.length, 0);
   const { id } = other.sent[0] as { id: number };
@@ -68,4 +68,15 @@ test('the primary gathers a snapshot from every connected worker and hands them 
   primary.receive(asker, { vote: 'snapshot', id, snapshot: snapshotWith({ accepted: 1 }) });
   primary.receive(other, { vote: 'snapshot', id, snapshot: { ...snapshotWith({}), starting: 1 } });
   t.deepEqual(asker.sent.at(-1), { vote: 'gathered', id: 42, snapshots: [snapshotWith({ accepted: 1 }), { ...snapshotWith({}), starting: 1 }] });
+});
+
+test('the primary counts a worker that has not started listening as starting, without asking it and without waiting for it', (t) => {
+  const asker = fakeWorker();
+  const starting = fakeWorker();
+  const primary = new PrimaryChannel(new Admission(LIMITS), () => [{ worker: asker, started: true }, { worker: starting, started: false }]);
+  primary.receive(asker, { vote: 'gather', id: 5 });
+  t.deepEqual(starting.sent, [], 'a worker reading its journal is not asked');
+  const { id } = asker.sent[0] as { id: number };
+  primary.receive(asker, { vote: 'snapshot', id, snapshot: snapshotWith({ accepted: 2 }) });
+  t.deepEqual(asker.sent.at(-1), { vote: 'gathered', id: 5, snapshots: [{ ...emptySnapshot(), workers: 1, starting: 1 }, snapshotWith({ accepted: 2 })] });
 });
