@@ -54,7 +54,7 @@ class SlidingCounter {
     const into = now % length;
     const current = this.#current.get(key) ?? 0;
     const previous = this.#previous.get(key) ?? 0;
-    // under max in this window: wait until the last window's weight has shrunk enough; at max: until the next window's weight of this one has
+    // below max now: until the last window has faded enough; at max: into the next window, until this one has
     const wait = current < this.limit.max
       ? length * (1 - (this.limit.max - current) / previous) - into
       : length - into + length * (1 - this.limit.max / current);
