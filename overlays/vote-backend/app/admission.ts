@@ -5,13 +5,15 @@
  * and the same vote is taken again without counting against the limits: it has the same id,
  * so the database keeps one row.
  *
- * Windows are fixed (they start at multiples of their length since the epoch): one map of
- * counts per window, dropped whole when the next begins, so memory is bounded by the keys seen
- * in one window and each check is one map look-up. A client can get up to twice `max` across a
- * window boundary, which a per-voter limit on a TV vote can live with.
+ * Windows slide: the count a vote is checked against is that of the window under way plus the
+ * last window's, weighted by how much of the last window still lies within one window length
+ * of now (the sliding window counter of Cloudflare's "How we built rate limiting capable of
+ * scaling to millions of domains", 2017). Fixed windows alone let a client cast twice `max`
+ * within a few seconds across a window's end; this way about `max` a window is what any window
+ * length sees. Memory stays bounded by the keys of two windows, each check two map look-ups.
  *
  * In a cluster the primary process holds the one Admission, so that the limits hold for the
- * server whichever worker a request reaches (admission-channel.ts).
+ * server whichever worker a request reaches (cluster-channel.ts).
  */
 import type { WindowLimit } from './config.js';
 
@@ -37,35 +39,47 @@ export interface AdmissionLimits {
   idempotencyWindowSeconds: number;
 }
 
-/** Counts per key in fixed windows. */
-class WindowCounter {
+/** Counts per key over a sliding window (see above). */
+class SlidingCounter {
   #window = -1;
-  #counts = new Map<string, number>();
+  #current = new Map<string, number>();
+  #previous = new Map<string, number>();
 
   constructor(private readonly limit: WindowLimit) {}
 
-  /** Seconds until the current window ends. */
-  retryAfter(now: number): number {
+  /** Whole seconds until `key` may vote again, if it votes no more meanwhile. */
+  retryAfter(key: string, now: number): number {
+    this.#roll(now);
     const length = this.limit.windowSeconds * 1000;
-    return Math.max(1, Math.ceil((length - (now % length)) / 1000));
+    const into = now % length;
+    const current = this.#current.get(key) ?? 0;
+    const previous = this.#previous.get(key) ?? 0;
+    // below max now: until the last window has faded enough; at max: into the next window, until this one has
+    const wait = current < this.limit.max
+      ? length * (1 - (this.limit.max - current) / previous) - into
+      : length - into + length * (1 - this.limit.max / current);
+    return Math.max(1, Math.floor(wait / 1000) + 1);
   }
 
   full(key: string, now: number): boolean {
     this.#roll(now);
-    return (this.#counts.get(key) ?? 0) >= this.limit.max;
+    const length = this.limit.windowSeconds * 1000;
+    const weight = 1 - (now % length) / length;
+    return (this.#current.get(key) ?? 0) + (this.#previous.get(key) ?? 0) * weight >= this.limit.max;
   }
 
   add(key: string, delta: number): void {
-    const count = (this.#counts.get(key) ?? 0) + delta;
-    if (count > 0) this.#counts.set(key, count);
-    else this.#counts.delete(key);
+    const count = (this.#current.get(key) ?? 0) + delta;
+    if (count > 0) this.#current.set(key, count);
+    else this.#current.delete(key);
   }
 
   #roll(now: number): void {
     const window = Math.floor(now / (this.limit.windowSeconds * 1000));
     if (window === this.#window) return;
+    this.#previous = window === this.#window + 1 ? this.#current : new Map();
+    this.#current = new Map();
     this.#window = window;
-    this.#counts = new Map();
   }
 }
 
@@ -96,13 +110,13 @@ class KeyMemory {
 }
 
 export class Admission {
-  readonly #voters: WindowCounter | undefined;
-  readonly #addresses: WindowCounter | undefined;
+  readonly #voters: SlidingCounter | undefined;
+  readonly #addresses: SlidingCounter | undefined;
   readonly #keys: KeyMemory;
 
   constructor(limits: AdmissionLimits) {
-    this.#voters = limits.perVoter ? new WindowCounter(limits.perVoter) : undefined;
-    this.#addresses = limits.perAddress ? new WindowCounter(limits.perAddress) : undefined;
+    this.#voters = limits.perVoter ? new SlidingCounter(limits.perVoter) : undefined;
+    this.#addresses = limits.perAddress ? new SlidingCounter(limits.perAddress) : undefined;
     this.#keys = new KeyMemory(limits.idempotencyWindowSeconds * 1000);
   }
 
@@ -118,8 +132,8 @@ export class Admission {
       if (seen !== undefined) return seen === request.fingerprint ? { ok: true, duplicate: true } : { ok: false, reason: 'key_conflict' };
     }
     const voter = request.voter !== undefined ? this.#voters : undefined;
-    if (voter?.full(request.voter!, now)) return { ok: false, reason: 'voter_limit', retryAfterSeconds: voter.retryAfter(now) };
-    if (this.#addresses?.full(request.address, now)) return { ok: false, reason: 'address_limit', retryAfterSeconds: this.#addresses.retryAfter(now) };
+    if (voter?.full(request.voter!, now)) return { ok: false, reason: 'voter_limit', retryAfterSeconds: voter.retryAfter(request.voter!, now) };
+    if (this.#addresses?.full(request.address, now)) return { ok: false, reason: 'address_limit', retryAfterSeconds: this.#addresses.retryAfter(request.address, now) };
     voter?.add(request.voter!, 1);
     this.#addresses?.add(request.address, 1);
     if (request.key !== undefined) this.#keys.set(request.key, request.fingerprint);

@@ -9,7 +9,7 @@
  */
 import type { Worker } from 'node:cluster';
 import type { Admission, AdmissionRequest, Verdict } from './admission.js';
-import type { MetricsSnapshot } from './metrics.js';
+import { startingSnapshot, type MetricsSnapshot } from './metrics.js';
 
 /** How a worker asks whether a vote may be taken. */
 export interface AdmissionClient {
@@ -51,14 +51,15 @@ export class WorkerChannel implements AdmissionClient {
   #flushing = false;
   readonly #waiting = new Map<number, (value: never) => void>();
 
-  constructor(private readonly snapshot: () => MetricsSnapshot, private readonly send: (message: ToPrimary) => void = (message) => process.send!(message)) {}
+  /** `snapshot` gives undefined while the worker is still starting (reading its journal, adopting orphans): it answers a starting snapshot then. */
+  constructor(private readonly snapshot: () => MetricsSnapshot | undefined, private readonly send: (message: ToPrimary) => void = (message) => process.send!(message)) {}
 
   /** Handles a message from the primary; returns false for one that is not this channel's. */
   receive(message: unknown): boolean {
     if (!isMessage(message)) return false;
     const known = message as ToWorker;
     if (known.vote === 'admitted') for (const [id, verdict] of known.batch) this.#settle(id, verdict);
-    else if (known.vote === 'snapshot?') this.send({ vote: 'snapshot', id: known.id, snapshot: this.snapshot() });
+    else if (known.vote === 'snapshot?') this.send({ vote: 'snapshot', id: known.id, snapshot: this.snapshot() ?? startingSnapshot() });
     else if (known.vote === 'gathered') this.#settle(known.id, known.snapshots);
     else return false;
     return true;
@@ -104,12 +105,18 @@ export class WorkerChannel implements AdmissionClient {
   }
 }
 
+/** A worker as the primary knows it: `started` once it listens (its journal read, it takes votes). */
+export interface KnownWorker {
+  worker: Worker;
+  started: boolean;
+}
+
 /** The primary's side: answers admission from its Admission and gathers snapshots from every live worker. */
 export class PrimaryChannel {
   #nextId = 1;
   readonly #gathering = new Map<number, { expected: number; snapshots: MetricsSnapshot[]; finish: () => void }>();
 
-  constructor(private readonly admission: Admission, private readonly workers: () => Worker[], private readonly now: () => number = Date.now) {}
+  constructor(private readonly admission: Admission, private readonly workers: () => KnownWorker[], private readonly now: () => number = Date.now) {}
 
   receive(worker: Worker, message: unknown): void {
     if (!isMessage(message)) return;
@@ -128,10 +135,16 @@ export class PrimaryChannel {
     }
   }
 
-  /** Asks every live worker; answers with what came within 2 s (a worker busy restarting is left out). */
+  /**
+   * Asks every live worker that has started; answers with what came within 2 s. A worker still
+   * starting is counted as starting without being asked: reading a big journal holds its event
+   * loop for seconds at a time, so it could not answer in time anyway.
+   */
   #gather(asker: Worker, askerId: number): void {
     const id = this.#nextId++;
-    const workers = this.workers().filter((worker) => worker.isConnected());
+    const live = this.workers().filter(({ worker }) => worker.isConnected());
+    const workers = live.filter(({ started }) => started).map(({ worker }) => worker);
+    const starting = live.filter(({ started }) => !started).map(() => startingSnapshot());
     const timer = setTimeout(() => finish(), 2000);
     const finish = () => {
       clearTimeout(timer);
@@ -139,7 +152,8 @@ export class PrimaryChannel {
       this.#gathering.delete(id);
       if (gathering && asker.isConnected()) asker.send({ vote: 'gathered', id: askerId, snapshots: gathering.snapshots } satisfies ToWorker);
     };
-    this.#gathering.set(id, { expected: workers.length, snapshots: [], finish });
+    this.#gathering.set(id, { expected: workers.length + starting.length, snapshots: starting, finish });
     for (const worker of workers) worker.send({ vote: 'snapshot?', id } satisfies ToWorker);
+    if (workers.length === 0) finish();
   }
 }

@@ -17,6 +17,7 @@
  * be applied on the other nodes): retrying the batch is safe for the same reason as a replay.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { createConnection, type Connection, type ConnectionConfig, type SqlError } from 'mariadb';
 import type { Endpoint } from './config.js';
 import { pendingMigrations, SCHEMA_TABLE } from './schema-migrations.js';
@@ -53,6 +54,8 @@ export interface DatabaseOptions {
   serverId: string;
   /** This process's row in vote_counts: the server and the worker (at most 100 characters). */
   writer: string;
+  /** Opens a connection (tests replace the connector's createConnection). */
+  connect?: (config: ConnectionConfig) => Promise<Connection>;
 }
 
 const INSERT = 'INSERT IGNORE INTO votes (id, poll, choice, voter, address, cast_at, server, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
@@ -163,7 +166,7 @@ export class MariaDbVoteDatabase implements VoteDatabase {
       const index = (this.#next + tried) % endpoints.length;
       const endpoint = endpoints[index]!;
       try {
-        const connection = await createConnection(this.#configFor(endpoint));
+        const connection = await (this.options.connect ?? createConnection)(connectionConfig(endpoint, this.options));
         try {
           await migrate(connection);
         } catch (error) {
@@ -184,21 +187,31 @@ export class MariaDbVoteDatabase implements VoteDatabase {
     this.#lastError = failures.join('; ');
     throw new Error(`no database endpoint answered (${this.#lastError})`);
   }
+}
 
-  #configFor(endpoint: Endpoint): ConnectionConfig {
-    const { user, password, database, tls, connectTimeoutMs } = this.options;
-    const where = 'socketPath' in endpoint ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
-    return {
-      ...where,
-      user,
-      password,
-      database,
-      connectTimeout: connectTimeoutMs,
-      // a server that stops answering mid-batch must not hold the batch for ever
-      socketTimeout: 60_000,
-      ...(tls ? { ssl: { rejectUnauthorized: true, ...(tls.ca ? { ca: tls.ca } : {}) } } : {}),
-    };
-  }
+/**
+ * The connector's settings for one endpoint. With TLS the server's certificate is verified
+ * (rejectUnauthorized) against the CA file or the default CAs, and a host name is sent as the
+ * TLS server name: Node's tls.connect sends no SNI unless `servername` is given (its docs:
+ * "Server name for the SNI TLS extension"), and a proxy or a shared endpoint in front of the
+ * database may route by it; the connector also checks the certificate against `servername`
+ * before `host` (its handshake/authentication.js). An IP address is never sent as a server
+ * name (RFC 6066 section 3: "Literal IPv4 and IPv6 addresses are not permitted").
+ */
+export function connectionConfig(endpoint: Endpoint, options: Pick<DatabaseOptions, 'user' | 'password' | 'database' | 'tls' | 'connectTimeoutMs'>): ConnectionConfig {
+  const { user, password, database, tls, connectTimeoutMs } = options;
+  const where = 'socketPath' in endpoint ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
+  const servername = 'host' in endpoint && isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {};
+  return {
+    ...where,
+    user,
+    password,
+    database,
+    connectTimeout: connectTimeoutMs,
+    // a server that stops answering mid-batch must not hold the batch for ever
+    socketTimeout: 60_000,
+    ...(tls ? { ssl: { rejectUnauthorized: true, ...servername, ...(tls.ca ? { ca: tls.ca } : {}) } } : {}),
+  };
 }
 
 /** Creates and migrates the schema (schema-migrations.ts). */

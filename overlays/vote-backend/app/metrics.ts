@@ -30,8 +30,9 @@ export interface MetricsSnapshot {
   /** Gauges: votes waiting for the database, journal bytes. */
   journalPending: number;
   journalBytes: number;
-  /** Workers counted, those whose journal cannot write, those that hold the most votes they may, and those connected to the database. */
+  /** Workers counted, those still starting (reading their journal, taking no votes yet), those whose journal cannot write, those that hold the most votes they may, and those connected to the database. */
   workers: number;
+  starting: number;
   journalDegraded: number;
   journalFull: number;
   databaseConnected: number;
@@ -45,8 +46,14 @@ export type Gauges = Pick<MetricsSnapshot, 'journalPending' | 'journalBytes' | '
 const emptyHistogram = (buckets: readonly number[]): Histogram => ({ counts: Array<number>(buckets.length + 1).fill(0), sum: 0 });
 
 export function emptySnapshot(): MetricsSnapshot {
-  return { accepted: 0, rejected: {}, committed: 0, databaseErrors: {}, batchSize: emptyHistogram(BATCH_BUCKETS), commitSeconds: emptyHistogram(LATENCY_BUCKETS), journalPending: 0, journalBytes: 0, workers: 0, journalDegraded: 0, journalFull: 0, databaseConnected: 0, databaseEndpoints: {} };
+  return { accepted: 0, rejected: {}, committed: 0, databaseErrors: {}, batchSize: emptyHistogram(BATCH_BUCKETS), commitSeconds: emptyHistogram(LATENCY_BUCKETS), journalPending: 0, journalBytes: 0, workers: 0, starting: 0, journalDegraded: 0, journalFull: 0, databaseConnected: 0, databaseEndpoints: {} };
 }
+
+/**
+ * What a worker that is still starting answers for itself: counted, and counted as starting, with
+ * nothing else yet (its journal is being read: how many votes it holds is not known until then).
+ */
+export const startingSnapshot = (): MetricsSnapshot => ({ ...emptySnapshot(), workers: 1, starting: 1 });
 
 function observe(histogram: Histogram, buckets: readonly number[], value: number): void {
   const at = buckets.findIndex((bound) => value <= bound);
@@ -99,6 +106,7 @@ export function mergeSnapshots(snapshots: readonly MetricsSnapshot[]): MetricsSn
     total.journalPending += snapshot.journalPending;
     total.journalBytes += snapshot.journalBytes;
     total.workers += snapshot.workers;
+    total.starting += snapshot.starting;
     total.journalDegraded += snapshot.journalDegraded;
     total.journalFull += snapshot.journalFull;
     total.databaseConnected += snapshot.databaseConnected;
@@ -136,6 +144,7 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     ...header(`${p}journal_pending_votes`, 'gauge', 'Votes in the journal that the database does not have yet.'), `${p}journal_pending_votes ${snapshot.journalPending}`,
     ...header(`${p}journal_bytes`, 'gauge', 'Size of the journal files.'), `${p}journal_bytes ${snapshot.journalBytes}`,
     ...header(`${p}workers`, 'gauge', 'Worker processes that answered.'), `${p}workers ${snapshot.workers}`,
+    ...header(`${p}starting_workers`, 'gauge', 'Workers still reading their journal at start (they take no votes yet).'), `${p}starting_workers ${snapshot.starting}`,
     ...header(`${p}journal_degraded_workers`, 'gauge', 'Workers whose journal cannot write (they answer 503).'), `${p}journal_degraded_workers ${snapshot.journalDegraded}`,
     ...header(`${p}journal_full_workers`, 'gauge', 'Workers that hold the most votes they may for the database (they answer 503).'), `${p}journal_full_workers ${snapshot.journalFull}`,
     ...header(`${p}database_connected_workers`, 'gauge', 'Workers connected to the database.'), `${p}database_connected_workers ${snapshot.databaseConnected}`,

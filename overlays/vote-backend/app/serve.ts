@@ -7,14 +7,14 @@
  * up the workers' numbers (cluster-channel.ts), restarts a worker that dies (its journal
  * replays), and stops them all on SIGTERM. One worker runs alone, without a primary.
  */
-import cluster, { type Worker } from 'node:cluster';
+import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Log } from '../../runtime/service-log.js';
 import { EXIT_CONFIG, EXIT_STORAGE, StorageError } from '../../runtime/service-main.js';
 import { JournalUnusableError } from '../../runtime/journal.js';
 import { Admission } from './admission.js';
-import { PrimaryChannel, WorkerChannel } from './cluster-channel.js';
+import { PrimaryChannel, WorkerChannel, type KnownWorker } from './cluster-channel.js';
 import { ConfigError, type VoteConfig } from './config.js';
 import { MariaDbVoteDatabase } from './database.js';
 import { startVoteWorker, type RunningWorker } from './worker.js';
@@ -74,7 +74,8 @@ async function runWorker(config: VoteConfig, log: Log): Promise<number> {
   const index = Number(process.env[WORKER_INDEX]);
   const count = workerCount(config);
   let running: RunningWorker | undefined;
-  const channel = new WorkerChannel(() => running!.metrics.snapshot());
+  // the primary may ask for this worker's numbers while its journal is still being read
+  const channel = new WorkerChannel(() => running?.metrics.snapshot());
   process.on('message', (message) => channel.receive(message));
   running = await startWorker(config, { index, count, log, cluster: channel });
   await stopSignal();
@@ -87,7 +88,7 @@ async function runWorker(config: VoteConfig, log: Log): Promise<number> {
 /** The primary: forks, restarts and stops the workers; exits with a worker's config or storage error. */
 async function runPrimary(config: VoteConfig, log: Log): Promise<number> {
   const count = workerCount(config);
-  const workers = new Map<number, Worker>();
+  const workers = new Map<number, KnownWorker>();
   const channel = new PrimaryChannel(new Admission(config.limits), () => [...workers.values()]);
   let stopping = false;
   let failure: number | undefined;
@@ -95,9 +96,11 @@ async function runPrimary(config: VoteConfig, log: Log): Promise<number> {
   const allExited = new Promise<void>((resolve) => {
     const fork = (index: number) => {
       const worker = cluster.fork({ [WORKER_INDEX]: String(index) });
-      workers.set(index, worker);
+      const known = { worker, started: false };
+      workers.set(index, known);
       worker.on('message', (message) => channel.receive(worker, message));
       worker.on('listening', (address) => {
+        known.started = true;
         if (++listening === count) log.info(`taking votes on ${address.address ?? '*'}:${address.port} (${count} workers)`);
       });
       worker.on('exit', (code, signal) => {
@@ -117,8 +120,8 @@ async function runPrimary(config: VoteConfig, log: Log): Promise<number> {
       if (stopping) return;
       stopping = true;
       if (workers.size === 0) resolve();
-      for (const worker of workers.values()) worker.process.kill('SIGTERM');
-      setTimeout(() => [...workers.values()].forEach((worker) => worker.process.kill('SIGKILL')), 30_000).unref();
+      for (const { worker } of workers.values()) worker.process.kill('SIGTERM');
+      setTimeout(() => [...workers.values()].forEach(({ worker }) => worker.process.kill('SIGKILL')), 30_000).unref();
     };
     for (let index = 0; index < count; index++) fork(index);
     void stopSignal().then((signal) => {

@@ -29,8 +29,9 @@ export interface VoteHttpDeps {
   polls: PollIndex;
   cors: CorsPolicy;
   admission: AdmissionClient;
-  store: VoteStore;
-  batcher: Batcher;
+  /** Where a vote is written (resolves once it is on disk); the batcher is told of each. */
+  store: Pick<VoteStore, 'accept'>;
+  batcher: Pick<Batcher, 'nudge'>;
   results: ResultsCache;
   metrics: Metrics;
   /** /metrics' text and /healthz' body for the whole server. */

@@ -46,23 +46,28 @@ export interface RunningWorker {
 }
 
 /**
- * Health for /healthz from the server's numbers: ok while every worker takes votes (its journal
- * writes and is under its share of maxPendingVotes); `problems` says what is wrong in words,
- * a database that does not answer included (votes are still taken then, into the journal).
+ * Health for /healthz from the server's numbers: ok while every worker that has started takes
+ * votes (its journal writes and is under its share of maxPendingVotes); `problems` says what is
+ * wrong in words: workers still starting (node:cluster hands connections only to workers that
+ * listen, so the others take the votes meanwhile), and a database that does not answer (votes
+ * are still taken then, into the journal).
  */
 export function healthOf(snapshot: MetricsSnapshot, config: VoteConfig): { ok: boolean; problems: string[] } & Record<string, unknown> {
   const problems: string[] = [];
-  const { workers } = snapshot;
+  const { workers, starting } = snapshot;
+  const started = workers - starting;
+  if (starting > 0) problems.push(`${starting} of ${workers} workers are starting (reading their journal): they take no votes yet`);
   if (snapshot.journalDegraded > 0) problems.push(`the journal of ${snapshot.journalDegraded} of ${workers} workers cannot write: they answer 503`);
   if (snapshot.journalFull > 0) {
     problems.push(`${snapshot.journalFull} of ${workers} workers hold the most votes they may for the database (maxPendingVotes ${config.maxPendingVotes} for the server): ` +
       'they answer 503 until the database takes votes again');
   }
-  if (snapshot.databaseConnected < workers) problems.push(`${workers - snapshot.databaseConnected} of ${workers} workers are not connected to the database: their votes wait in the journal`);
+  if (snapshot.databaseConnected < started) problems.push(`${started - snapshot.databaseConnected} of ${workers} workers are not connected to the database: their votes wait in the journal`);
   return {
     ok: snapshot.journalDegraded === 0 && snapshot.journalFull === 0,
     problems,
     workers,
+    starting,
     journal: { pending: snapshot.journalPending, bytes: snapshot.journalBytes, degradedWorkers: snapshot.journalDegraded, fullWorkers: snapshot.journalFull, full: snapshot.journalFull > 0 },
     database: { connectedWorkers: snapshot.databaseConnected, up: snapshot.databaseConnected > 0, endpoints: snapshot.databaseEndpoints },
     accepted: snapshot.accepted,
