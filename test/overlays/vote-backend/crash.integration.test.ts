@@ -1,0 +1,109 @@
+/**
+ * Nothing lost when the service dies: the whole service (primary and workers) killed with
+ * SIGKILL under load and started again on the same journals, and one worker killed alone while
+ * the primary keeps running. A 202 promised the vote was on disk: every one must reach the
+ * table, once, and the results must count what the table holds.
+ */
+import type { ExecutionContext } from 'ava';
+import { makeTempDir } from '../../helpers/temp-dir.js';
+import { testNeeding } from '../../helpers/tools.js';
+import type { RunningMariaDb } from './helpers/mariadb.js';
+import { DATABASE, MARIADB_TOOLS, missingFrom, startVoteDatabase, tableCount, tableCounts, tableIds } from './helpers/vote-table.js';
+import { startVoteService, waitUntil, type RunningVoteService } from './helpers/vote-service.js';
+import { startVoters } from './helpers/voters.js';
+
+const test = testNeeding({ tools: MARIADB_TOOLS }, { serial: true });
+
+/** Each voter votes once an hour at most: admission goes through the primary for every vote. */
+const LIMITS = { limits: { perVoter: { max: 1, windowSeconds: 3600 }, perAddress: null } };
+
+async function startAll(t: ExecutionContext, config: Record<string, unknown> = {}): Promise<{ db: RunningMariaDb; service: RunningVoteService }> {
+  const dir = await makeTempDir(t, 'vote-crash-');
+  const db = await startVoteDatabase(t, { dir });
+  const service = await startVoteService(t, {
+    dir,
+    database: { endpoints: [{ socketPath: db.socket }], ...DATABASE },
+    config: { ...LIMITS, ...config },
+  });
+  return { db, service };
+}
+
+/** Waits until every accepted vote is in the table, then checks each is there once. */
+async function assertAllLanded(t: ExecutionContext, db: RunningMariaDb, service: RunningVoteService, accepted: Map<string, string>): Promise<void> {
+  await waitUntil(`the ${accepted.size} accepted votes in the table`, () => missingFrom(db, accepted.keys()), (missing) => missing.length === 0, 90_000)
+    .catch(async (error: Error) => { throw new Error(`${error.message}\n${service.output().slice(-3000)}`); });
+  const ids = await tableIds(db);
+  t.deepEqual([...accepted.keys()].filter((id) => ids.get(id) !== 1), [], 'votes answered 202 that are not in the table exactly once');
+}
+
+/** The results endpoint's counts as { choice: votes } without the zeros, as the table's GROUP BY gives them. */
+async function resultCounts(service: RunningVoteService): Promise<Record<string, number>> {
+  const { body } = await service.get('/polls/final/results');
+  const counts = body.counts as { choice: string; votes: number }[];
+  return Object.fromEntries(counts.filter((row) => row.votes > 0).map((row) => [row.choice, row.votes]));
+}
+
+test('kill -9 of the primary and its workers under load loses no vote answered 202, and after the restart the results count each vote once', async (t) => {
+  // the default batch interval: a second of votes is in the journals alone when the kill comes
+  const { db, service } = await startAll(t, { batch: { intervalMs: 1000, maxVotes: 10_000 } });
+  t.deepEqual((await service.workerPids()).length, 2);
+  const voters = startVoters(service.url, { clients: 12 });
+  let killedAfter: number;
+  try {
+    // some batches committed and some votes still in the journals when the kill comes
+    await voters.acceptedMore(400);
+    await waitUntil('a batch committed', () => tableCount(db), (rows) => rows > 0);
+    await voters.acceptedMore(200);
+    await service.killAll();
+    killedAfter = voters.accepted.size;
+  } finally {
+    await voters.stop();
+  }
+  const rowsAtKill = await tableCount(db);
+  t.log(`${killedAfter} votes answered 202 before the kill (${voters.accepted.size} in all); ${rowsAtKill} in the table when it came; answers ${JSON.stringify([...voters.answers])}`);
+
+  const from = service.output().length;
+  await service.start();
+  const replayed = [...service.output().slice(from).matchAll(/(\d+) votes from the journal are still to go/g)].map((match) => Number(match[1]));
+  t.log(`the restarted workers replayed ${replayed.join(' and ') || 'no'} votes from their journals`);
+  await assertAllLanded(t, db, service, voters.accepted);
+  const table = await tableCounts(db, 'final');
+  const results = await waitUntil('the results to count what the table holds', () => resultCounts(service), (counts) => JSON.stringify(counts) === JSON.stringify(table), 30_000)
+    .catch(async () => resultCounts(service));
+  t.deepEqual(results, table, 'the results endpoint counts differently from the votes table');
+  t.is(Object.values(table).reduce((sum, n) => sum + n, 0), await tableCount(db));
+  await service.stop();
+});
+
+test('kill -9 of one worker: the primary starts it again, its journal replays, and no vote answered 202 is lost', async (t) => {
+  // long batch intervals: the killed worker's journal holds votes the database does not have
+  const { db, service } = await startAll(t, { batch: { intervalMs: 3000, maxVotes: 100_000 } });
+  const voters = startVoters(service.url, { clients: 8 });
+  let victim: number;
+  let pendingAtKill: number;
+  try {
+    await voters.acceptedMore(300);
+    const before = await service.workerPids();
+    t.is(before.length, 2);
+    victim = before[0]!;
+    const from = service.output().length;
+    pendingAtKill = await service.metric('journal_pending_votes');
+    process.kill(victim, 'SIGKILL');
+    await service.waitForOutput(/worker \d+ ended \(SIGKILL\); starting it again/, { from });
+    const replayed = await service.waitForOutput(/(\d+) votes from the journal are still to go to the database/, { from });
+    t.log(`worker ${victim} killed with ${pendingAtKill} votes pending in the server; the new worker replayed ${replayed[1]}`);
+    t.true(Number(replayed[1]) > 0, 'the killed worker\'s journal held no pending vote: the test did not test the replay');
+    const after = await waitUntil('two workers again', () => service.workerPids(), (pids) => pids.length === 2);
+    t.false(after.includes(victim));
+    t.true(after.includes(before[1]!), 'the worker that was not killed was restarted too');
+    // the restarted worker takes votes too: cluster's round-robin hands it its share
+    await voters.acceptedMore(300);
+  } finally {
+    await voters.stop();
+  }
+  t.log(`answers ${JSON.stringify([...voters.answers])}`);
+  await assertAllLanded(t, db, service, voters.accepted);
+  const health = await service.get('/healthz');
+  t.is((health.body as { workers: number }).workers, 2);
+  await service.stop();
+});
