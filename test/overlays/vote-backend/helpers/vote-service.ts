@@ -223,7 +223,8 @@ export async function waitUntil<T>(what: string, read: () => Promise<T>, conditi
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`gave up waiting for ${what} after ${timeoutMs / 1000} s; last seen: ${JSON.stringify(last)}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      const seen = JSON.stringify(last) ?? 'nothing';
+      throw new Error(`gave up waiting for ${what} after ${timeoutMs / 1000} s; last seen: ${seen.length > 400 ? `${seen.slice(0, 400)}...` : seen}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     }
     await sleep(100);
   }
