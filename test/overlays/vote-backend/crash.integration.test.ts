@@ -43,12 +43,18 @@ async function resultCounts(service: RunningVoteService): Promise<Record<string,
   return Object.fromEntries(counts.filter((row) => row.votes > 0).map((row) => [row.choice, row.votes]));
 }
 
-test('kill -9 of the primary and its workers under load loses no vote answered 202, and after the restart the results count each vote once', async (t) => {
+/**
+ * Load, kill -9 of the whole process group, a restart on the same journals while the clients
+ * go on (with keys, a client sends the vote its failed request carried again, same key).
+ */
+const killWholeService = (clients: { idempotencyKeys: boolean }) => async (t: ExecutionContext) => {
   // the default batch interval: a second of votes is in the journals alone when the kill comes
   const { db, service } = await startAll(t, { batch: { intervalMs: 1000, maxVotes: 10_000 } });
   t.deepEqual((await service.workerPids()).length, 2);
-  const voters = startVoters(service.url, { clients: 12 });
+  const voters = startVoters(service.url, { clients: 12, idempotencyKeys: clients.idempotencyKeys });
   let killedAfter: number;
+  let rowsAtKill: number;
+  let replayed: number[];
   try {
     // some batches committed and some votes still in the journals when the kill comes
     await voters.acceptedMore(400);
@@ -56,16 +62,18 @@ test('kill -9 of the primary and its workers under load loses no vote answered 2
     await voters.acceptedMore(200);
     await service.killAll();
     killedAfter = voters.accepted.size;
+    rowsAtKill = await tableCount(db);
+    const from = service.output().length;
+    await service.start();
+    replayed = [...service.output().slice(from).matchAll(/(\d+) votes from the journal are still to go/g)].map((match) => Number(match[1]));
+    await voters.acceptedMore(200);
   } finally {
     await voters.stop();
   }
-  const rowsAtKill = await tableCount(db);
-  t.log(`${killedAfter} votes answered 202 before the kill (${voters.accepted.size} in all); ${rowsAtKill} in the table when it came; answers ${JSON.stringify([...voters.answers])}`);
+  t.log(`${killedAfter} votes answered 202 before the kill, ${voters.accepted.size} in all; ${rowsAtKill} in the table when it came; ` +
+    `the restarted workers replayed ${replayed.join(' and ') || 'no'} votes; ${voters.retriedAccepted} sent again with their key; answers ${JSON.stringify([...voters.answers])}`);
+  if (clients.idempotencyKeys) t.true(voters.retriedAccepted > 0, 'no vote was sent again: the test did not test the retries');
 
-  const from = service.output().length;
-  await service.start();
-  const replayed = [...service.output().slice(from).matchAll(/(\d+) votes from the journal are still to go/g)].map((match) => Number(match[1]));
-  t.log(`the restarted workers replayed ${replayed.join(' and ') || 'no'} votes from their journals`);
   await assertAllLanded(t, db, service, voters.accepted);
   const table = await tableCounts(db, 'final');
   const results = await waitUntil('the results to count what the table holds', () => resultCounts(service), (counts) => JSON.stringify(counts) === JSON.stringify(table), 30_000)
@@ -73,7 +81,10 @@ test('kill -9 of the primary and its workers under load loses no vote answered 2
   t.deepEqual(results, table, 'the results endpoint counts differently from the votes table');
   t.is(Object.values(table).reduce((sum, n) => sum + n, 0), await tableCount(db));
   await service.stop();
-});
+};
+
+test('kill -9 of the primary and its workers under load loses no vote answered 202, and after the restart the results count each vote once', killWholeService({ idempotencyKeys: false }));
+test('kill -9 under load with clients sending a failed vote again with its Idempotency-Key: each such vote is in the table and the results once', killWholeService({ idempotencyKeys: true }));
 
 test('kill -9 of one worker: the primary starts it again, its journal replays, and no vote answered 202 is lost', async (t) => {
   // long batch intervals: the killed worker's journal holds votes the database does not have

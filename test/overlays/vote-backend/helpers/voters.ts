@@ -2,7 +2,9 @@
  * Load for the vote service: concurrent clients posting votes in a loop, each with a voter id
  * never used before, keeping the id of every vote answered 202 (what the service promised to
  * keep) and counting the other answers. A client whose connection fails waits a little and
- * goes on, so that load continues across a restart or a killed worker.
+ * goes on, so that load continues across a restart or a killed worker. With `idempotencyKeys`
+ * each vote carries its own key and a vote whose request failed is sent again, same key, as a
+ * page does after a network error: the service may have kept the first one.
  */
 import { FINAL_POLL, postVote } from './vote-service.js';
 
@@ -11,6 +13,8 @@ export interface VoterLoad {
   readonly accepted: Map<string, string>;
   /** Answers by status; `error` for a connection that failed. */
   readonly answers: Map<number | 'error', number>;
+  /** Votes answered 202 after one or more failed tries with the same key. */
+  readonly retriedAccepted: number;
   /** Resolves once `count` votes more than now got a 202. */
   acceptedMore(count: number, timeoutMs?: number): Promise<void>;
   /** Stops the clients and waits for the requests in flight. */
@@ -20,24 +24,32 @@ export interface VoterLoad {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts `clients` clients posting to `url` in the poll "final" (or `poll`). */
-export function startVoters(url: string, options: { clients: number; poll?: { id: string; choices: { id: string }[] }; prefix?: string }): VoterLoad {
+export function startVoters(url: string, options: { clients: number; poll?: { id: string; choices: { id: string }[] }; prefix?: string; idempotencyKeys?: boolean }): VoterLoad {
   const poll = options.poll ?? FINAL_POLL;
   const accepted = new Map<string, string>();
   const answers = new Map<number | 'error', number>();
   const count = (key: number | 'error') => answers.set(key, (answers.get(key) ?? 0) + 1);
   let stopped = false;
   let next = 0;
+  let retriedAccepted = 0;
   const client = async (index: number) => {
+    let retry: number | undefined;
     while (!stopped) {
-      const n = next++;
+      const n = retry ?? next++;
       const choice = poll.choices[n % poll.choices.length]!.id;
+      const voter = `${options.prefix ?? 'v'}${index}-${n}`;
       try {
-        const answer = await postVote(url, { poll: poll.id, choice, voter: `${options.prefix ?? 'v'}${index}-${n}` });
+        const answer = await postVote(url, { poll: poll.id, choice, voter }, options.idempotencyKeys ? { 'Idempotency-Key': `"${voter}"` } : {});
         count(answer.status);
-        if (answer.status === 202) accepted.set(String(answer.body.id), choice);
-        else if (answer.status >= 500) await sleep(20);
+        if (answer.status === 202) {
+          accepted.set(String(answer.body.id), choice);
+          if (retry !== undefined) retriedAccepted++;
+        }
+        retry = undefined;
+        if (answer.status >= 500) await sleep(20);
       } catch {
         count('error');
+        if (options.idempotencyKeys) retry = n;
         await sleep(50);
       }
     }
@@ -46,6 +58,9 @@ export function startVoters(url: string, options: { clients: number; poll?: { id
   return {
     accepted,
     answers,
+    get retriedAccepted() {
+      return retriedAccepted;
+    },
     async acceptedMore(more, timeoutMs = 60_000) {
       const target = accepted.size + more;
       const deadline = Date.now() + timeoutMs;
