@@ -9,7 +9,7 @@ import { makeTempDir } from '../../helpers/temp-dir.js';
 import { testNeeding } from '../../helpers/tools.js';
 import type { RunningMariaDb } from './helpers/mariadb.js';
 import { DATABASE, MARIADB_TOOLS, missingFrom, startVoteDatabase, tableCount, tableCounts, tableIds } from './helpers/vote-table.js';
-import { startVoteService, waitUntil, type RunningVoteService } from './helpers/vote-service.js';
+import { resultCounts, startVoteService, waitUntil, type RunningVoteService } from './helpers/vote-service.js';
 import { startVoters } from './helpers/voters.js';
 
 const test = testNeeding({ tools: MARIADB_TOOLS }, { serial: true });
@@ -34,13 +34,6 @@ async function assertAllLanded(t: ExecutionContext, db: RunningMariaDb, service:
     .catch(async (error: Error) => { throw new Error(`${error.message}\n${service.output().slice(-3000)}`); });
   const ids = await tableIds(db);
   t.deepEqual([...accepted.keys()].filter((id) => ids.get(id) !== 1), [], 'votes answered 202 that are not in the table exactly once');
-}
-
-/** The results endpoint's counts as { choice: votes } without the zeros, as the table's GROUP BY gives them. */
-async function resultCounts(service: RunningVoteService): Promise<Record<string, number>> {
-  const { body } = await service.get('/polls/final/results');
-  const counts = body.counts as { choice: string; votes: number }[];
-  return Object.fromEntries(counts.filter((row) => row.votes > 0).map((row) => [row.choice, row.votes]));
 }
 
 /**
@@ -76,8 +69,8 @@ const killWholeService = (clients: { idempotencyKeys: boolean }) => async (t: Ex
 
   await assertAllLanded(t, db, service, voters.accepted);
   const table = await tableCounts(db, 'final');
-  const results = await waitUntil('the results to count what the table holds', () => resultCounts(service), (counts) => JSON.stringify(counts) === JSON.stringify(table), 30_000)
-    .catch(async () => resultCounts(service));
+  const results = await waitUntil('the results to count what the table holds', () => resultCounts(service, 'final'), (counts) => JSON.stringify(counts) === JSON.stringify(table), 30_000)
+    .catch(async () => resultCounts(service, 'final'));
   t.deepEqual(results, table, 'the results endpoint counts differently from the votes table');
   t.is(Object.values(table).reduce((sum, n) => sum + n, 0), await tableCount(db));
   await service.stop();

@@ -198,6 +198,13 @@ export async function startVoteService(t: ExecutionContext, options: VoteService
   };
 }
 
+/** The results endpoint's counts of a poll as { choice: votes } without the zeros, as a GROUP BY of the table gives them. */
+export async function resultCounts(service: RunningVoteService, poll: string): Promise<Record<string, number>> {
+  const { body } = await service.get(`/polls/${poll}/results`);
+  const counts = body.counts as { choice: string; votes: number }[];
+  return Object.fromEntries(counts.filter((row) => row.votes > 0).map((row) => [row.choice, row.votes]));
+}
+
 /** POSTs a vote as JSON; rejects when the connection fails. */
 export async function postVote(url: string, vote: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(`${url}/votes`, {
