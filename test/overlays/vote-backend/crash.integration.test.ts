@@ -111,3 +111,26 @@ test('kill -9 of one worker: the primary starts it again, its journal replays, a
   t.is((health.body as { workers: number }).workers, 2);
   await service.stop();
 });
+
+test('kill -9 with the database down and a restart with one worker: the journal no worker owns any more is taken over, and every vote answered 202 lands', async (t) => {
+  const { db, service } = await startAll(t);
+  await waitUntil('the workers connected', () => service.get('/healthz'), ({ body }) => (body as { database: { connectedWorkers: number } }).database.connectedWorkers === 2);
+  await db.stop();
+  const voters = startVoters(service.url, { clients: 6 });
+  try {
+    await voters.acceptedMore(300);
+    t.is(await service.metric('committed_total'), 0, 'votes reached the stopped database');
+  } finally {
+    await service.killAll();
+    await voters.stop();
+  }
+  await service.reconfigure({ workers: 1 });
+  const from = service.output().length;
+  await service.start();
+  const adopted = await service.waitForOutput(/took over (\d+) pending votes from \S+votes-1\.journal/, { from });
+  t.log(`${voters.accepted.size} votes answered 202; the one worker took over ${adopted[1]} from the second worker's journal`);
+  t.true(Number(adopted[1]) > 0);
+  await db.start();
+  await assertAllLanded(t, db, service, voters.accepted);
+  await service.stop();
+});

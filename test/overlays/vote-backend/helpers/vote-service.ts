@@ -56,8 +56,10 @@ export interface RunningVoteService {
   killAll(): Promise<void>;
   /** SIGTERM to the primary and waits for it (and its workers) to exit. */
   stop(): Promise<void>;
-  /** Starts it again on the same config and journals. */
+  /** Starts it again on the same journals (and config, unless rewritten). */
   start(): Promise<void>;
+  /** Rewrites the config with these fields over the last ones, for the next start. */
+  reconfigure(fields: Record<string, unknown>): Promise<void>;
 }
 
 /** The config file's contents. */
@@ -96,7 +98,8 @@ export async function startVoteService(t: ExecutionContext, options: VoteService
   const configPath = join(options.dir, 'config.json');
   await mkdir(journalDir, { recursive: true });
   await writeFile(passwordFile, `${options.database.password}\n`, { mode: 0o600 });
-  await writeFile(configPath, JSON.stringify(voteConfig({ ...options, port, journalDir, passwordFile }), null, 2));
+  let config = voteConfig({ ...options, port, journalDir, passwordFile });
+  await writeFile(configPath, JSON.stringify(config, null, 2));
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   let child: ResultPromise | undefined;
@@ -195,6 +198,10 @@ export async function startVoteService(t: ExecutionContext, options: VoteService
     killAll,
     stop,
     start,
+    async reconfigure(fields) {
+      config = { ...config, ...fields };
+      await writeFile(configPath, JSON.stringify(config, null, 2));
+    },
   };
 }
 
