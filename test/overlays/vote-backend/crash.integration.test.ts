@@ -135,3 +135,21 @@ test('kill -9 with the database down and a restart with one worker: the journal 
   await assertAllLanded(t, db, service, voters.accepted);
   await service.stop();
 });
+
+test('SIGTERM under load: the service exits 0 and the votes answered 202 are in the table, its last batch sent before it stops', async (t) => {
+  // one batch can take every vote still pending at the stop
+  const { db, service } = await startAll(t, { batch: { intervalMs: 1000, maxVotes: 100_000 } });
+  const voters = startVoters(service.url, { clients: 8 });
+  let exitCode: number | undefined;
+  try {
+    await voters.acceptedMore(500);
+    exitCode = await service.stop();
+  } finally {
+    await voters.stop();
+  }
+  t.log(`answers ${JSON.stringify([...voters.answers])}`);
+  t.is(exitCode, 0, service.output().slice(-3000));
+  t.regex(service.output(), /stopping on SIGTERM/);
+  const ids = await tableIds(db);
+  t.deepEqual([...voters.accepted.keys()].filter((id) => ids.get(id) !== 1), [], 'votes answered 202 that the stopped service left out of the table');
+});

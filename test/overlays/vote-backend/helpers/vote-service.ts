@@ -54,8 +54,8 @@ export interface RunningVoteService {
   metric(name: string): Promise<number>;
   /** SIGKILL to the whole process group; resolves once no process of it is left. */
   killAll(): Promise<void>;
-  /** SIGTERM to the primary and waits for it (and its workers) to exit. */
-  stop(): Promise<void>;
+  /** SIGTERM to the primary and waits for it (and its workers) to exit; resolves with its exit code (undefined when it was not running or needed SIGKILL). */
+  stop(): Promise<number | undefined>;
   /** Starts it again on the same journals (and config, unless rewritten). */
   start(): Promise<void>;
   /** Rewrites the config with these fields over the last ones, for the next start. */
@@ -143,14 +143,18 @@ export async function startVoteService(t: ExecutionContext, options: VoteService
     }
   };
 
-  const stop = async () => {
+  const stop = async (): Promise<number | undefined> => {
     const running = child;
-    if (!running?.pid || running.exitCode !== null) return killAll();
+    if (!running?.pid || running.exitCode !== null) {
+      await killAll();
+      return undefined;
+    }
     running.kill('SIGTERM');
     const timer = setTimeout(() => void killAll(), 40_000);
-    await running;
+    const { exitCode } = await running;
     clearTimeout(timer);
     await killAll();
+    return exitCode;
   };
 
   const get = async (path: string) => {
