@@ -7,7 +7,7 @@ import type { ExecutionContext } from 'ava';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { testNeeding } from '../../helpers/tools.js';
 import type { RunningMariaDb } from './helpers/mariadb.js';
-import { DATABASE, MARIADB_TOOLS, missingFrom, startVoteDatabase, tableCounts, tableIds } from './helpers/vote-table.js';
+import { assertAllLanded, DATABASE, MARIADB_TOOLS, startVoteDatabase, tableCounts } from './helpers/vote-table.js';
 import { postVote, resultCounts, startVoteService, waitUntil, type RunningVoteService } from './helpers/vote-service.js';
 import { startVoters } from './helpers/voters.js';
 
@@ -30,14 +30,6 @@ async function startAll(t: ExecutionContext, config: Record<string, unknown> = {
 async function health(service: RunningVoteService): Promise<{ status: number; body: Health }> {
   const answer = await service.get('/healthz');
   return { status: answer.status, body: answer.body as unknown as Health };
-}
-
-async function assertAllLanded(t: ExecutionContext, db: RunningMariaDb, service: RunningVoteService, accepted: Iterable<string>): Promise<void> {
-  const ids = [...accepted];
-  await waitUntil(`the ${ids.length} accepted votes in the table`, () => missingFrom(db, ids), (missing) => missing.length === 0, 90_000)
-    .catch((error: Error) => { throw new Error(`${error.message}\n${service.output().slice(-3000)}`); });
-  const table = await tableIds(db);
-  t.deepEqual(ids.filter((id) => table.get(id) !== 1), [], 'votes answered 202 that are not in the table exactly once');
 }
 
 /** MariaDB away for 10 s under load: `stop` shuts it down (SIGTERM), `kill` is kill -9 (InnoDB recovers at the next start). */
@@ -67,7 +59,7 @@ const outage = (how: 'stop' | 'kill') => async (t: ExecutionContext) => {
   }
   t.log(`${duringOutage} votes answered 202 while MariaDB was down, ${voters.accepted.size} in all; answers ${JSON.stringify([...voters.answers])}`);
   t.is(voters.answers.get(503) ?? 0, 0, 'votes were refused although the journal had room');
-  await assertAllLanded(t, db, service, voters.accepted.keys());
+  await assertAllLanded(t, { db, service, accepted: voters.accepted.keys() });
   const back = await waitUntil('/healthz to say the database is up', () => health(service), ({ body }) => body.database.connectedWorkers === 2);
   t.deepEqual(back.body.problems, []);
   t.regex(service.output(), /the database takes votes again after \d+ s/);
@@ -117,6 +109,6 @@ test('past maxPendingVotes with the database down votes get 503 with Retry-After
   t.deepEqual(drained.body.problems, []);
   const taken = await postVote(service.url, { poll: 'final', choice: 'b', voter: 'after' });
   t.is(taken.status, 202);
-  await assertAllLanded(t, db, service, [...voters.accepted.keys(), String(taken.body.id)]);
+  await assertAllLanded(t, { db, service, accepted: [...voters.accepted.keys(), String(taken.body.id)] });
   await service.stop();
 });

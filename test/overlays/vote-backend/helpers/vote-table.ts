@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { freePort } from '../../../helpers/guest.js';
 import { createDatabaseUser, startMariaDb, type RunningMariaDb } from './mariadb.js';
+import { waitUntil, type RunningVoteService } from './vote-service.js';
 
 export const DATABASE = { user: 'vote', database: 'votes', password: 'vote-test-password' };
 
@@ -47,4 +48,17 @@ export async function tableCounts(server: RunningMariaDb, poll: string): Promise
 export async function missingFrom(server: RunningMariaDb, accepted: Iterable<string>): Promise<string[]> {
   const ids = await tableIds(server);
   return [...accepted].filter((id) => !ids.has(id));
+}
+
+/**
+ * Waits (generously: the service retries a failing database after up to 10 s) until every vote
+ * id in `accepted` is in the table, then checks each is there once; a timeout shows the end of
+ * the service's output.
+ */
+export async function assertAllLanded(t: ExecutionContext, options: { db: RunningMariaDb; service: RunningVoteService; accepted: Iterable<string> }): Promise<void> {
+  const ids = [...options.accepted];
+  await waitUntil(`the ${ids.length} accepted votes in the table`, () => missingFrom(options.db, ids), (missing) => missing.length === 0, 90_000)
+    .catch((error: Error) => { throw new Error(`${error.message}\n${options.service.output().slice(-3000)}`); });
+  const table = await tableIds(options.db);
+  t.deepEqual(ids.filter((id) => table.get(id) !== 1), [], 'votes answered 202 that are not in the table exactly once');
 }
