@@ -44,10 +44,10 @@ export async function startMariaDb(options: MariaDbOptions): Promise<RunningMari
   const datadir = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
   const errorLog = join(dir, 'error.log');
-  await mkdir(dir, { recursive: true });
+  await mkdir(join(dir, 'tmp'), { recursive: true });
   await execa('mariadb-install-db', [
     '--no-defaults', `--datadir=${datadir}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve',
-  ]);
+  ], { env: { TMPDIR: join(dir, 'tmp') } }); // bootstraps sharing /tmp for their temporary tables fail at random ("Could not remove temporary table")
   let child: ResultPromise | undefined;
   const readLog = () => readFile(errorLog, 'utf8').catch(() => '');
 
