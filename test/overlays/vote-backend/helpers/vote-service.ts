@@ -121,7 +121,8 @@ export async function startVoteService(t: ExecutionContext, options: VoteService
     // parent-death signal ends the primary should the test process itself die
     const argv = ['node', MAIN, 'serve', '--config', configPath];
     const wrapped = existsSync('/usr/bin/setpriv') ? ['setpriv', '--pdeathsig', 'KILL', '--', ...argv] : argv;
-    const started = execa(wrapped[0]!, wrapped.slice(1), { reject: false, buffer: false, stdin: 'ignore', all: true, detached: true });
+    // no forceKillAfterDelay: execa would SIGKILL the primary 5 s after a SIGTERM, while it still stops its workers
+    const started = execa(wrapped[0]!, wrapped.slice(1), { reject: false, buffer: false, stdin: 'ignore', all: true, detached: true, forceKillAfterDelay: false });
     child = started;
     started.all?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     const exited = started.then(() => 'exited' as const);
