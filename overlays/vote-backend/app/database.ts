@@ -67,6 +67,8 @@ const COUNTS = 'SELECT choice, SUM(votes) AS n FROM vote_counts WHERE poll = ? G
 const NOT_PRIMARY = 1047;
 /** ER_LOCK_DEADLOCK: how Galera reports a certification conflict at commit (galera-4's README, 7.1). */
 export const DEADLOCK = 1213;
+/** Tries of a batch that deadlocks, at once, before it fails (and waits for the batcher's next try). */
+const DEADLOCK_TRIES = 3;
 
 export const describeEndpoint = (endpoint: Endpoint): string => ('socketPath' in endpoint ? endpoint.socketPath : `${endpoint.host}:${endpoint.port}`);
 
@@ -88,19 +90,32 @@ export class MariaDbVoteDatabase implements VoteDatabase {
 
   insert(votes: readonly Vote[]): Promise<void> {
     return this.#run(async (connection) => {
-      // new for every try: the rows of an earlier try that did commit keep that try's id
-      const batch = randomBytes(8);
-      const rows = votes.map((vote) => [Buffer.from(vote.id, 'hex'), vote.poll, vote.choice, vote.voter ?? null, vote.address ?? null, utc(vote.at), this.options.serverId, batch]);
-      await connection.beginTransaction();
-      try {
-        await connection.batch(INSERT, rows);
-        await connection.query(ADD_COUNTS, [this.options.writer, batch]);
-        await connection.commit();
-      } catch (error) {
-        if (!(error as SqlError).fatal) await connection.rollback().catch(() => undefined);
-        throw error;
+      // InnoDB rolls a deadlock's victim back and asks for the transaction again: two workers'
+      // batches do deadlock (ADD_COUNTS' SELECT takes shared next-key locks on votes_batch under
+      // REPEATABLE READ, and the other batch inserts into those gaps); so does a Galera conflict
+      for (let tries = 1; ; tries++) {
+        try {
+          return await this.#insertOnce(connection, votes);
+        } catch (error) {
+          if ((error as SqlError).errno !== DEADLOCK || tries >= DEADLOCK_TRIES) throw error;
+        }
       }
     });
+  }
+
+  async #insertOnce(connection: Connection, votes: readonly Vote[]): Promise<void> {
+    // new for every try: the rows of an earlier try that did commit keep that try's id
+    const batch = randomBytes(8);
+    const rows = votes.map((vote) => [Buffer.from(vote.id, 'hex'), vote.poll, vote.choice, vote.voter ?? null, vote.address ?? null, utc(vote.at), this.options.serverId, batch]);
+    await connection.beginTransaction();
+    try {
+      await connection.batch(INSERT, rows);
+      await connection.query(ADD_COUNTS, [this.options.writer, batch]);
+      await connection.commit();
+    } catch (error) {
+      if (!(error as SqlError).fatal) await connection.rollback().catch(() => undefined);
+      throw error;
+    }
   }
 
   counts(poll: string): Promise<Map<string, number>> {

@@ -58,7 +58,7 @@ export async function startMariaDb(options: MariaDbOptions): Promise<RunningMari
   if (user !== 'root') await execa('chown', [user, dir, tmpdir]);
   await execa('mariadb-install-db', [
     '--no-defaults', `--datadir=${datadir}`, `--tmpdir=${tmpdir}`, `--user=${user}`, '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve',
-  ]);
+  ], { env: { TMPDIR: tmpdir } }); // and for the client and tools it runs
   let child: ResultPromise | undefined;
   const readLog = () => readFile(errorLog, 'utf8').catch(() => '');
 
