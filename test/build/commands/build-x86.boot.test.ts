@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Manifest } from '../../../build/manifest.js';
 import { bootGuest, freePort, makeWorkspace, type BootedGuest, removeWorkspace, runCliIn, testCacheDir, writeConfig, type Workspace } from '../../helpers/guest.js';
 import { testNeeding } from '../../helpers/tools.js';
-import { startVoteLoad } from '../../overlays/vote-backend/helpers/vote-load.js';
+import { startVoters } from '../../overlays/vote-backend/helpers/voters.js';
+import { waitUntil } from '../../overlays/vote-backend/helpers/vote-service.js';
 
 interface Context { workspace: Workspace; config: string; votePort: number }
 const test = anyTest as TestFn<Context>;
@@ -88,15 +89,6 @@ async function tableIds(guest: BootedGuest): Promise<string[]> {
   return lines;
 }
 
-/** Waits for `check` to return true, every two seconds, up to `minutes`. */
-async function waitFor(what: string, minutes: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + minutes * 60_000;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${minutes} minutes`);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-}
-
 serial(`vote-backend in the booted image: votes through a forwarded port are counted, and systemctl kill -s KILL under load loses none that got a 202`, async (t) => {
   t.timeout(20 * 60_000);
   const guest = running;
@@ -108,35 +100,32 @@ serial(`vote-backend in the booted image: votes through a forwarded port are cou
   t.regex(files.stdout, /^4096$/m);
   t.regex(files.stdout, /^LimitNOFILE=65536$/m);
   t.regex(files.stdout, /^User=votebackend$/m);
-  await waitFor('/healthz answering 200 through the forwarded port', 5, async () => (await fetch(`${url}/healthz`)).status === 200);
+  await waitUntil('/healthz answering 200 through the forwarded port', async () => (await fetch(`${url}/healthz`)).status, (status) => status === 200, 5 * 60_000);
 
-  const load = startVoteLoad({ url, poll: 'awards', choices: ['a', 'b', 'c'], clients: 8 });
-  const acceptedAtLeast = (count: number) => async () => load.result.accepted.length >= count;
+  const poll = { id: 'awards', choices: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] };
+  const load = startVoters(url, { clients: 8, poll });
   try {
-    await waitFor('300 votes answered 202', 5, acceptedAtLeast(300));
+    await load.acceptedMore(300, 5 * 60_000);
     const killed = await guest.run(`systemctl kill -s KILL ${unit} 2>&1`);
     t.is(killed.code, 0, killed.stdout);
-    const atKill = load.result.accepted.length;
     // back by itself (Restart=always), taking votes again
-    await waitFor('300 more votes after the kill', 5, acceptedAtLeast(atKill + 300));
+    await load.acceptedMore(300, 5 * 60_000);
   } finally {
     await load.stop();
   }
-  const { accepted, other } = load.result;
+  const accepted = [...load.accepted.keys()];
+  const other = Object.fromEntries([...load.answers].filter(([status]) => status !== 202));
   t.regex((await guest.run(`systemctl show -p NRestarts ${unit}`)).stdout, /^NRestarts=[1-9]/m, 'systemd restarted the killed service');
   t.true(Object.keys(other).length > 0, 'the kill was felt: some requests failed or were refused while the service was away');
 
   // every 202 reaches the table once the journals drain; the results agree with the table
-  await waitFor('the journals drained', 3, async () => ((await (await fetch(`${url}/healthz`)).json()) as { journal: { pending: number } }).journal.pending === 0);
+  await waitUntil('the journals drained', async () => ((await (await fetch(`${url}/healthz`)).json()) as { journal: { pending: number } }).journal.pending, (pending) => pending === 0, 3 * 60_000);
   const ids = await tableIds(guest);
   t.is(new Set(ids).size, ids.length, 'no vote is in the table twice');
   const inTable = new Set(ids);
   const missing = accepted.filter((id) => !inTable.has(id));
   t.deepEqual(missing, [], `${missing.length} of ${accepted.length} votes answered 202 are not in the table (other answers: ${JSON.stringify(other)})`);
-  await waitFor('the results counting the table', 1, async () => {
-    const results = (await (await fetch(`${url}/polls/awards/results`)).json()) as { total: number };
-    return results.total === ids.length;
-  });
+  await waitUntil('the results counting the table', async () => ((await (await fetch(`${url}/polls/awards/results`)).json()) as { total: number }).total, (total) => total === ids.length, 60_000);
   t.log(`${accepted.length} votes answered 202, ${ids.length} in the table, other answers: ${JSON.stringify(other)}`);
   t.is(await guest.powerOff(), 0);
   running = undefined;
