@@ -89,6 +89,16 @@ async function tableIds(guest: BootedGuest): Promise<string[]> {
   return lines;
 }
 
+/**
+ * GET through QEMU's forwarded port, given up after 30 s: a connection that QEMU's user network
+ * accepted before the guest's service listened was seen to leave fetch's promise pending for
+ * ever, its socket gone (the wait around it then never tried again).
+ */
+async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
 serial(`vote-backend in the booted image: votes through a forwarded port are counted, and systemctl kill -s KILL under load loses none that got a 202`, async (t) => {
   t.timeout(20 * 60_000);
   const guest = running;
@@ -100,7 +110,7 @@ serial(`vote-backend in the booted image: votes through a forwarded port are cou
   t.regex(files.stdout, /^4096$/m);
   t.regex(files.stdout, /^LimitNOFILE=65536$/m);
   t.regex(files.stdout, /^User=votebackend$/m);
-  await waitUntil('/healthz answering 200 through the forwarded port', async () => (await fetch(`${url}/healthz`)).status, (status) => status === 200, 5 * 60_000);
+  await waitUntil('/healthz answering 200 through the forwarded port', async () => (await getJson(`${url}/healthz`)).status, (status) => status === 200, 5 * 60_000);
 
   const poll = { id: 'awards', choices: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] };
   const load = startVoters(url, { clients: 8, poll });
@@ -119,13 +129,13 @@ serial(`vote-backend in the booted image: votes through a forwarded port are cou
   t.true(Object.keys(other).length > 0, 'the kill was felt: some requests failed or were refused while the service was away');
 
   // every 202 reaches the table once the journals drain; the results agree with the table
-  await waitUntil('the journals drained', async () => ((await (await fetch(`${url}/healthz`)).json()) as { journal: { pending: number } }).journal.pending, (pending) => pending === 0, 3 * 60_000);
+  await waitUntil('the journals drained', async () => (await getJson<{ journal: { pending: number } }>(`${url}/healthz`)).body.journal.pending, (pending) => pending === 0, 3 * 60_000);
   const ids = await tableIds(guest);
   t.is(new Set(ids).size, ids.length, 'no vote is in the table twice');
   const inTable = new Set(ids);
   const missing = accepted.filter((id) => !inTable.has(id));
   t.deepEqual(missing, [], `${missing.length} of ${accepted.length} votes answered 202 are not in the table (other answers: ${JSON.stringify(other)})`);
-  await waitUntil('the results counting the table', async () => ((await (await fetch(`${url}/polls/awards/results`)).json()) as { total: number }).total, (total) => total === ids.length, 60_000);
+  await waitUntil('the results counting the table', async () => (await getJson<{ total: number }>(`${url}/polls/awards/results`)).body.total, (total) => total === ids.length, 60_000);
   t.log(`${accepted.length} votes answered 202, ${ids.length} in the table, other answers: ${JSON.stringify(other)}`);
   t.is(await guest.powerOff(), 0);
   running = undefined;
