@@ -155,7 +155,7 @@ export class VoteStore {
     if (this.#closed) throw new StoreUnavailableError('the service is stopping');
     if (this.#episode || this.journal.broken) throw new StoreUnavailableError(this.#unavailable());
     if (this.full) {
-      throw new StoreUnavailableError(`${this.pending} votes are waiting for the database, the most this server holds`);
+      throw new StoreUnavailableError(`${this.pending} votes are waiting for the database, the most this worker process holds: its share of maxPendingVotes`);
     }
     const vote: Vote = { ...input, seq: this.#seq + 1 };
     const before = this.journal.size;
