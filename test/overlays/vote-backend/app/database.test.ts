@@ -97,13 +97,23 @@ test('a batch goes in as one transaction: the rows by INSERT IGNORE, then the co
 
 test('a batch that fails without losing the connection is rolled back and rejected, and the connection kept', async (t) => {
   const a = server();
-  a.failNext.set('batch', sqlError('Deadlock found', { errno: 1213, code: 'ER_LOCK_DEADLOCK' }));
+  a.failNext.set('batch', sqlError('Lock wait timeout exceeded', { errno: 1205, code: 'ER_LOCK_WAIT_TIMEOUT' }));
   const { db, connectedTo } = database({ a });
-  await t.throwsAsync(db.insert([vote(1)]), { message: 'Deadlock found' });
+  await t.throwsAsync(db.insert([vote(1)]), { message: 'Lock wait timeout exceeded' });
   t.true(a.log.includes('ROLLBACK'));
   await db.insert([vote(1)]);
   t.deepEqual(connectedTo, ['a']);
   t.like(db.status(), { connected: true, endpoint: 'a:3306' });
+});
+
+test('a batch chosen as a deadlock\'s victim is rolled back and sent again at once, on the same connection', async (t) => {
+  const a = server();
+  a.failNext.set('batch', sqlError('Deadlock found', { errno: 1213, code: 'ER_LOCK_DEADLOCK' }));
+  const { db, connectedTo } = database({ a });
+  await db.insert([vote(1)]);
+  t.true(a.log.includes('ROLLBACK'));
+  t.is(a.log.filter((entry) => entry === 'COMMIT').length, 1);
+  t.deepEqual(connectedTo, ['a']);
 });
 
 test('an endpoint that refuses is passed over for the next one', async (t) => {
