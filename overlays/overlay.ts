@@ -50,6 +50,8 @@ export interface FileReference {
   formerPaths?: readonly string[];
   /** Suffixes of files that belong to this one (`.pub` beside a private key): moved with it. */
   companions?: readonly string[];
+  /** Why a generated file must be kept, as the build says when it makes it; default: the far side trusts it (a key). */
+  keepBecause?: string;
 }
 
 /** A referenced file, read. */

@@ -21,7 +21,7 @@ export function secretFileNotices(overlays: readonly ResolvedOverlay[]): Notice[
       } else if (file.formerFile !== undefined) {
         notices.push({ level: 'info', message: `${field}: found at ${file.formerFile}, where earlier versions kept it; build moves it to ${file.file}` });
       }
-      if (file.generated) notices.push({ level: 'info', message: `generated ${file.file} for ${field}: keep it, the far side trusts it` });
+      if (file.generated) notices.push({ level: 'info', message: `generated ${file.file} for ${field}: keep it, ${file.keepBecause ?? 'the far side trusts it'}` });
       for (const warning of file.warnings ?? []) notices.push({ level: 'warn', message: warning });
     }
   }

@@ -37,7 +37,10 @@ export async function generatePassword(file: string): Promise<string[]> {
 function files(config: VoteBackendConfig, context: FilesContext): FileReference[] {
   const { database } = config;
   if (database.kind === 'embedded') {
-    return [{ field: ['database', 'passwordFile'], path: generatedPasswordPath(context.configName), secret: true, generate: generatePassword }];
+    return [{
+      field: ['database', 'passwordFile'], path: generatedPasswordPath(context.configName), secret: true, generate: generatePassword,
+      keepBecause: 'the images built from this config log in to their MariaDB with it',
+    }];
   }
   const references: FileReference[] = [{ field: ['database', 'passwordFile'], path: database.passwordFile, secret: true }];
   if (database.kind === 'remote' && database.caFile) references.push({ field: ['database', 'caFile'], path: database.caFile, secret: false });

@@ -21,3 +21,9 @@ test('plan says where a key will be moved from, a build what it generated, and t
   ]);
   t.deepEqual(notices(key({})), []);
 });
+
+test('a generated file that is no key says why it is kept in its own words', (t) => {
+  t.deepEqual(notices(key({ generated: true, keepBecause: 'the images built from this config log in to their MariaDB with it' })), [
+    { level: 'info', message: 'generated /cfg/secrets/gw/callhome-tunnel-key for overlays.callhome.privateKey: keep it, the images built from this config log in to their MariaDB with it' },
+  ]);
+});
