@@ -285,13 +285,25 @@ async function checkOne(api: ApiUnderTest, options: { method: string; path: stri
 
 test.serial('any body, Content-Type, depth or size sent to POST /domains is never a 500 and never half applied', async (t) => {
   const api = await startApi(t, HASH, { maxBodyBytes: MAX_BODY });
+  // every answer the property must meet, reached for sure: how often the generators reach the
+  // rarer ones (a valid batch whose update fails partway: 502) depends on how many runs a busy
+  // machine completes within the time limit
+  const json = { 'Content-Type': 'application/json' };
+  const sure = [
+    { status: 200, headers: json, body: Buffer.from('{"add":["sure1.example"]}'), failAfter: undefined },
+    { status: 502, headers: json, body: Buffer.from('{"add":["sure2.example","sure3.example"]}'), failAfter: 1 },
+    { status: 400, headers: json, body: Buffer.from('{"add":'), failAfter: undefined },
+    { status: 413, headers: json, body: Buffer.alloc(MAX_BODY + 1, 0x20), failAfter: undefined },
+    { status: 415, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('{"add":["sure4.example"]}'), failAfter: undefined },
+  ];
+  for (const example of sure) t.is(await checkOne(api, { method: 'POST', path: '/domains', ...example }), example.status, example.body.subarray(0, 60).toString());
   const statuses: number[] = [];
   await fc.assert(fc.asyncProperty(anyBody, contentType, failure, async (body, type, failAfter) => {
     const headers: Record<string, string> = type === undefined ? {} : { 'Content-Type': type };
     statuses.push(await checkOne(api, { method: 'POST', path: '/domains', headers, body, failAfter }));
   }), { numRuns: 400, interruptAfterTimeLimit: TIME_LIMIT, includeErrorInReport: true });
   t.true(statuses.length > 50, `${statuses.length} runs in the time limit`);
-  for (const status of [200, 400, 413, 415, 502]) t.true(statuses.includes(status), `no run answered ${status}: the generators no longer reach it`);
+  for (const status of [200, 400]) t.true(statuses.includes(status), `no run answered ${status}: the generators no longer reach it`);
 });
 
 test.serial('any name in PUT or DELETE /domains/{name}, encoded or not, is never a 500 and never half applied', async (t) => {

@@ -93,6 +93,11 @@ serial(`a client outside the allowed networks is refused, blocked names included
 });
 
 serial(`response rate limiting drops or truncates a flood of identical answers to one client`, async (t) => {
+  // the answer in the cache first (asked from localhost, which is exempt): named was restarted
+  // above, and a flood that arrived while it was still asking the upstream was seen on a busy
+  // machine to come back without a single truncated answer (the queries waited on the one
+  // fetch instead of being answered, and limited, from the cache)
+  t.deepEqual((await dig(t, 'good.example')).answers, ['203.0.113.10']);
   // three times the configured 20 answers a second, however long a busy machine takes to send them
   const flood = await floodQueries({ server: '127.0.0.1', port: t.context.port, from: '127.0.0.3', name: 'good.example', atLeastPerSecond: 60 });
   t.true(flood.peakPerSecond > 60, `the flood reached ${flood.peakPerSecond} queries in a second`);
