@@ -22,6 +22,8 @@ import { freePort } from '../../helpers/guest.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { testNeeding } from '../../helpers/tools.js';
 import { startMariaDb, type RunningMariaDb } from './helpers/mariadb.js';
+import { waitUntil } from './helpers/vote-service.js';
+import { startVoters } from './helpers/voters.js';
 
 const SERVICE = resolve('dist/overlays/vote-backend/app/main.js');
 const PASSWORD = 'galera \'test\' \\ password';
@@ -93,14 +95,6 @@ async function setUpDatabase(dir: string, config: VoteBackendConfig, node: Runni
   await execa(script, [], { env: { CREDENTIALS_DIRECTORY: credentials } });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 const clusterSize = async (node: RunningMariaDb) => Number((await node.sql("SHOW STATUS LIKE 'wsrep_cluster_size'")).split('\t')[1]);
 
 /** The parts of the rendered service config the test moves. */
@@ -125,48 +119,9 @@ async function startService(t: ExecutionContext, dir: string, config: VoteBacken
     await child;
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('the vote service to answer', async () => (await fetch(`${url}/healthz`)).status < 500 || child.exitCode !== null, 60_000);
+  await waitUntil('the vote service to answer', async () => (await fetch(`${url}/healthz`)).status < 500 || child.exitCode !== null, (done) => done, 60_000);
   if (child.exitCode !== null) throw new Error(`the vote service exited with ${child.exitCode}`);
   return { url, child };
-}
-
-interface Load {
-  /** Ids of the votes answered 202. */
-  acknowledged: string[];
-  /** Answers other than 202 by status ("error" when no answer came). */
-  refused: Map<string, number>;
-  stop(): Promise<void>;
-}
-
-/** CLIENTS clients posting votes one after another, each with its own voter id, until stopped. */
-function startLoad(url: string): Load {
-  const load: Load = { acknowledged: [], refused: new Map(), stop: async () => undefined };
-  let running = true;
-  let sequence = 0;
-  const client = async () => {
-    while (running) {
-      const voter = `v${sequence++}`;
-      const status = await fetch(`${url}/votes`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ poll: 'final', choice: ['a', 'b', 'c'][sequence % 3], voter }),
-        signal: AbortSignal.timeout(30_000),
-      }).then(async (answer) => {
-        const body = await answer.json() as { id?: string };
-        if (answer.status === 202 && body.id) load.acknowledged.push(body.id);
-        return String(answer.status);
-      }, () => 'error');
-      if (status !== '202') {
-        load.refused.set(status, (load.refused.get(status) ?? 0) + 1);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  };
-  const clients = Array.from({ length: CLIENTS }, client);
-  load.stop = async () => {
-    running = false;
-    await Promise.all(clients);
-  };
-  return load;
 }
 
 async function journalPending(url: string): Promise<number> {
@@ -195,31 +150,31 @@ test('a node killed under load loses no vote answered 202: each is in the table 
   const nodes: RunningMariaDb[] = [];
   for (const [index, config] of configs.entries()) {
     nodes.push(await startNode(t, dir, config, ports[NODES[index]!]!.port, index === 0));
-    await waitFor(`node ${NODES[index]} in a cluster of ${index + 1}`, async () => (await clusterSize(nodes[0]!)) === index + 1, 180_000);
+    await waitUntil(`node ${NODES[index]} in a cluster of ${index + 1}`, () => clusterSize(nodes[0]!), (size) => size === index + 1, 180_000);
   }
   const [n1, n2, n3] = nodes as [RunningMariaDb, RunningMariaDb, RunningMariaDb];
   await setUpDatabase(dir, configs[0]!, n1);
 
   const service = await startService(t, dir, configs[0]!, n1);
-  const load = startLoad(service.url);
+  const load = startVoters(service.url, { clients: CLIENTS });
   try {
-    await waitFor(`${BEFORE_KILL} votes acknowledged`, async () => load.acknowledged.length >= BEFORE_KILL, 180_000);
+    await load.acceptedMore(BEFORE_KILL, 180_000);
     await n1.kill();
-    const atKill = load.acknowledged.length;
-    await waitFor(`${AFTER_KILL} more votes acknowledged after the kill`, async () => load.acknowledged.length >= atKill + AFTER_KILL, 180_000);
+    await load.acceptedMore(AFTER_KILL, 180_000);
   } finally {
     await load.stop();
   }
-  await waitFor('the journals to drain into n2 or n3', async () => (await journalPending(service.url)) === 0, 180_000);
+  await waitUntil('the journals to drain into n2 or n3', () => journalPending(service.url), (pending) => pending === 0, 180_000);
 
   const [on2, on3] = [await rowsOn(n2), await rowsOn(n3)];
-  const acknowledged = new Set(load.acknowledged);
+  const acknowledged = new Set(load.accepted.keys());
+  const answered202 = load.answers.get(202) ?? 0;
   const lost = [...acknowledged].filter((id) => !on2.has(id));
   const twice = [...on2].filter(([, count]) => count !== 1);
   const counted2 = await countedOn(n2);
-  t.log(`acknowledged: ${acknowledged.size} votes (${load.acknowledged.length} answers), lost: ${lost.length}, in the table more than once: ${twice.length}; `
-    + `rows on n2: ${on2.size}, on n3: ${on3.size}; counted in the results: ${counted2}; refused or unanswered: ${JSON.stringify(Object.fromEntries(load.refused))}`);
-  t.is(acknowledged.size, load.acknowledged.length, 'no id was answered twice');
+  t.log(`acknowledged: ${acknowledged.size} votes (${answered202} answers), lost: ${lost.length}, in the table more than once: ${twice.length}; `
+    + `rows on n2: ${on2.size}, on n3: ${on3.size}; counted in the results: ${counted2}; refused or unanswered: ${JSON.stringify(Object.fromEntries([...load.answers].filter(([status]) => status !== 202)))}`);
+  t.is(acknowledged.size, answered202, 'no id was answered twice');
   t.deepEqual(lost, [], 'every vote answered 202 is on the surviving nodes');
   t.deepEqual(twice, []);
   t.deepEqual([...on3.keys()].sort(), [...on2.keys()].sort(), 'the surviving nodes hold the same votes');
